@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from people.documents import DocumentType, normalize_document, username_for
+
+GENERIC_LOGIN_ERROR = _(
+    "No pudimos iniciar sesión con esos datos. Revise el tipo y número de documento y la "
+    "contraseña, e inténtelo de nuevo."
+)
+
+
+class PersonLoginForm(forms.Form):
+    """The buzón login: document type, document number and password."""
+
+    doc_type = forms.ChoiceField(label=_("Tipo de documento"), choices=DocumentType.choices)
+    doc_number = forms.CharField(
+        label=_("Número de documento"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "characters"}),
+    )
+    password = forms.CharField(
+        label=_("Contraseña"),
+        strip=False,
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        self.user: User | None = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        doc_type = data.get("doc_type", "")
+        raw_number = data.get("doc_number", "")
+        password = data.get("password", "")
+        if not (doc_type and raw_number and password):
+            return data
+        try:
+            username = normalize_document(doc_type, raw_number, "XX").username
+        except ValidationError:
+            # Still authenticate, so a malformed number costs the same time and is throttled.
+            username = username_for(doc_type, raw_number.strip().upper())
+        user = authenticate(self.request, username=username, password=password)
+        if user is not None and not user.is_person:
+            # An officer account cannot enter a buzón; count it as a failed attempt.
+            user_login_failed.send(
+                sender=__name__, credentials={"username": username}, request=self.request
+            )
+            user = None
+        if user is None:
+            raise ValidationError(GENERIC_LOGIN_ERROR, code="invalid_login")
+        self.user = user
+        return data
+
+
+class OfficerLoginForm(AuthenticationForm):
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_officer:
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+
+
+class BuzonPasswordChangeForm(PasswordChangeForm):
+    """Django's form, which checks the current password and runs AUTH_PASSWORD_VALIDATORS."""

@@ -1,0 +1,33 @@
+"""The officer groups and what each may do. Ensured after every migrate (idempotent)."""
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+REGISTRY = "Mesa de partes"
+SUPERVISORS = "Supervisores"
+
+GROUP_PERMISSIONS = {
+    # Registers procedures and hands out constancias.
+    REGISTRY: ["procedures.add_procedure", "procedures.view_procedure"],
+    # Also reissues credentials after checking a person's identity.
+    SUPERVISORS: [
+        "procedures.add_procedure",
+        "procedures.view_procedure",
+        "accounts.reissue_credentials",
+    ],
+}
+
+
+def ensure_officer_groups(**kwargs: Any) -> None:
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm is not None:
+                wanted.append(perm)
+        group.permissions.add(*wanted)

@@ -1,0 +1,1 @@
+"""The back office owns no tables; having this module lets post_migrate reach the app."""

@@ -1,0 +1,74 @@
+"""`make run`: serve the site with gunicorn and run the task worker, as one unit.
+
+Both run as child processes. Ctrl-C (SIGINT) or SIGTERM stops both; if either exits on its
+own, the other is stopped too, so the product never runs half-alive.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+
+def main() -> int:
+    port = os.environ.get("PORT", "8000")
+    if not port.isdigit():
+        print(f"PORT must be a number, got {port!r}", file=sys.stderr)
+        return 2
+    workers = os.environ.get("WEB_CONCURRENCY", "2")
+    python = sys.executable
+    children = {
+        "web": subprocess.Popen(  # noqa: S603
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "buzon.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                workers,
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ]
+        ),
+        "worker": subprocess.Popen([python, "manage.py", "db_worker"]),  # noqa: S603
+    }
+    print(f"Buzón: http://127.0.0.1:{port}/buzon/ingresar/  (Ctrl-C stops everything)", flush=True)
+
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"{name} exited with {child.returncode}; stopping", file=sys.stderr)
+                exit_code = child.returncode or 1
+                stopping = True
+        time.sleep(0.2)
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""Buzón settings: one file, read from the environment through typed helpers (buzon/env.py).
+
+BUZON_ENV selects the profile: `development` (the default, what `make run` uses), `test`
+(set by the pytest plugin buzon.testing) or `production`, which refuses to start without its
+secrets and serves cookies only over HTTPS.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from buzon.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("BUZON_VAR_DIR", str(BASE_DIR / "var")))
+
+ENV = env_choice("BUZON_ENV", "development", ("development", "test", "production"))
+PRODUCTION = ENV == "production"
+TESTING = ENV == "test"
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY", dev_dir=VAR_DIR / "secrets", generate=not PRODUCTION)
+# Encrypts private files at rest (constancias carry the only copy of a new password).
+FILE_ENCRYPTION_KEY = env_secret(
+    "BUZON_FILE_ENCRYPTION_KEY", dev_dir=VAR_DIR / "secrets", generate=not PRODUCTION
+)
+
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# Absolute base URL printed in documents (QR codes on constancias point here).
+PORT = env_int("PORT", 8000, minimum=1)
+PUBLIC_BASE_URL = env_str("BUZON_PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "axes",
+    "django_countries",
+    "django_tasks",
+    "django_tasks_db",
+    # Buzón, by domain
+    "ui",
+    "accounts",
+    "people",
+    "procedures",
+    "evidence",
+    "mailbox",
+    "backoffice",
+    "verification",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AbsoluteSessionTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "buzon.urls"
+WSGI_APPLICATION = "buzon.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ui.context_processors.agency",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite under var/ by default, DATABASE_URL selects PostgreSQL -------------
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "buzon.sqlite3"),
+            "OPTIONS": {
+                # WAL lets the web server and the task worker read while the other writes.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Identity and access -------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Axes first: a locked-out identity or IP is refused before any password hash is computed.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "accounts.hashers.BuzonArgon2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+if TESTING:
+    # Fast hashing for the suite; tests that are about hashing switch back explicitly.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "mailbox:home"
+
+# Throttling (django-axes): per identity and per IP, checked before any hash is computed.
+AXES_HANDLER = "accounts.throttling.BuzonAxesHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("BUZON_LOGIN_FAILURES_PER_IDENTITY", 5, minimum=1)
+BUZON_LOGIN_FAILURES_PER_IP = env_int("BUZON_LOGIN_FAILURES_PER_IP", 30, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("BUZON_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+AXES_IPWARE_PROXY_COUNT = env_int("BUZON_TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_SENSITIVE_PARAMETERS = ["password", "doc_number"]
+
+# Sessions: 15 minutes idle (the cookie is refreshed on every request), 8 hours absolute.
+SESSION_COOKIE_AGE = env_int("BUZON_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_SECONDS = env_int("BUZON_SESSION_ABSOLUTE_SECONDS", 8 * 3600, minimum=60)
+SECURE_COOKIES = env_bool("BUZON_SECURE_COOKIES", default=PRODUCTION)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("BUZON_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("BUZON_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Language and time ----------------------------------------------------------------------
+LANGUAGE_CODE = "es-pe"
+LANGUAGES = [("es-pe", _("Español")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "America/Lima"
+USE_TZ = True
+
+# --- Files ------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; WhiteNoise warns when it is missing
+WHITENOISE_USE_FINDERS = not PRODUCTION
+PRIVATE_MEDIA_ROOT = VAR_DIR / "private"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "media"},
+    },
+    # Never served directly: files here are read by views that check permissions first.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
+    },
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if ENV != "test"
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
+
+# --- Background work ------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
+        if TESTING
+        else env_str("BUZON_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# --- The agency ------------------------------------------------------------------------------
+AGENCY = {
+    "name": env_str("BUZON_AGENCY_NAME", "Superintendencia Nacional de Migraciones"),
+    "short_name": env_str("BUZON_AGENCY_SHORT_NAME", "MIGRACIONES"),
+    "sector": env_str("BUZON_AGENCY_SECTOR", "Ministerio del Interior"),
+    "address": env_str("BUZON_AGENCY_ADDRESS", "Av. España 734, Breña, Lima, Perú"),
+    "website": env_str("BUZON_AGENCY_WEBSITE", "www.gob.pe/migraciones"),
+    "info_email": env_str("BUZON_AGENCY_INFO_EMAIL", "informes@migraciones.gob.pe"),
+}
+
+# --- Logging: to stderr; passwords never reach a log (sensitive_post_parameters + no SQL log)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("BUZON_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

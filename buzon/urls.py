@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import include, path
+
+
+def _superusers_only(request: HttpRequest) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+# /admin/ is for superusers only; officers work in /oficina/.
+admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
+admin.site.site_header = "Buzón · administración"
+
+urlpatterns = [
+    path("", lambda request: redirect("accounts:login"), name="root"),
+    path("buzon/", include("accounts.urls")),
+    path("buzon/", include("mailbox.urls")),
+    path("oficina/", include("backoffice.urls")),
+    path("verificar/", include("verification.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

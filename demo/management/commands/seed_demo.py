@@ -1,0 +1,107 @@
+"""Idempotent demo data for `make run`: officers, two people with procedures, their logins.
+
+Refuses to run in production. Running it again changes nothing and prints the same logins.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.actions import change_password
+from accounts.models import User
+from backoffice.groups import REGISTRY, SUPERVISORS
+from procedures.actions import register_procedure
+from procedures.inputs import PersonInput, ProcedureInput
+
+# Demo-only passwords, printed for whoever runs the demo. They never exist in production.
+OFFICERS = [
+    ("mesa", "Rosa", "Quispe", REGISTRY, "demo-mesa-de-partes", False),
+    ("supervisor", "Jorge", "Huamán", SUPERVISORS, "demo-supervisor-2026", False),
+    ("admin", "Admin", "Buzón", None, "demo-admin-buzon-2026", True),
+]
+
+PEOPLE = [
+    (
+        PersonInput(
+            doc_type="CPP",
+            doc_number="001234567",
+            given_names="María Alejandra",
+            first_surname="González",
+            second_surname="Rivas",
+            birth_date=date(1991, 4, 12),
+            nationality="VE",
+            email="maria.gonzalez@example.org",
+            mobile_phone="987654321",
+        ),
+        ProcedureInput(
+            procedure_type="CPP", office="LM", filing_date=date(2026, 3, 2), number="LM260000101"
+        ),
+        "demo-buzon-maria",
+    ),
+    (
+        PersonInput(
+            doc_type="DNI",
+            doc_number="10117410",
+            given_names="Luis Alberto",
+            first_surname="Paredes",
+            second_surname="Mendoza",
+            birth_date=date(1985, 9, 30),
+            nationality="PE",
+        ),
+        ProcedureInput(
+            procedure_type="PAS", office="AQ", filing_date=date(2026, 5, 18), number="AQ260000102"
+        ),
+        "demo-buzon-luis",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Load idempotent demo data and print the demo logins."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo refuses to run in production")
+        with transaction.atomic():
+            for username, first, last, group, password, superuser in OFFICERS:
+                user, created = User.objects.get_or_create(
+                    username=username,
+                    defaults={
+                        "first_name": first,
+                        "last_name": last,
+                        "kind": User.Kind.OFFICER,
+                        "is_staff": superuser,
+                        "is_superuser": superuser,
+                    },
+                )
+                if created:
+                    user.set_password(password)
+                    user.save()
+                if group:
+                    user.groups.add(Group.objects.get(name=group))
+            logins = []
+            for person_input, procedure_input, password in PEOPLE:
+                result = register_procedure(person_input, procedure_input, actor=None)
+                person_user = result.procedure.person.user
+                assert person_user is not None
+                if result.created:
+                    # The constancia holds a random password; the demo uses a printed one.
+                    change_password(person_user, password, actor=None)
+                person = result.procedure.person
+                logins.append((person.get_doc_type_display(), person.doc_number, password))
+
+        self.stdout.write("Demo logins (demo only):")
+        base = settings.PUBLIC_BASE_URL
+        self.stdout.write(f"  Buzón (persona)  {base}/buzon/ingresar/")
+        for doc_type, number, password in logins:
+            self.stdout.write(f"    {doc_type:<55} {number:<10} {password}")
+        self.stdout.write(f"  Oficina          {base}/oficina/")
+        for username, _first, _last, group, password, superuser in OFFICERS:
+            role = "superusuario, también /admin/" if superuser else group
+            self.stdout.write(f"    {username:<12} {password:<24} ({role})")

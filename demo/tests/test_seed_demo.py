@@ -1,0 +1,43 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from people.models import Person
+from procedures.models import Procedure, Receipt
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return (
+        User.objects.count(),
+        Person.objects.count(),
+        Procedure.objects.count(),
+        Receipt.objects.count(),
+    )
+
+
+def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client):
+    call_command("seed_demo")
+    first_output = capsys.readouterr().out
+    first = snapshot()
+    call_command("seed_demo")
+    assert snapshot() == first
+    assert capsys.readouterr().out == first_output
+    assert "001234567" in first_output and "demo-buzon-maria" in first_output
+    response = client.post(
+        "/buzon/ingresar/",
+        {"doc_type": "CPP", "doc_number": "001234567", "password": "demo-buzon-maria"},
+    )
+    assert response.status_code == 302
+    officer = client.post(
+        "/oficina/ingresar/", {"username": "supervisor", "password": "demo-supervisor-2026"}
+    )
+    assert officer.status_code == 302
+    assert officer["Location"] == "/oficina/"
+
+
+def test_seed_demo_refuses_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")

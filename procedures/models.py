@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PROCEDURE_NUMBER_PATTERN = r"^[A-Z]{2}[0-9]{9}$"  # office code, 2-digit year, 7-digit sequence
+
+
+class ProcedureType(models.Model):
+    """A catalogue entry (TUPA procedure), seeded by a data migration."""
+
+    code = models.CharField(_("código"), max_length=10, unique=True)
+    name = models.CharField(_("nombre"), max_length=200)
+    active = models.BooleanField(_("vigente"), default=True)
+
+    class Meta:
+        verbose_name = _("tipo de trámite")
+        verbose_name_plural = _("tipos de trámite")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Office(models.Model):
+    """A sede of the agency where procedures are filed. Its code prefixes procedure numbers."""
+
+    code = models.CharField(_("código"), max_length=2, unique=True)
+    name = models.CharField(_("nombre"), max_length=120)
+    address = models.CharField(_("dirección"), max_length=200, blank=True)
+    active = models.BooleanField(_("activa"), default=True)
+
+    class Meta:
+        verbose_name = _("sede")
+        verbose_name_plural = _("sedes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Procedure(models.Model):
+    number = models.CharField(_("número de trámite"), max_length=11, unique=True)
+    procedure_type = models.ForeignKey(
+        ProcedureType, verbose_name=_("tipo de trámite"), on_delete=models.PROTECT
+    )
+    filing_date = models.DateField(_("fecha de presentación"))
+    office = models.ForeignKey(Office, verbose_name=_("sede"), on_delete=models.PROTECT)
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("administrado"),
+        on_delete=models.PROTECT,
+        related_name="procedures",
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registrado por"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    registered_at = models.DateTimeField(_("registrado el"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("trámite")
+        verbose_name_plural = _("trámites")
+        ordering = ["-registered_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(number__regex=PROCEDURE_NUMBER_PATTERN),
+                name="procedure_number_format",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ProcedureNumberSequence(models.Model):
+    """The last sequence number used per office prefix and year (LM26 → LM260000123)."""
+
+    prefix = models.CharField(max_length=4, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("secuencia de números de trámite")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last}"
+
+
+class Receipt(models.Model):
+    """A constancia de trámite: the PDF handed to the person when a procedure is registered.
+
+    When it carries new credentials, the PDF holds the only plaintext copy of the password, so
+    it is stored encrypted (procedures.receipts) and only officers can download it.
+    """
+
+    class Credentials(models.TextChoices):
+        NEW = "new", _("Credenciales nuevas")
+        REISSUED = "reissued", _("Credenciales reemitidas")
+        EXISTING = "existing", _("Usa credenciales existentes")
+
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("trámite"), on_delete=models.PROTECT, related_name="receipts"
+    )
+    verification_code = models.CharField(_("código de verificación"), max_length=19, unique=True)
+    credentials = models.CharField(_("credenciales"), max_length=10, choices=Credentials.choices)
+    issued_at = models.DateTimeField(_("emitida el"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("emitida por"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    file_name = models.CharField(max_length=200)
+    sha256 = models.CharField(_("SHA-256 del PDF"), max_length=64)
+    size = models.PositiveIntegerField(_("tamaño en bytes"))
+
+    class Meta:
+        verbose_name = _("constancia de trámite")
+        verbose_name_plural = _("constancias de trámite")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.number} · {self.verification_code}"

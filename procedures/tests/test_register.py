@@ -1,0 +1,231 @@
+import json
+import logging
+from datetime import date
+
+import pytest
+from argon2 import PasswordHasher
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from evidence.models import Event, EventKind
+from people.models import Person
+from procedures.models import Procedure, Receipt
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return (
+        Person.objects.count(),
+        Procedure.objects.count(),
+        Receipt.objects.count(),
+        User.objects.count(),
+        Event.objects.count(),
+    )
+
+
+def test_first_registration_creates_person_credentials_and_constancia(officer):
+    result = factories.register(actor=officer, doc_number="456789")
+
+    person = result.procedure.person
+    assert result.created
+    assert result.person_created
+    assert result.credentials_issued
+    assert person.doc_number == "000456789"
+    assert person.user.username == "CE-000456789"
+    assert person.user.kind == User.Kind.PERSON
+    assert result.procedure.number == "LM260000001"
+    assert result.receipt.credentials == Receipt.Credentials.NEW
+    kinds = list(Event.objects.values_list("kind", flat=True))
+    assert kinds == [EventKind.PROCEDURE_REGISTERED, EventKind.CREDENTIALS_ISSUED]
+    assert set(Event.objects.values_list("actor", flat=True)) == {officer.pk}
+
+
+def test_printed_credentials_log_in():
+    result = factories.register()
+    number, password = factories.credentials_of(result)
+    user = User.objects.get(username=f"CE-{number}")
+    assert user == result.procedure.person.user
+    assert user.check_password(password)
+    assert not user.check_password(password.swapcase())
+    assert len(password) >= 12
+    assert not set(password) & set("0O1lI")
+
+
+def test_registration_is_idempotent_for_the_same_procedure():
+    procedure = factories.procedure_input(number="LM260000123")
+    first = factories.register(doc_number="111222333", procedure=procedure)
+    before = counts()
+    again = factories.register(doc_number="111222333", procedure=procedure)
+    assert counts() == before
+    assert not again.created
+    assert not again.credentials_issued
+    assert again.procedure == first.procedure
+    assert again.receipt == first.receipt
+
+
+def test_a_second_procedure_does_not_reissue_credentials():
+    first = factories.register(doc_number="111222333")
+    user = first.procedure.person.user
+    hash_before = user.password
+    second = factories.register(
+        doc_number="111222333",
+        given_names="MARIA ALEJANDRA",  # the same person, typed differently
+        procedure=factories.procedure_input(procedure_type="PRR"),
+    )
+    user.refresh_from_db()
+    assert user.password == hash_before
+    assert Person.objects.count() == 1
+    assert second.created
+    assert not second.person_created
+    assert not second.credentials_issued
+    assert second.receipt.credentials == Receipt.Credentials.EXISTING
+    text = factories.receipt_text(second)
+    assert "ya tiene credenciales" in text
+    assert "Contraseña:" not in text
+
+
+def test_same_document_with_different_identity_is_refused_and_nothing_is_written():
+    factories.register(doc_number="111222333")
+    before = counts()
+    with pytest.raises(ValidationError) as exc:
+        factories.register(
+            doc_number="111222333",
+            birth_date=date(1990, 1, 1),
+            first_surname="Pérez",
+            procedure=factories.procedure_input(procedure_type="PRR"),
+        )
+    message = exc.value.messages[0]
+    assert "primer apellido" in message
+    assert "fecha de nacimiento" in message
+    assert counts() == before
+
+
+def test_procedure_number_taken_by_someone_else_is_refused():
+    procedure = factories.procedure_input(number="LM260000123")
+    factories.register(doc_number="111222333", procedure=procedure)
+    with pytest.raises(ValidationError) as exc:
+        factories.register(doc_number="444555666", procedure=procedure)
+    assert exc.value.message_dict["number"] == [
+        "El trámite LM260000123 ya está registrado con otros datos."
+    ]
+
+
+def test_numbers_follow_the_office_and_year_sequence():
+    a = factories.register(procedure=factories.procedure_input(office="LM"))
+    b = factories.register(procedure=factories.procedure_input(office="LM"))
+    c = factories.register(procedure=factories.procedure_input(office="AQ"))
+    d = factories.register(procedure=factories.procedure_input(filing_date=date(2025, 12, 30)))
+    assert [r.procedure.number for r in (a, b, c, d)] == [
+        "LM260000001",
+        "LM260000002",
+        "AQ260000001",
+        "LM250000001",
+    ]
+
+
+def test_bad_input_lists_every_problem_and_writes_nothing():
+    before = counts()
+    with pytest.raises(ValidationError) as exc:
+        factories.register(
+            doc_type="DNI",
+            doc_number="1234",
+            given_names="",
+            birth_date=date(2999, 1, 1),
+            nationality="ZZ",
+            email="not-an-email",
+            mobile_phone="123",
+            procedure=factories.procedure_input(procedure_type="NOPE", office="XX"),
+        )
+    errors = exc.value.message_dict
+    assert errors["doc_number"] == ["El DNI debe tener 8 dígitos."]
+    assert set(errors) == {
+        "doc_number",
+        "given_names",
+        "birth_date",
+        "nationality",
+        "email",
+        "mobile_phone",
+    }
+    assert counts() == before
+    with pytest.raises(ValidationError) as exc:
+        factories.register(procedure=factories.procedure_input(procedure_type="NOPE", office="XX"))
+    assert set(exc.value.message_dict) == {"procedure_type", "office"}
+
+
+def test_password_is_stored_only_as_an_owasp_argon2id_hash(argon2):
+    result = factories.register()
+    _number, password = factories.credentials_of(result)
+    stored = result.procedure.person.user.password
+    assert stored.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PasswordHasher().verify(stored.removeprefix("argon2"), password)
+
+
+def test_password_never_reaches_the_database_or_the_logs(caplog):
+    caplog.set_level(logging.DEBUG)
+    with CaptureQueriesContext(connection) as queries:
+        result = factories.register()
+    _number, password = factories.credentials_of(result)
+    assert password not in caplog.text
+    assert all(password not in q["sql"] for q in queries.captured_queries)
+    # Scan every text column of every table, as a DBA with a dump would.
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+            for row in cursor.fetchall():
+                assert not any(isinstance(v, str) and password in v for v in row), table
+
+
+def test_constancia_is_encrypted_at_rest():
+    from django.core.files.storage import storages
+
+    result = factories.register()
+    _number, password = factories.credentials_of(result)
+    with storages["private"].open(result.receipt.file_name, "rb") as handle:
+        raw = handle.read()
+    assert not raw.startswith(b"%PDF")
+    assert password.encode() not in raw
+
+
+def test_command_prints_json(capsys):
+    call_command(
+        "register_procedure",
+        "--doc-type=DNI",
+        "--doc-number=10117410",
+        "--given-names=Luis",
+        "--first-surname=Paredes",
+        "--birth-date=1985-09-30",
+        "--nationality=PE",
+        "--procedure-type=PAS",
+        "--office=AQ",
+        "--filing-date=2026-05-18",
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["ok"] is True
+    assert payload["procedure_number"] == "AQ260000001"
+    assert payload["username"] == "DNI-10117410"
+    assert payload["credentials_issued"] is True
+    assert "password" not in json.dumps(payload).lower()
+
+
+def test_command_reports_errors_as_json(capsys):
+    with pytest.raises(CommandError):
+        call_command(
+            "register_procedure",
+            "--doc-type=DNI",
+            "--doc-number=123",
+            "--given-names=Luis",
+            "--first-surname=Paredes",
+            "--birth-date=1985-09-30",
+            "--nationality=PE",
+            "--procedure-type=PAS",
+            "--office=AQ",
+            "--filing-date=2026-05-18",
+        )
+    payload = json.loads(capsys.readouterr().out)
+    assert payload == {"ok": False, "errors": {"doc_number": ["El DNI debe tener 8 dígitos."]}}
+    assert Procedure.objects.count() == 0

@@ -1,0 +1,47 @@
+"""Every URL outside a small public allow-list refuses an anonymous visitor."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {
+    "",  # redirects to the buzón login
+    "buzon/ingresar/",
+    "buzon/salir/",  # POST-only; logging out an anonymous visitor does nothing
+    "oficina/ingresar/",
+    "verificar/",
+    "verificar/<str:code>",
+    "i18n/setlang/",
+}
+
+
+def walk(patterns, prefix=""):
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith("admin/"):
+                continue  # Django's admin guards itself; tested in test_backoffice
+            yield from walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route
+
+
+def concrete(route):
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", "X1", route).lstrip("^").rstrip("$")
+
+
+def test_the_allow_list_is_exact():
+    routes = set(walk(get_resolver().url_patterns))
+    assert routes >= PUBLIC, PUBLIC - routes
+
+
+@pytest.mark.parametrize("route", sorted(set(walk(get_resolver().url_patterns)) - PUBLIC))
+def test_private_route_refuses_anonymous(client, route):
+    for method in ("get", "post"):
+        response = getattr(client, method)(concrete(route))
+        assert response.status_code in (302, 403, 405), (method, route)
+        if response.status_code == 302:
+            assert "/ingresar/" in response["Location"], (method, route)
