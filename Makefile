@@ -55,7 +55,8 @@ fmt: setup-dev ## Apply ruff's fixes and formatting
 	$(PY) -m ruff format .
 
 messages: setup-dev ## Refresh the English catalogue from the source (needs GNU gettext)
-	$(PY) manage.py makemessages -l en --no-obsolete --no-location
+	$(PY) manage.py makemessages -l en --no-obsolete --no-location \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=var
 	$(MAKE) setup
 
 lock: ## Re-pin dependencies from pyproject.toml (needs uv)

@@ -4,6 +4,7 @@ from mailbox.access import person_required
 
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,7 +28,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = PersonLoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         assert form.user is not None
-        login(request, form.user)  # rotates the session key
+        with transaction.atomic():  # session, last login and access log in one commit
+            login(request, form.user)  # rotates the session key
         return redirect("mailbox:home")
     return render(request, "accounts/login.html", {"form": form})
 

@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "ui.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -153,6 +153,7 @@ AXES_SENSITIVE_PARAMETERS = ["password", "doc_number"]
 # Sessions: 15 minutes idle (the cookie is refreshed on every request), 8 hours absolute.
 SESSION_COOKIE_AGE = env_int("BUZON_SESSION_IDLE_SECONDS", 15 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ENGINE = "accounts.sessions"
 SESSION_ABSOLUTE_SECONDS = env_int("BUZON_SESSION_ABSOLUTE_SECONDS", 8 * 3600, minimum=60)
 SECURE_COOKIES = env_bool("BUZON_SECURE_COOKIES", default=PRODUCTION)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
