@@ -7,19 +7,6 @@ from accounts.models import User
 from tests import factories
 
 
-@pytest.fixture(autouse=True)
-def _isolated_files(settings: LazySettings, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Each test writes private files to its own folder."""
-    root = tmp_path_factory.mktemp("private")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": root},
-        },
-    }
-
-
 @pytest.fixture
 def officer(db: None) -> User:
     return factories.officer("mesa1")

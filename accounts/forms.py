@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from people.documents import DocumentType, normalize_document, username_for
 
+MALFORMED = "?"  # stands for any document number that cannot be valid
+
 GENERIC_LOGIN_ERROR = _(
     "No pudimos iniciar sesión con esos datos. Revise el tipo y número de documento y la "
     "contraseña, e inténtelo de nuevo."
@@ -51,7 +53,8 @@ class PersonLoginForm(forms.Form):
             username = normalize_document(doc_type, raw_number, "XX").username
         except ValidationError:
             # Still authenticate, so a malformed number costs the same time and is throttled.
-            username = username_for(doc_type, raw_number.strip().upper())
+            # Never keep what was typed: it may be a password in the wrong field.
+            username = username_for(doc_type, MALFORMED)
         user = authenticate(self.request, username=username, password=password)
         if user is not None and not user.is_person:
             # An officer account cannot enter a buzón; count it as a failed attempt.
@@ -69,6 +72,12 @@ class OfficerLoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         if not user.is_officer:
+            # A person's credentials at the office door count as a failed attempt.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": user.get_username()},
+                request=self.request,
+            )
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
 
 

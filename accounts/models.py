@@ -16,7 +16,11 @@ class User(AbstractUser):
         PERSON = "person", _("Administrado")
         OFFICER = "officer", _("Servidor")
 
-    kind = models.CharField(_("tipo de usuario"), max_length=10, choices=Kind.choices)
+    # Officer by default: createsuperuser and the admin create officers; persons are created
+    # only by accounts.actions.issue_credentials().
+    kind = models.CharField(
+        _("tipo de usuario"), max_length=10, choices=Kind.choices, default=Kind.OFFICER
+    )
 
     class Meta:
         verbose_name = _("usuario")

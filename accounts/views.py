@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from mailbox.access import person_required
-
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.db import transaction
@@ -16,6 +14,10 @@ from django.views.decorators.http import require_POST
 from accounts.actions import change_password
 from accounts.forms import BuzonPasswordChangeForm, PersonLoginForm
 from accounts.models import User
+from mailboxes.access import person_required
+
+WRONG_CURRENT_MISSES_KEY = "buzon_old_password_misses"
+WRONG_CURRENT_MISSES_ALLOWED = 5
 
 
 @sensitive_post_parameters("password")
@@ -47,6 +49,17 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def password_change_view(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
     form = BuzonPasswordChangeForm(request.user, data=request.POST or None)
+    if request.method == "POST" and not form.is_valid() and "old_password" in form.errors:
+        # Guessing the current password from an open session: a few tries, then out.
+        misses = request.session.get(WRONG_CURRENT_MISSES_KEY, 0) + 1
+        request.session[WRONG_CURRENT_MISSES_KEY] = misses
+        if misses >= WRONG_CURRENT_MISSES_ALLOWED:
+            logout(request)
+            messages.error(
+                request,
+                _("Por su seguridad cerramos la sesión. Ingrese de nuevo con su contraseña."),
+            )
+            return redirect("accounts:login")
     if request.method == "POST" and form.is_valid():
         change_password(request.user, form.cleaned_data["new_password1"], actor=request.user)
         # Keep this session; every other session of the person is now invalid.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 from django import forms
@@ -67,6 +69,9 @@ class RegistrationForm(forms.Form):
         help_text=_("Déjelo en blanco para asignar el siguiente número de la sede."),
     )
 
+    # A fresh id per form page: a double submit returns the first registration.
+    submission_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("doc_country", "nationality"):
@@ -74,6 +79,7 @@ class RegistrationForm(forms.Form):
             assert isinstance(field, forms.ChoiceField)
             field.choices = _country_choices()
         if not self.is_bound:
+            self.initial.setdefault("submission_id", uuid.uuid4().hex)
             self.initial.setdefault("filing_date", timezone.localdate())
             self.initial.setdefault("office", "LM")
 
@@ -95,6 +101,10 @@ class RegistrationForm(forms.Form):
             if name in self.fields and name not in self.errors:
                 for message in messages:
                     self.add_error(name, message)
+
+    def idempotency_key(self) -> str | None:
+        value = self.cleaned_data.get("submission_id") or ""
+        return f"form:{value}" if re.fullmatch(r"[0-9a-f]{32}", value) else None
 
     def person_input(self) -> PersonInput:
         d = self.cleaned_data

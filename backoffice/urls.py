@@ -8,10 +8,10 @@ urlpatterns = [
     path("ingresar/", views.OfficerLoginView.as_view(), name="login"),
     path("salir/", views.logout_view, name="logout"),
     path("tramites/nuevo/", views.register, name="register"),
-    path("tramites/<str:number>/", views.procedure_detail, name="procedure"),
-    path("tramites/<str:number>/reemitir/", views.reissue, name="reissue"),
+    path("tramites/<procedure_number:number>/", views.procedure_detail, name="procedure"),
+    path("tramites/<procedure_number:number>/reemitir/", views.reissue, name="reissue"),
     path(
-        "tramites/<str:number>/constancias/<str:code>.pdf",
+        "tramites/<procedure_number:number>/constancias/<verification_code:code>.pdf",
         views.receipt_pdf,
         name="receipt_pdf",
     ),

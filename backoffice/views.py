@@ -15,9 +15,9 @@ from accounts.forms import OfficerLoginForm
 from accounts.models import User
 from backoffice.access import officer_required
 from backoffice.forms import RegistrationForm, SearchForm
-from procedures.actions import record_receipt_download, register_procedure, reissue_credentials
+from procedures.actions import download_receipt, register_procedure, reissue_credentials
 from procedures.models import Procedure, Receipt
-from procedures.receipts import read_receipt_pdf
+from procedures.receipts import credentials_copy_allowed
 
 
 class OfficerLoginView(auth_views.LoginView):
@@ -62,7 +62,10 @@ def register(request: HttpRequest) -> HttpResponse:
         assert isinstance(request.user, User)
         try:
             result = register_procedure(
-                form.person_input(), form.procedure_input(), actor=request.user
+                form.person_input(),
+                form.procedure_input(),
+                actor=request.user,
+                idempotency_key=form.idempotency_key(),
             )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
@@ -103,7 +106,10 @@ def procedure_detail(request: HttpRequest, number: str) -> HttpResponse:
         Procedure.objects.select_related("person", "procedure_type", "office", "registered_by"),
         number=number,
     )
-    receipts = procedure.receipts.select_related("issued_by").all()
+    receipts = list(procedure.receipts.select_related("issued_by").defer("record_pdf"))
+    assert isinstance(request.user, User)
+    for receipt in receipts:
+        receipt.credentials_for_me = credentials_copy_allowed(receipt, request.user)  # type: ignore[attr-defined]
     return render(
         request,
         "backoffice/procedure.html",
@@ -115,17 +121,12 @@ def procedure_detail(request: HttpRequest, number: str) -> HttpResponse:
 @officer_required("procedures.view_procedure")
 def receipt_pdf(request: HttpRequest, number: str, code: str) -> HttpResponse:
     receipt = get_object_or_404(
-        Receipt.objects.select_related("procedure__person"),
-        procedure__number=number,
-        verification_code=code,
+        Receipt.objects.only("pk"), procedure__number=number, verification_code=code
     )
     assert isinstance(request.user, User)
-    pdf = read_receipt_pdf(receipt)
-    record_receipt_download(receipt, actor=request.user)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="constancia-{receipt.procedure.number}-{code[:4]}.pdf"'
-    )
+    download = download_receipt(receipt, actor=request.user)
+    response = HttpResponse(download.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="constancia-{number}-{code[:4]}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
 

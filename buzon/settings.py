@@ -9,9 +9,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from buzon.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+from buzon.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_required,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("BUZON_VAR_DIR", str(BASE_DIR / "var")))
@@ -21,6 +30,8 @@ PRODUCTION = ENV == "production"
 TESTING = ENV == "test"
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
+if DEBUG and PRODUCTION:
+    raise ImproperlyConfigured("DJANGO_DEBUG=true is not allowed with BUZON_ENV=production")
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY", dev_dir=VAR_DIR / "secrets", generate=not PRODUCTION)
 # Encrypts private files at rest (constancias carry the only copy of a new password).
 FILE_ENCRYPTION_KEY = env_secret(
@@ -30,10 +41,17 @@ FILE_ENCRYPTION_KEY = env_secret(
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # Absolute base URL printed in documents (QR codes on constancias point here).
 PORT = env_int("PORT", 8000, minimum=1)
-PUBLIC_BASE_URL = env_str("BUZON_PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# Printed on every constancia and QR code for good, so production must say it explicitly.
+PUBLIC_BASE_URL = (
+    env_required("BUZON_PUBLIC_BASE_URL")
+    if PRODUCTION
+    else env_str("BUZON_PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}")
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,7 +71,7 @@ INSTALLED_APPS = [
     "people",
     "procedures",
     "evidence",
-    "mailbox",
+    "mailboxes",
     "backoffice",
     "verification",
     "demo",
@@ -146,8 +164,13 @@ BUZON_LOGIN_FAILURES_PER_IP = env_int("BUZON_LOGIN_FAILURES_PER_IP", 30, minimum
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("BUZON_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = False
-AXES_IPWARE_PROXY_COUNT = env_int("BUZON_TRUSTED_PROXY_COUNT", 0, minimum=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind N reverse proxies, the client is the Nth address from the right of X-Forwarded-For.
+# With no proxy the header is ignored: a client could forge it to escape the per-IP limit.
+BUZON_TRUSTED_PROXY_COUNT = env_int("BUZON_TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# A lockout ends on time even if someone keeps trying: otherwise anyone who knows a document
+# number could keep its owner out indefinitely.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_SENSITIVE_PARAMETERS = ["password", "doc_number"]
 
 # Sessions: 15 minutes idle (the cookie is refreshed on every request), 8 hours absolute.
@@ -199,6 +222,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
+
+# The credentials copy of a constancia can be downloaded by the officer who issued it for
+# this long; then it is purged (procedures.actions.purge_expired_credentials).
+BUZON_CREDENTIALS_PICKUP_HOURS = env_int("BUZON_CREDENTIALS_PICKUP_HOURS", 24, minimum=1)
 
 # --- Background work ------------------------------------------------------------------------
 TASKS = {

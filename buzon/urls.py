@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.http import HttpRequest
 from django.shortcuts import redirect
-from django.urls import include, path
+from django.urls import include, path, register_converter
+
+from buzon.converters import ProcedureNumberConverter, VerificationCodeConverter
+
+register_converter(ProcedureNumberConverter, "procedure_number")
+register_converter(VerificationCodeConverter, "verification_code")
 
 
 def _superusers_only(request: HttpRequest) -> bool:
@@ -15,7 +20,7 @@ admin.site.site_header = "Buzón · administración"
 urlpatterns = [
     path("", lambda request: redirect("accounts:login"), name="root"),
     path("buzon/", include("accounts.urls")),
-    path("buzon/", include("mailbox.urls")),
+    path("buzon/", include("mailboxes.urls")),
     path("oficina/", include("backoffice.urls")),
     path("verificar/", include("verification.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

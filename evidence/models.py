@@ -18,6 +18,7 @@ class EventKind(models.TextChoices):
     CREDENTIALS_REISSUED = "credentials_reissued", _("Credenciales reemitidas")
     PASSWORD_CHANGED = "password_changed", _("Contraseña cambiada")
     RECEIPT_DOWNLOADED = "receipt_downloaded", _("Constancia descargada")
+    RECEIPT_CREDENTIALS_PURGED = "receipt_credentials_purged", _("Copia con credenciales eliminada")
 
 
 class Event(models.Model):

@@ -7,6 +7,7 @@ number is always stored and looked up in the same canonical form.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -48,13 +49,25 @@ def username_for(doc_type: str, number: str) -> str:
     return f"{doc_type}-{number}"
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
 def _digits(raw: str) -> str:
-    return _SEPARATORS.sub("", raw)
+    """Fold compatibility forms (full-width digits, U+FF10 to U+FF19) to ASCII; drop separators.
+
+    Digits of other scripts stay as they are, and the checks below accept only ASCII, so one
+    document can never be stored under two spellings.
+    """
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+
+
+def _is_ascii_digits(value: str) -> bool:
+    return _ASCII_DIGITS.fullmatch(value) is not None
 
 
 def _normalize_dni(raw: str) -> str:
     value = _digits(raw).upper()
-    if not value.isdigit() and not (len(value) == 9 and value[:8].isdigit()):
+    if not _is_ascii_digits(value) and not (len(value) == 9 and _is_ascii_digits(value[:8])):
         raise ValidationError(gettext("El DNI solo puede contener números."), code="dni_digits")
     if len(value) == 9:
         # Eight digits plus the check digit printed on the card (a digit or a letter).
@@ -76,7 +89,7 @@ def _normalize_dni(raw: str) -> str:
 
 def _normalize_nine_digits(raw: str, label: str) -> str:
     value = _digits(raw)
-    if not value.isdigit():
+    if not _is_ascii_digits(value):
         raise ValidationError(
             gettext("El número de %(doc)s solo puede contener números.") % {"doc": label},
             code="digits",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.actions import issue_credentials
 from accounts.models import User
@@ -23,7 +25,7 @@ from procedures.inputs import (
     name_key,
 )
 from procedures.models import Procedure, ProcedureNumberSequence, Receipt
-from procedures.receipts import issue_receipt
+from procedures.receipts import credentials_copy_allowed, decrypt, issue_receipt
 
 
 @dataclass(frozen=True)
@@ -89,17 +91,21 @@ def _find_or_create_person(clean: CleanPerson) -> tuple[Person, bool]:
             % {"doc": person.document_label, "fields": ", ".join(differences)},
             code="identity_mismatch",
         )
-    # Contact details fill gaps only: changing an existing alert address is its own act.
-    changed = []
+    return person, False
+
+
+def _fill_missing_contact(person: Person, clean: CleanPerson) -> list[str]:
+    """Contact details fill gaps only: changing an existing alert address is its own act."""
+    added = []
     if clean.email and not person.email:
         person.email = clean.email
-        changed.append("email")
+        added.append("email")
     if clean.mobile_phone and not person.mobile_phone:
         person.mobile_phone = clean.mobile_phone
-        changed.append("mobile_phone")
-    if changed:
-        person.save(update_fields=[*changed, "updated_at"])
-    return person, False
+        added.append("mobile_phone")
+    if added:
+        person.save(update_fields=[*added, "updated_at"])
+    return added
 
 
 def _next_number(clean: CleanProcedure) -> str:
@@ -116,56 +122,85 @@ def _next_number(clean: CleanProcedure) -> str:
     return number
 
 
+def _existing(procedure: Procedure) -> Registration:
+    return Registration(
+        procedure=procedure,
+        receipt=procedure.receipts.order_by("issued_at", "id")[0],
+        created=False,
+        person_created=False,
+        credentials_issued=False,
+    )
+
+
+def _already_registered(number: str) -> ValidationError:
+    return ValidationError(
+        {
+            "number": _("El trámite %(number)s ya está registrado con otros datos.")
+            % {"number": number}
+        }
+    )
+
+
+@sensitive_variables("password")
 def register_procedure(
-    person_data: PersonInput, procedure_data: ProcedureInput, *, actor: User | None
+    person_data: PersonInput,
+    procedure_data: ProcedureInput,
+    *,
+    actor: User | None,
+    idempotency_key: str | None = None,
 ) -> Registration:
     """Register a procedure, creating the person and their credentials the first time.
 
-    Idempotent: registering the same procedure number for the same person again returns the
-    first registration and writes nothing. A person's credentials are issued once, ever; later
-    procedures get a constancia that says to use the existing ones.
+    Idempotent: the same procedure number for the same person, or the same idempotency key
+    (a form's submission id), returns the first registration and writes nothing. A person's
+    credentials are issued once, ever; later procedures get a constancia that says to use them.
     """
     clean_person = check_person(person_data)
     clean_procedure = check_procedure(procedure_data)
     with transaction.atomic():
+        if idempotency_key:
+            earlier = Procedure.objects.filter(idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                return _existing(earlier)
         person, person_created = _find_or_create_person(clean_person)
         number = clean_procedure.number
         if number:
-            existing = Procedure.objects.filter(number=number).select_related("person").first()
+            existing = Procedure.objects.filter(number=number).first()
             if existing is not None:
-                if (
+                same = (
                     existing.person_id == person.pk
                     and existing.procedure_type_id == clean_procedure.procedure_type.pk
-                ):
-                    return Registration(
-                        procedure=existing,
-                        receipt=existing.receipts.order_by("issued_at", "id")[0],
-                        created=False,
-                        person_created=False,
-                        credentials_issued=False,
-                    )
-                raise ValidationError(
-                    {
-                        "number": _("El trámite %(number)s ya está registrado con otros datos.")
-                        % {"number": number}
-                    }
                 )
+                if same:
+                    return _existing(existing)
+                raise _already_registered(number)
         else:
             number = _next_number(clean_procedure)
-        procedure = Procedure.objects.create(
-            number=number,
-            procedure_type=clean_procedure.procedure_type,
-            filing_date=clean_procedure.filing_date,
-            office=clean_procedure.office,
-            person=person,
-            registered_by=actor if actor is not None and actor.pk else None,
-        )
+        contact_added = [] if person_created else _fill_missing_contact(person, clean_person)
+        try:
+            with transaction.atomic():
+                procedure = Procedure.objects.create(
+                    number=number,
+                    procedure_type=clean_procedure.procedure_type,
+                    filing_date=clean_procedure.filing_date,
+                    office=clean_procedure.office,
+                    person=person,
+                    registered_by=actor if actor is not None and actor.pk else None,
+                    idempotency_key=idempotency_key or None,
+                )
+        except IntegrityError:
+            # Someone registered the same number (or key) a moment ago, in another request.
+            raise _already_registered(number) from None
         record(
             EventKind.PROCEDURE_REGISTERED,
             actor=actor,
             person=person,
             procedure=procedure,
-            data={"number": number, "type": clean_procedure.procedure_type.code},
+            data={
+                "number": number,
+                "type": clean_procedure.procedure_type.code,
+                "contact_added": contact_added,
+            },
         )
         password = None
         if person.user_id is None:
@@ -186,6 +221,7 @@ def register_procedure(
     )
 
 
+@sensitive_variables("password")
 def reissue_credentials(procedure: Procedure, *, actor: User) -> Receipt:
     """An officer replaces a person's credentials; a new constancia carries them."""
     if not actor.has_perm("accounts.reissue_credentials"):
@@ -207,12 +243,66 @@ def reissue_credentials(procedure: Procedure, *, actor: User) -> Receipt:
     return receipt
 
 
-def record_receipt_download(receipt: Receipt, *, actor: User) -> None:
+@dataclass(frozen=True)
+class ReceiptDownload:
+    pdf: bytes
+    with_credentials: bool
+
+
+def download_receipt(receipt: Receipt, *, actor: User | None) -> ReceiptDownload:
+    """Hand out a constancia and record who took it.
+
+    The credentials copy goes only to whoever issued it, within the pickup window; everyone
+    else, and everyone after the window, gets the record copy without the password.
+    """
     with transaction.atomic():
+        receipt = (
+            Receipt.objects.select_for_update()
+            .select_related("procedure__person")
+            .get(pk=receipt.pk)
+        )
+        _purge_if_expired(receipt)
+        with_credentials = credentials_copy_allowed(receipt, actor)
+        token = receipt.credentials_pdf if with_credentials else receipt.record_pdf
+        assert token is not None
         record(
             EventKind.RECEIPT_DOWNLOADED,
             actor=actor,
             person=receipt.procedure.person,
             procedure=receipt.procedure,
-            data={"verification_code": receipt.verification_code},
+            data={
+                "verification_code": receipt.verification_code,
+                "with_credentials": with_credentials,
+            },
         )
+    return ReceiptDownload(pdf=decrypt(token), with_credentials=with_credentials)
+
+
+def _purge_if_expired(receipt: Receipt) -> bool:
+    if receipt.credentials_pdf is None or receipt.credentials_until is None:
+        return False
+    if timezone.now() < receipt.credentials_until:
+        return False
+    receipt.credentials_pdf = None
+    receipt.save(update_fields=["credentials_pdf"])
+    record(
+        EventKind.RECEIPT_CREDENTIALS_PURGED,
+        actor=None,
+        person=receipt.procedure.person,
+        procedure=receipt.procedure,
+        data={"verification_code": receipt.verification_code},
+    )
+    return True
+
+
+def purge_expired_credentials() -> int:
+    """Delete every credentials copy past its pickup window. Safe to run at any time."""
+    purged = 0
+    due = Receipt.objects.filter(
+        credentials_pdf__isnull=False, credentials_until__lte=timezone.now()
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            receipt = Receipt.objects.select_for_update().select_related("procedure__person")
+            purged += _purge_if_expired(receipt.get(pk=pk))
+    return purged

@@ -96,6 +96,17 @@ def name_key(value: str) -> str:
 _NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
 
 
+def _printable_on_documents(value: str) -> bool:
+    """Names must print on the constancia, whose font covers Windows-1252 (all of Spanish,
+    Portuguese, French, German...). Other scripts are transliterated, as in a passport's
+    machine-readable zone."""
+    try:
+        value.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_name(errors: _Errors, name: str, value: str, *, required: bool) -> str:
     cleaned = clean_name(value)
     if not cleaned:
@@ -104,6 +115,14 @@ def _check_name(errors: _Errors, name: str, value: str, *, required: bool) -> st
         return ""
     if len(cleaned) > 80 or not _NAME_RE.match(cleaned):
         errors.add(name, _("Use solo letras, espacios, apóstrofos o guiones (hasta 80)."))
+    elif not _printable_on_documents(cleaned):
+        errors.add(
+            name,
+            _(
+                "Escriba el nombre con letras del alfabeto latino, como en la zona de lectura "
+                "mecánica del pasaporte (por ejemplo, «Lukasz» en lugar de «Łukasz»)."
+            ),
+        )
     return cleaned
 
 

@@ -62,6 +62,9 @@ class Procedure(models.Model):
         related_name="+",
     )
     registered_at = models.DateTimeField(_("registrado el"), auto_now_add=True)
+    # Set by the caller (a form's submission id, later the API's Idempotency-Key): the same key
+    # returns the first registration instead of creating a second procedure.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("trámite")
@@ -94,8 +97,12 @@ class ProcedureNumberSequence(models.Model):
 class Receipt(models.Model):
     """A constancia de trámite: the PDF handed to the person when a procedure is registered.
 
-    When it carries new credentials, the PDF holds the only plaintext copy of the password, so
-    it is stored encrypted (procedures.receipts) and only officers can download it.
+    Two renderings are kept, both encrypted (procedures.receipts), in the same row and so in
+    the same transaction as the registration:
+    - the record copy, without any password, kept for the agency's file;
+    - when new credentials were issued, the credentials copy, which holds the only plaintext
+      copy of the password. Only the officer who issued it may download it, and only until
+      `credentials_until`; after that it is purged and every download gets the record copy.
     """
 
     class Credentials(models.TextChoices):
@@ -117,8 +124,10 @@ class Receipt(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    file_name = models.CharField(max_length=200)
-    sha256 = models.CharField(_("SHA-256 del PDF"), max_length=64)
+    record_pdf = models.BinaryField(_("copia de archivo (cifrada)"))
+    credentials_pdf = models.BinaryField(_("copia con credenciales (cifrada)"), null=True)
+    credentials_until = models.DateTimeField(_("credenciales disponibles hasta"), null=True)
+    sha256 = models.CharField(_("SHA-256 del PDF entregado"), max_length=64)
     size = models.PositiveIntegerField(_("tamaño en bytes"))
 
     class Meta:

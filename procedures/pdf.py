@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
@@ -43,14 +44,18 @@ class ReceiptContent:
     issued_at: datetime
     person_name: str
     document_label: str
-    document_type: str
+    document_type: str  # the code the login form lists first, e.g. "CPP"
+    document_type_name: str
     document_number: str
     nationality: str
     birth_date: date
     verification_code: str
-    # None when the person already had credentials: the box then says to use those.
-    password: str | None
-    reissued: bool = False
+    credentials: str  # procedures.models.Receipt.Credentials
+    # None on the record copy, and when the person already had credentials.
+    password: str | None = field(default=None, repr=False)
+
+    def without_password(self) -> ReceiptContent:
+        return replace(self, password=None)
 
 
 def _fmt_date(value: date) -> str:
@@ -125,15 +130,15 @@ def _credentials_box(c: Canvas, content: ReceiptContent, x: float, y: float, wid
     login_url = f"{settings.PUBLIC_BASE_URL}/buzon/ingresar/"
     inner_x = x + 4 * mm
     inner_w = width - 8 * mm
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, str]] = []
     if content.password is not None:
         rows = [
-            (_("Tipo de documento"), content.document_type),
-            (_("Número de documento"), content.document_number),
-            (_("Contraseña"), content.password),
+            (_("Tipo de documento"), content.document_type, content.document_type_name),
+            (_("Número de documento"), content.document_number, ""),
+            (_("Contraseña"), content.password, ""),
         ]
         intro = ""
-        if content.reissued:
+        if content.credentials == "reissued":
             intro = (
                 _("Estas credenciales reemplazan a las anteriores, que ya no son válidas.") + " "
             )
@@ -143,6 +148,12 @@ def _credentials_box(c: Canvas, content: ReceiptContent, x: float, y: float, wid
             "comparta con nadie. Ingrese en <b>%(url)s</b> eligiendo su tipo de documento, su "
             "número y la contraseña. Puede cambiar su contraseña desde el buzón."
         ) % {"url": login_url}
+    elif content.credentials in ("new", "reissued"):
+        text = _(
+            "Las credenciales de acceso se entregaron en el original de esta constancia, el "
+            "%(when)s. Por seguridad, esta copia de archivo no las muestra. Si la persona no "
+            "las tiene, %(agency)s puede emitirle credenciales nuevas tras verificar su identidad."
+        ) % {"when": _fmt_datetime(content.issued_at), "agency": settings.AGENCY["short_name"]}
     else:
         text = _(
             "Usted ya tiene credenciales de acceso a su Buzón Electrónico: use las mismas que "
@@ -173,11 +184,23 @@ def _credentials_box(c: Canvas, content: ReceiptContent, x: float, y: float, wid
 
     line_y = y + height - title_h - 7 * mm
     c.setFillColor(INK)
-    for label, value in rows:
+    value_x = inner_x + 45 * mm
+    for label, value, note in rows:
         c.setFont("Helvetica", 9.5)
+        c.setFillColor(INK)
         c.drawString(inner_x, line_y, f"{label}:")
         c.setFont("Courier-Bold", 13)
-        c.drawString(inner_x + 45 * mm, line_y, value)
+        c.drawString(value_x, line_y, value)
+        if note:
+            # Long names ("Carné de Permiso Temporal de Permanencia") go beside the code in
+            # small type, shrunk if needed so nothing crosses the box.
+            note_x = value_x + stringWidth(value, "Courier-Bold", 13) + 3 * mm
+            size = 8.5
+            while size > 6 and stringWidth(note, "Helvetica", size) > x + width - 4 * mm - note_x:
+                size -= 0.25
+            c.setFont("Helvetica", size)
+            c.setFillColor(MUTED)
+            c.drawString(note_x, line_y, f"({note})")
         line_y -= 6.5 * mm
     para.drawOn(c, inner_x, y + 4 * mm)
 

@@ -1,22 +1,22 @@
 """Issuing and reading constancias de trámite.
 
-The PDF is rendered once, when it is issued, and kept in private storage encrypted with
-Fernet (AES-128-CBC + HMAC-SHA256) under BUZON_FILE_ENCRYPTION_KEY: a copy of the database and
-the files together still does not reveal anyone's password. Its SHA-256 is recorded so that
-/verificar/ can confirm a printed copy.
+Each constancia is rendered once, when it is issued, and kept encrypted with Fernet
+(AES-128-CBC + HMAC-SHA256) under BUZON_FILE_ENCRYPTION_KEY, in the receipt's own row: it is
+written in the same transaction as the registration, and a database dump alone does not reveal
+a password. Documents are always rendered in the agency's language (es-PE), whatever language
+the officer's screen is in.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import uuid
+from datetime import timedelta
 
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import storages
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from procedures.models import Procedure, Receipt
@@ -29,6 +29,15 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def encrypt(data: bytes) -> bytes:
+    return _fernet().encrypt(data)
+
+
+def decrypt(token: bytes | memoryview) -> bytes:
+    return _fernet().decrypt(bytes(token))
+
+
+@sensitive_variables("password")
 def issue_receipt(
     procedure: Procedure,
     *,
@@ -36,10 +45,9 @@ def issue_receipt(
     credentials: Receipt.Credentials,
     actor: User | None,
 ) -> Receipt:
-    """Render, encrypt and store a constancia. Call inside the registering transaction."""
+    """Render and store a constancia. Call inside the registering transaction."""
     person = procedure.person
     issued_at = timezone.now()
-    code = new_code()
     content = ReceiptContent(
         procedure_number=procedure.number,
         procedure_type=procedure.procedure_type.name,
@@ -50,36 +58,39 @@ def issue_receipt(
         issued_at=issued_at,
         person_name=person.full_name,
         document_label=person.document_label,
-        document_type=person.get_doc_type_display(),
+        document_type=person.doc_type,
+        document_type_name=str(person.get_doc_type_display()),
         document_number=person.doc_number,
         nationality=str(person.nationality.name),
         birth_date=person.birth_date,
-        verification_code=code,
+        verification_code=new_code(),
+        credentials=credentials,
         password=password,
-        reissued=credentials == Receipt.Credentials.REISSUED,
     )
-    pdf = render_receipt(content)
-    storage = storages["private"]
-    name = storage.save(
-        f"receipts/{issued_at:%Y/%m}/{uuid.uuid4().hex}.pdf.enc",
-        ContentFile(_fernet().encrypt(pdf)),
+    with translation.override(settings.LANGUAGE_CODE):
+        record_copy = render_receipt(content.without_password())
+        delivered = render_receipt(content) if password is not None else record_copy
+    return Receipt.objects.create(
+        procedure=procedure,
+        verification_code=content.verification_code,
+        credentials=credentials,
+        issued_at=issued_at,
+        issued_by=actor if actor is not None and actor.pk else None,
+        record_pdf=encrypt(record_copy),
+        credentials_pdf=encrypt(delivered) if password is not None else None,
+        credentials_until=issued_at + timedelta(hours=settings.BUZON_CREDENTIALS_PICKUP_HOURS)
+        if password is not None
+        else None,
+        sha256=hashlib.sha256(delivered).hexdigest(),
+        size=len(delivered),
     )
-    try:
-        return Receipt.objects.create(
-            procedure=procedure,
-            verification_code=code,
-            credentials=credentials,
-            issued_at=issued_at,
-            issued_by=actor if actor is not None and actor.pk else None,
-            file_name=name,
-            sha256=hashlib.sha256(pdf).hexdigest(),
-            size=len(pdf),
-        )
-    except Exception:
-        storage.delete(name)
-        raise
 
 
-def read_receipt_pdf(receipt: Receipt) -> bytes:
-    with storages["private"].open(receipt.file_name, "rb") as handle:
-        return _fernet().decrypt(handle.read())
+def credentials_copy_allowed(receipt: Receipt, actor: User | None) -> bool:
+    """The credentials copy goes only to whoever issued it, and only within the window."""
+    return (
+        receipt.credentials_pdf is not None
+        and receipt.credentials_until is not None
+        and timezone.now() < receipt.credentials_until
+        and receipt.issued_by_id == (actor.pk if actor is not None else None)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from datetime import date
@@ -14,7 +15,7 @@ from accounts.models import User
 from backoffice.groups import REGISTRY, SUPERVISORS
 from procedures.actions import Registration, register_procedure
 from procedures.inputs import PersonInput, ProcedureInput
-from procedures.receipts import read_receipt_pdf
+from procedures.receipts import decrypt
 
 _seq = itertools.count(1)
 
@@ -52,6 +53,13 @@ def register(actor: User | None = None, **person_overrides: Any) -> Registration
     return register_procedure(person_input(**person_overrides), proc, actor=actor)
 
 
+def register_with_key(key: str, **person_overrides: Any) -> Registration:
+    person_overrides.setdefault("doc_number", "222333444")
+    return register_procedure(
+        person_input(**person_overrides), procedure_input(), actor=None, idempotency_key=key
+    )
+
+
 def officer(username: str = "", *groups: str) -> User:
     user = User.objects.create_user(
         username=username or f"officer{next(_seq)}",
@@ -69,11 +77,20 @@ def supervisor() -> User:
     return officer("", SUPERVISORS)
 
 
-def receipt_text(registration: Registration) -> str:
-    import io
+def delivered_pdf(registration: Registration) -> bytes:
+    """The PDF the person was handed (the credentials copy when there is one)."""
+    receipt = registration.receipt
+    receipt.refresh_from_db()
+    return decrypt(receipt.credentials_pdf or receipt.record_pdf)
 
-    reader = PdfReader(io.BytesIO(read_receipt_pdf(registration.receipt)))
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def receipt_text(registration: Registration) -> str:
+    return pdf_text(delivered_pdf(registration))
 
 
 def credentials_from_text(text: str) -> tuple[str, str]:

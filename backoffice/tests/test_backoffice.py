@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from evidence.models import Event, EventKind
@@ -107,6 +108,25 @@ def test_reissue_needs_a_supervisor_and_is_audited(client, officer, supervisor):
     assert event.person == result.procedure.person
 
 
+def test_reissue_ends_the_persons_open_sessions(client, officer, supervisor):
+    result = factories.register(actor=officer)
+    number, password = factories.credentials_of(result)
+    person_client = Client()
+    login = {"doc_type": "CE", "doc_number": number, "password": password}
+    assert person_client.post("/buzon/ingresar/", login).status_code == 302
+    assert person_client.get("/buzon/").status_code == 200
+    client.force_login(supervisor)
+    client.post(f"/oficina/tramites/{result.procedure.number}/reemitir/", {"confirm": "yes"})
+    assert person_client.get("/buzon/").status_code == 302
+    # The new constancia is the supervisor's to hand over, and its password works.
+    newest = result.procedure.receipts.latest("issued_at", "id")
+    url = f"/oficina/tramites/{result.procedure.number}/constancias/{newest.verification_code}.pdf"
+    text = factories.pdf_text(client.get(url).content)
+    new_number, new_password = factories.credentials_from_text(text)
+    relogin = {"doc_type": "CE", "doc_number": new_number, "password": new_password}
+    assert Client().post("/buzon/ingresar/", relogin).status_code == 302
+
+
 def test_an_officer_without_permissions_sees_nothing(client, nobody):
     result = factories.register()
     client.force_login(nobody)
@@ -121,8 +141,26 @@ def test_admin_is_for_superusers_only(client, officer, django_user_model):
     client.force_login(officer)
     assert client.get("/admin/").status_code == 302
     root = django_user_model.objects.create_superuser("root", password="root-password-123")
+    assert root.kind == "officer"  # createsuperuser makes an officer who can use /oficina/
     client.force_login(root)
     assert client.get("/admin/").status_code == 200
+
+
+def test_admin_cannot_edit_persons_or_their_accounts(client, django_user_model):
+    result = factories.register()
+    person = result.procedure.person
+    root = django_user_model.objects.create_superuser("root", password="root-password-123")
+    client.force_login(root)
+    assert client.get(f"/admin/people/person/{person.pk}/change/").status_code == 200
+    edit = client.post(f"/admin/people/person/{person.pk}/change/", {"doc_number": "999999999"})
+    assert edit.status_code == 403
+    account = client.post(
+        f"/admin/accounts/user/{person.user.pk}/change/", {"username": "CE-999999999"}
+    )
+    assert account.status_code == 403
+    person.refresh_from_db()
+    assert person.doc_number != "999999999"
+    assert person.user.username == person.username
 
 
 def test_dashboard_queries_do_not_grow_with_rows(client, officer):

@@ -88,3 +88,19 @@ def test_mobile_numbers():
         normalize_mobile("12345")
     with pytest.raises(ValidationError, match="solo con números"):
         normalize_mobile("hola")
+
+
+def test_full_width_digits_fold_to_the_same_document():
+    full_width = str.maketrans("0123456789", "".join(chr(0xFF10 + d) for d in range(10)))
+    assert normalize_document("DNI", "10117410".translate(full_width)).number == "10117410"
+    assert normalize_document("CE", "456789".translate(full_width)).number == "000456789"
+
+
+def test_digits_of_other_scripts_are_refused():
+    arabic_indic = str.maketrans("0123456789", "".join(chr(0x0660 + d) for d in range(10)))
+    assert error_for("DNI", "45678912".translate(arabic_indic)) == (
+        "El DNI solo puede contener números."
+    )
+    assert "solo puede contener números" in error_for("CE", "456789".translate(arabic_indic))
+    greek_alpha_beta = "\u0391\u0392"
+    assert "letras y números" in error_for("PAS", greek_alpha_beta + "123456", "GR")

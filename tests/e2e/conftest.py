@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Flags for a closed network and a root sandbox (see the machine notes in docs/testing).
+# Flags for a machine without network access, running as root (no sandbox).
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -29,11 +29,17 @@ def walk(patterns, prefix=""):
             yield route
 
 
+SAMPLES = {"procedure_number": "LM260000001", "verification_code": "ABCD-EFGH-JKMN-PQRS"}
+
+
 def concrete(route):
-    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", "X1", route).lstrip("^").rstrip("$")
+    def sample(match):
+        return SAMPLES.get(match.group(1) or "", "X1")
+
+    return "/" + re.sub(r"<(?:(\w+):)?\w+>", sample, route).lstrip("^").rstrip("$")
 
 
-def test_the_allow_list_is_exact():
+def test_the_allow_list_names_real_routes():
     routes = set(walk(get_resolver().url_patterns))
     assert routes >= PUBLIC, PUBLIC - routes
 
@@ -45,3 +51,18 @@ def test_private_route_refuses_anonymous(client, route):
         assert response.status_code in (302, 403, 405), (method, route)
         if response.status_code == 302:
             assert "/ingresar/" in response["Location"], (method, route)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/oficina/tramites/%00/",
+        "/oficina/tramites/LM260000001%00/",
+        "/oficina/tramites/LM260000001/constancias/%00.pdf",
+        "/verificar/%00",
+        "/verificar/" + "A" * 5000,
+    ],
+)
+def test_malformed_identifiers_are_a_404_not_an_error(client, officer, url):
+    client.force_login(officer)
+    assert client.get(url).status_code == 404

@@ -11,9 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from procedures.actions import register_procedure
+from procedures.actions import download_receipt, register_procedure
 from procedures.inputs import PersonInput, ProcedureInput
-from procedures.receipts import read_receipt_pdf
 
 
 def _date(value: str) -> date:
@@ -42,6 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--filing-date", required=True, type=_date)
         parser.add_argument("--number", default="", help="empty: next number of the office")
         parser.add_argument("--actor", default="", help="officer username recorded as actor")
+        parser.add_argument(
+            "--idempotency-key", default="", help="a rerun with the same key registers nothing"
+        )
         parser.add_argument(
             "--receipt-out", default="", help="write the constancia PDF to this path"
         )
@@ -73,13 +75,19 @@ class Command(BaseCommand):
             number=opts["number"],
         )
         try:
-            result = register_procedure(person, procedure, actor=actor)
+            result = register_procedure(
+                person, procedure, actor=actor, idempotency_key=opts["idempotency_key"] or None
+            )
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
             self.stdout.write(json.dumps({"ok": False, "errors": errors}, ensure_ascii=False))
             raise CommandError("registration refused") from None
         payload: dict[str, Any] = {"ok": True, **result.as_dict()}
         if opts["receipt_out"]:
-            Path(opts["receipt_out"]).write_bytes(read_receipt_pdf(result.receipt))
+            # The same rule as the office page: recorded, and the password only for whoever
+            # issued it within the pickup window.
+            download = download_receipt(result.receipt, actor=actor)
+            Path(opts["receipt_out"]).write_bytes(download.pdf)
             payload["receipt_file"] = opts["receipt_out"]
+            payload["receipt_with_credentials"] = download.with_credentials
         self.stdout.write(json.dumps(payload, ensure_ascii=False))

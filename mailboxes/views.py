@@ -1,8 +1,8 @@
-from mailbox.access import current_person, person_required
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+
+from mailboxes.access import current_person, person_required
 
 
 @never_cache
