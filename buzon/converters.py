@@ -4,21 +4,19 @@
 """
 
 
-class ProcedureNumberConverter:
+class _PatternConverter:
+    regex: str
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class ProcedureNumberConverter(_PatternConverter):
     regex = "[A-Z]{2}[0-9]{9}"
 
-    def to_python(self, value: str) -> str:
-        return value
 
-    def to_url(self, value: str) -> str:
-        return value
-
-
-class VerificationCodeConverter:
+class VerificationCodeConverter(_PatternConverter):
     regex = "[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
