@@ -70,8 +70,10 @@ INSTALLED_APPS = [
     "accounts",
     "people",
     "procedures",
+    "legaltime",
     "evidence",
     "mailboxes",
+    "alerts",
     "backoffice",
     "verification",
     "demo",
@@ -105,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ui.context_processors.agency",
+                "mailboxes.context_processors.unread",
             ],
         },
     },
@@ -126,6 +129,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # A file, not memory: in-memory SQLite shares its cache with table locks and
+            # ignores the busy timeout, so concurrency tests would see errors production never
+            # does.
+            "TEST": {"NAME": str(VAR_DIR / "test-buzon.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -226,6 +233,41 @@ STORAGES = {
 # The credentials copy of a constancia can be downloaded by the officer who issued it for
 # this long; then it is purged (procedures.actions.purge_expired_credentials).
 BUZON_CREDENTIALS_PICKUP_HOURS = env_int("BUZON_CREDENTIALS_PICKUP_HOURS", 24, minimum=1)
+
+# --- Legal time (legaltime app) -----------------------------------------------------------
+# When a deposited notification takes effect: on_deposit | next_business_day |
+# on_opening_or_after_business_days:N | on_opening_or_after_calendar_days:N
+BUZON_NOTIFICATION_POLICY = env_str("BUZON_NOTIFICATION_POLICY", "on_deposit")
+# Office hours for art. 18 (America/Lima): a deposit outside them counts from the next
+# business day.
+BUZON_BUSINESS_HOURS_START = env_str("BUZON_BUSINESS_HOURS_START", "08:30")
+BUZON_BUSINESS_HOURS_END = env_str("BUZON_BUSINESS_HOURS_END", "16:30")
+
+# --- Notifications ----------------------------------------------------------------------------
+BUZON_ATTACHMENT_MAX_BYTES = env_int("BUZON_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+BUZON_ATTACHMENTS_PER_NOTIFICATION = env_int("BUZON_ATTACHMENTS_PER_NOTIFICATION", 10, minimum=1)
+
+# --- Alerts ----------------------------------------------------------------------------------
+BUZON_ALERT_MAX_ATTEMPTS = env_int("BUZON_ALERT_MAX_ATTEMPTS", 5, minimum=1)
+BUZON_ALERT_RETRY_BASE_SECONDS = env_int("BUZON_ALERT_RETRY_BASE_SECONDS", 60, minimum=1)
+DEFAULT_FROM_EMAIL = env_str(
+    "BUZON_FROM_EMAIL", "Buzón Electrónico <no-responder@buzon.migraciones.gob.pe>"
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 15
+if EMAIL_HOST or PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    # Development without a mail server: each message is a file under var/mail/.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+BUZON_SMS_BACKEND = env_str("BUZON_SMS_BACKEND", "alerts.sms.LoggingSmsBackend")
+BUZON_SMS_URL = env_str("BUZON_SMS_URL", "")
+BUZON_SMS_TOKEN = env_str("BUZON_SMS_TOKEN", "")
 
 # --- Background work ------------------------------------------------------------------------
 TASKS = {

@@ -10,6 +10,7 @@ from evidence.models import Event, EventKind
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from mailboxes.models import Notification
     from people.models import Person
     from procedures.models import Procedure
 
@@ -24,6 +25,7 @@ def record(
     actor: User | None,
     person: Person | None = None,
     procedure: Procedure | None = None,
+    notification: Notification | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
     if not transaction.get_connection().in_atomic_block:
@@ -33,5 +35,6 @@ def record(
         actor=actor if actor is not None and actor.pk else None,
         person=person,
         procedure=procedure,
+        notification=notification,
         data=data or {},
     )

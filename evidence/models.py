@@ -18,6 +18,15 @@ class EventKind(models.TextChoices):
     CREDENTIALS_REISSUED = "credentials_reissued", _("Credenciales reemitidas")
     PASSWORD_CHANGED = "password_changed", _("Contraseña cambiada")
     RECEIPT_DOWNLOADED = "receipt_downloaded", _("Constancia descargada")
+    NOTIFICATION_DEPOSITED = "notification_deposited", _("Notificación depositada")
+    NOTIFICATION_EFFECTIVE = "notification_effective", _("Notificación surtió efecto")
+    NOTIFICATION_OPENED = "notification_opened", _("Acuse de lectura")
+    NOTIFICATION_VIEWED = "notification_viewed", _("Notificación consultada")
+    ATTACHMENT_DOWNLOADED = "attachment_downloaded", _("Adjunto descargado")
+    NOTIFICATION_DEEMED_REJECTED = "notification_rejected", _("Notificación rechazada por plazo")
+    DEADLINE_EXPIRED = "deadline_expired", _("Plazo vencido")
+    ALERT_SENT = "alert_sent", _("Alerta enviada")
+    ALERT_FAILED = "alert_failed", _("Alerta fallida")
     RECEIPT_CREDENTIALS_PURGED = "receipt_credentials_purged", _("Copia con credenciales eliminada")
 
 
@@ -43,6 +52,14 @@ class Event(models.Model):
     procedure = models.ForeignKey(
         "procedures.Procedure",
         verbose_name=_("trámite"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    notification = models.ForeignKey(
+        "mailbox.Notification",
+        verbose_name=_("notificación"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -6,4 +6,11 @@ app_name = "mailbox"
 urlpatterns = [
     path("", views.casilla, name="home"),
     path("notificaciones/", views.casilla, name="notifications"),
+    path("notificaciones/<uuid:public_id>/", views.detail, name="detail"),
+    path("notificaciones/<uuid:public_id>/abrir/", views.open_view, name="open"),
+    path(
+        "notificaciones/<uuid:public_id>/adjuntos/<uuid:attachment_id>/",
+        views.attachment,
+        name="attachment",
+    ),
 ]

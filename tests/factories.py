@@ -104,3 +104,86 @@ def credentials_from_text(text: str) -> tuple[str, str]:
 
 def credentials_of(registration: Registration) -> tuple[str, str]:
     return credentials_from_text(receipt_text(registration))
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+_PDF_CACHE: dict[tuple[int, int], bytes] = {}
+
+
+def pdf_bytes(pages: int = 1, pad_kb: int = 0) -> bytes:
+    """A real PDF made with reportlab, optionally padded to about pad_kb kilobytes."""
+    key = (pages, pad_kb)
+    if key not in _PDF_CACHE:
+        from reportlab.pdfgen.canvas import Canvas
+
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer)
+        for page in range(pages):
+            canvas.drawString(72, 720, f"Resolución de prueba, página {page + 1}")
+            if pad_kb:
+                canvas.drawString(72, 700, "x" * 10)
+                canvas.setTitle("r" * (pad_kb * 1024))
+            canvas.showPage()
+        canvas.save()
+        _PDF_CACHE[key] = buffer.getvalue()
+    return _PDF_CACHE[key]
+
+
+def unit_officer(username: str = "", unit: str = "SIN") -> User:
+    from mailboxes.models import IssuingUnit
+
+    user = officer(username)
+    IssuingUnit.objects.get(code=unit).members.add(user)
+    return user
+
+
+def notification_input(procedure_number: str, **overrides: Any) -> Any:
+    from mailboxes.inputs import AttachmentInput, NotificationInput
+
+    values: dict[str, Any] = {
+        "procedure_number": procedure_number,
+        "unit": "SIN",
+        "kind": "approval",
+        "subject": "Aprobación de su solicitud de CPP",
+        "body": "Se **aprueba** su solicitud.\n\nAtentamente,\n\nSubgerencia",
+        "attachments": [AttachmentInput("resolucion.pdf", pdf_bytes())],
+    }
+    values.update(overrides)
+    return NotificationInput(**values)
+
+
+def deposit(
+    registration: Registration | None = None, actor: User | None = None, **overrides: Any
+) -> Any:
+    from mailboxes.actions import deposit_notification
+
+    registration = registration or register()
+    return deposit_notification(
+        notification_input(registration.procedure.number, **overrides), actor=actor
+    ).notification
+
+
+def verified(
+    registration: Registration, email: str = "persona@example.org", phone: str = ""
+) -> None:
+    person = registration.procedure.person
+    person.email, person.email_verified = email, bool(email)
+    person.mobile_phone, person.mobile_phone_verified = phone, bool(phone)
+    person.save()
+
+
+def ensure_reference_data() -> None:
+    """Re-create what migrations seed, after a transactional test flushed the tables."""
+    import importlib
+
+    from django.apps import apps
+
+    from backoffice.groups import ensure_officer_groups
+
+    for module in (
+        "procedures.migrations.0002_seed_catalogue_and_offices",
+        "mailboxes.migrations.0002_seed_issuing_units",
+    ):
+        importlib.import_module(module).seed(apps, None)
+    ensure_officer_groups()

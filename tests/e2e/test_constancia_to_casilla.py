@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_registered_person_logs_in_with_the_credentials_printed_on_the_constancia(
-    browser, live_server, tmp_path
+    reference_data, browser, live_server, tmp_path
 ):
     factories.officer("mesa1")
 

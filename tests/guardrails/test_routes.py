@@ -29,7 +29,11 @@ def walk(patterns, prefix=""):
             yield route
 
 
-SAMPLES = {"procedure_number": "LM260000001", "verification_code": "ABCD-EFGH-JKMN-PQRS"}
+SAMPLES = {
+    "procedure_number": "LM260000001",
+    "verification_code": "ABCD-EFGH-JKMN-PQRS",
+    "uuid": "00000000-0000-0000-0000-000000000001",
+}
 
 
 def concrete(route):

@@ -1,0 +1,135 @@
+"""Creating and delivering alerts. A failed alert never changes a notification's legal state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.messages import email_message, sms_text
+from alerts.models import Alert, Channel, Purpose, Status
+from alerts.sms import get_backend
+from evidence.actions import record
+from evidence.models import EventKind
+from mailboxes.models import Notification
+
+
+def _rows_for(notification: Notification, purpose: str) -> list[Alert]:
+    """Alerts go only to verified contacts (people/models.Person)."""
+    person = notification.person
+    rows = []
+    if person.email and person.email_verified:
+        rows.append(
+            Alert(
+                notification=notification,
+                channel=Channel.EMAIL,
+                purpose=purpose,
+                destination=person.email,
+            )
+        )
+    if person.mobile_phone and person.mobile_phone_verified:
+        rows.append(
+            Alert(
+                notification=notification,
+                channel=Channel.SMS,
+                purpose=purpose,
+                destination=person.mobile_phone,
+            )
+        )
+    return rows
+
+
+def create_deposit_alerts(notifications: Iterable[Notification]) -> list[Alert]:
+    """The alert rows of a deposit; call inside the deposit's transaction."""
+    rows = [row for n in notifications for row in _rows_for(n, Purpose.DEPOSITED)]
+    return Alert.objects.bulk_create(rows)
+
+
+def create_reminders(notification: Notification, purpose: str) -> list[Alert]:
+    with transaction.atomic():
+        return Alert.objects.bulk_create(_rows_for(notification, purpose), ignore_conflicts=True)
+
+
+def enqueue_alerts(alerts: Iterable[Alert]) -> None:
+    """Queue the sending once the rows are committed (at once, outside a transaction)."""
+    from alerts.tasks import send_alert
+
+    ids = [a.pk for a in alerts if a.pk]
+    if ids:
+        transaction.on_commit(lambda: [send_alert.enqueue(i) for i in ids])
+
+
+def _send(alert: Alert) -> None:
+    notification = alert.notification
+    if alert.channel == Channel.EMAIL:
+        subject, body = email_message(notification, alert.purpose)
+        EmailMessage(subject, body, to=[alert.destination]).send(fail_silently=False)
+    else:
+        get_backend().send(alert.destination, sms_text(notification, alert.purpose))
+
+
+def deliver(alert_id: int) -> str:
+    """One attempt to send an alert. Idempotent: a sent or failed alert is left alone.
+
+    The network call happens outside any transaction, so a slow mail server never holds a
+    database lock; the outcome is then recorded with its evidence.
+    """
+    alert = Alert.objects.select_related(
+        "notification__person", "notification__unit", "notification__procedure"
+    ).get(pk=alert_id)
+    if alert.status != Status.PENDING:
+        return alert.status
+    error = ""
+    try:
+        _send(alert)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().get(pk=alert_id)
+        if locked.status != Status.PENDING:
+            return locked.status
+        locked.attempts += 1
+        notification = alert.notification
+        if not error:
+            locked.status = Status.SENT
+            locked.sent_at = timezone.now()
+            locked.last_error = ""
+            kind = EventKind.ALERT_SENT
+        else:
+            locked.last_error = error
+            final = locked.attempts >= settings.BUZON_ALERT_MAX_ATTEMPTS
+            locked.status = Status.FAILED if final else Status.PENDING
+            kind = EventKind.ALERT_FAILED
+        locked.save()
+        record(
+            kind,
+            actor=None,
+            person=notification.person,
+            procedure=notification.procedure,
+            notification=notification,
+            data={
+                "channel": locked.channel,
+                "purpose": locked.purpose,
+                "destination": locked.destination,
+                "attempt": locked.attempts,
+                "error": error,
+                "final": locked.status != Status.PENDING,
+            },
+        )
+    if locked.status == Status.PENDING:
+        _retry_later(alert_id, locked.attempts)
+    return locked.status
+
+
+def _retry_later(alert_id: int, attempts: int) -> None:
+    from alerts.tasks import send_alert
+
+    delay = timedelta(seconds=settings.BUZON_ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    if send_alert.get_backend().supports_defer:
+        send_alert.using(run_after=timezone.now() + delay).enqueue(alert_id)
+    else:
+        send_alert.enqueue(alert_id)

@@ -1,0 +1,62 @@
+"""What an alert says: only that something is waiting, from whom, and where to look."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from alerts.models import Purpose
+from mailboxes.models import Notification
+
+
+def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        login = f"{settings.PUBLIC_BASE_URL}/buzon/ingresar/"
+        when = timezone.localtime(notification.deposited_at).strftime("%d/%m/%Y %H:%M")
+        name = notification.person.given_names
+        unit = notification.unit.name
+        if purpose == Purpose.DEADLINE_SOON and notification.deadline_date:
+            subject = _("Un plazo de su Buzón Electrónico vence pronto")
+            lead = _(
+                "el plazo para responder a una notificación de %(unit)s vence el %(date)s."
+            ) % {"unit": unit, "date": notification.deadline_date.strftime("%d/%m/%Y")}
+        elif purpose == Purpose.UNOPENED_SOON:
+            subject = _("Tiene una notificación sin abrir en su Buzón Electrónico")
+            lead = _(
+                "tiene una notificación de %(unit)s sin abrir. Si no la abre, se considerará "
+                "notificada de todos modos."
+            ) % {"unit": unit}
+        else:
+            subject = _("Tiene una nueva notificación en su Buzón Electrónico")
+            lead = _(
+                "%(unit)s depositó una notificación en su casilla electrónica el %(when)s."
+            ) % {
+                "unit": unit,
+                "when": when,
+            }
+        body = "\n\n".join(
+            [
+                _("Hola, %(name)s:") % {"name": name},
+                lead[:1].upper() + lead[1:] if purpose == Purpose.DEPOSITED else lead,
+                _(
+                    "Para leerla, ingrese a %(url)s con su tipo y número de documento y su "
+                    "contraseña."
+                )
+                % {"url": login},
+                _(
+                    "Por su seguridad, este mensaje no incluye el contenido de la notificación. "
+                    "No responda a este correo."
+                ),
+                settings.AGENCY["name"],
+            ]
+        )
+    return subject, body
+
+
+def sms_text(notification: Notification, purpose: str) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "%(agency)s: tiene una notificación en su Buzón Electrónico. Ingrese en "
+            "%(url)s/buzon/ingresar/"
+        ) % {"agency": settings.AGENCY["short_name"], "url": settings.PUBLIC_BASE_URL}

@@ -1,0 +1,57 @@
+"""Alerts: a row in the database first, then a task that sends it (style.md).
+
+An alert says only that a notification is waiting, never its content. Its success or failure
+is recorded as evidence and never changes the notification's legal state.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Correo electrónico")
+    SMS = "sms", _("SMS")
+
+
+class Purpose(models.TextChoices):
+    DEPOSITED = "deposited", _("Nueva notificación")
+    DEADLINE_SOON = "deadline_soon", _("Plazo por vencer")
+    UNOPENED_SOON = "unopened_soon", _("Notificación sin abrir")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pendiente")
+    SENT = "sent", _("Enviada")
+    FAILED = "failed", _("Fallida")
+
+
+class Alert(models.Model):
+    notification = models.ForeignKey(
+        "mailbox.Notification", on_delete=models.PROTECT, related_name="alerts"
+    )
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    purpose = models.CharField(_("motivo"), max_length=20, choices=Purpose.choices)
+    destination = models.CharField(_("destino"), max_length=254)
+    status = models.CharField(
+        _("estado"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
+    last_error = models.CharField(_("último error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("creada el"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("enviada el"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alerta")
+        verbose_name_plural = _("alertas")
+        ordering = ["id"]
+        constraints = [
+            # One alert per notification, channel and purpose: reruns never alert twice.
+            models.UniqueConstraint(
+                fields=["notification", "channel", "purpose"], name="alert_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.purpose} → {self.destination} ({self.status})"

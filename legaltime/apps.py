@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LegaltimeConfig(AppConfig):
+    name = "legaltime"
+    verbose_name = "Tiempo legal"

@@ -1,0 +1,384 @@
+"""Legal state changes of notifications: deposit, opening, access, and the passing of time.
+
+Each function owns its transaction and writes its evidence inside it. Views, the batch
+command and the agency API all call these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from alerts.actions import create_deposit_alerts, enqueue_alerts
+from evidence.actions import record
+from evidence.models import EventKind
+from legaltime.policies import Effect, Policy, current_policy, deadline_for, effect_of
+from mailboxes.inputs import CleanNotification, NotificationInput, check_notification
+from mailboxes.models import Attachment, Notification, Opening, State
+from mailboxes.pdfs import CheckedPdf
+
+
+def content_sha256(notification: Notification) -> str:
+    """Hash of the canonical content: what was notified, to whom, by whom."""
+    canonical = {
+        "id": str(notification.public_id),
+        "procedure": notification.procedure.number,
+        "person": notification.person.username,
+        "unit": notification.unit.code,
+        "kind": notification.kind,
+        "subject": notification.subject,
+        "body": notification.body_markdown,
+        "ends_administrative_route": notification.ends_administrative_route,
+        "appeals": notification.appeals,
+        "response_business_days": notification.response_business_days,
+    }
+    encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _apply_effect(notification: Notification, effect: Effect) -> None:
+    notification.effective_date = effect.effective_date
+    notification.effect_rule = effect.rule[:300]
+    if effect.effective_date and notification.response_business_days:
+        notification.deadline_date = deadline_for(
+            effect.effective_date, notification.response_business_days
+        )
+    if effect.rejected:
+        notification.state = State.REJECTED
+    elif effect.deemed and notification.state == State.DEPOSITED:
+        notification.state = State.DEEMED
+
+
+def _build(
+    clean: CleanNotification, *, actor: User | None, now: datetime, policy: Policy
+) -> Notification:
+    notification = Notification(
+        procedure=clean.procedure,
+        person=clean.procedure.person,
+        unit=clean.unit,
+        kind=clean.kind,
+        subject=clean.subject,
+        body_markdown=clean.body_markdown,
+        body_html=clean.body_html,
+        ends_administrative_route=clean.ends_administrative_route,
+        appeals=clean.appeals,
+        response_business_days=clean.response_business_days,
+        policy=f"{policy.kind}:{policy.days}" if policy.days else policy.kind,
+        deposited_at=now,
+        deposited_by=actor if actor is not None and actor.pk else None,
+        idempotency_key=clean.idempotency_key,
+    )
+    _apply_effect(notification, effect_of(policy, now, None, now))
+    return notification
+
+
+def _store(
+    notification: Notification, pdfs: Iterable[CheckedPdf], written: list[str]
+) -> list[Attachment]:
+    attachments = []
+    for pdf in pdfs:
+        attachment = Attachment(
+            notification=notification,
+            original_name=pdf.original_name,
+            sha256=pdf.sha256,
+            size=pdf.size,
+        )
+        attachment.file.save("x.pdf", ContentFile(pdf.content), save=False)
+        written.append(str(attachment.file.name))
+        attachments.append(attachment)
+    return attachments
+
+
+def _deposit_events(
+    notification: Notification, attachments: list[Attachment], actor: User | None
+) -> None:
+    record(
+        EventKind.NOTIFICATION_DEPOSITED,
+        actor=actor,
+        person=notification.person,
+        procedure=notification.procedure,
+        notification=notification,
+        data={
+            "content_sha256": content_sha256(notification),
+            "attachments": [
+                {"name": a.original_name, "sha256": a.sha256, "size": a.size} for a in attachments
+            ],
+            "policy": notification.policy,
+        },
+    )
+    if notification.effective_date is not None:
+        record(
+            EventKind.NOTIFICATION_EFFECTIVE,
+            actor=None,
+            person=notification.person,
+            procedure=notification.procedure,
+            notification=notification,
+            data={
+                "effective_date": notification.effective_date.isoformat(),
+                "rule": notification.effect_rule,
+                "deadline_date": notification.deadline_date.isoformat()
+                if notification.deadline_date
+                else None,
+            },
+        )
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+@dataclass(frozen=True)
+class Deposit:
+    notification: Notification
+    created: bool
+
+
+def deposit_notification(data: NotificationInput, *, actor: User | None) -> Deposit:
+    """Deposit one notification: content, attachments, legal dates, evidence and alert rows,
+    in one transaction. The same idempotency key returns the first deposit."""
+    clean = check_notification(data, actor=actor)
+    if clean.idempotency_key:
+        earlier = Notification.objects.filter(idempotency_key=clean.idempotency_key).first()
+        if earlier is not None:
+            return Deposit(earlier, created=False)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            notification = _build(clean, actor=actor, now=now, policy=current_policy())
+            notification.save()
+            attachments = _store(notification, clean.attachments, written)
+            Attachment.objects.bulk_create(attachments)
+            _deposit_events(notification, attachments, actor)
+            alerts = create_deposit_alerts([notification])
+    except IntegrityError:
+        _delete_files(written)
+        earlier = Notification.objects.filter(idempotency_key=clean.idempotency_key).first()
+        if clean.idempotency_key and earlier is not None:
+            return Deposit(earlier, created=False)
+        raise
+    except BaseException:
+        _delete_files(written)
+        raise
+    enqueue_alerts(alerts)
+    return Deposit(notification, created=True)
+
+
+@dataclass(frozen=True)
+class BatchItemResult:
+    index: int
+    key: str
+    notification: Notification | None
+    created: bool
+    errors: dict[str, list[str]] | None
+
+
+def deposit_many(
+    items: Sequence[NotificationInput],
+    *,
+    actor: User | None,
+    batch_size: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> list[BatchItemResult]:
+    """The bulk path: validate every item first, then write valid ones in batches.
+
+    Every item needs its own idempotency key, so a rerun deposits nothing twice. A bad item is
+    reported and rejects nothing else.
+    """
+    results: list[BatchItemResult | None] = [None] * len(items)
+    valid: list[tuple[int, CleanNotification]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        key = (item.idempotency_key or "").strip()
+        try:
+            if not key:
+                raise ValidationError({"idempotency_key": ["Falta la clave de idempotencia."]})
+            if key in seen:
+                raise ValidationError({"idempotency_key": ["Clave repetida en el lote."]})
+            seen.add(key)
+            valid.append((index, check_notification(item, actor=actor)))
+        except ValidationError as exc:
+            results[index] = BatchItemResult(index, key, None, False, exc.message_dict)
+    policy = current_policy()
+    for start in range(0, len(valid), batch_size):
+        chunk = valid[start : start + batch_size]
+        keys = [clean.idempotency_key for _i, clean in chunk]
+        existing = {
+            n.idempotency_key: n for n in Notification.objects.filter(idempotency_key__in=keys)
+        }
+        fresh = [(i, c) for i, c in chunk if c.idempotency_key not in existing]
+        for index, clean in chunk:
+            if clean.idempotency_key in existing:
+                results[index] = BatchItemResult(
+                    index, clean.idempotency_key or "", existing[clean.idempotency_key], False, None
+                )
+        written: list[str] = []
+        try:
+            with transaction.atomic():
+                now = timezone.now()
+                notifications = [_build(c, actor=actor, now=now, policy=policy) for _i, c in fresh]
+                Notification.objects.bulk_create(notifications)
+                all_attachments: list[Attachment] = []
+                for notification, (_i, clean) in zip(notifications, fresh, strict=True):
+                    attachments = _store(notification, clean.attachments, written)
+                    all_attachments.extend(attachments)
+                    _deposit_events(notification, attachments, actor)
+                Attachment.objects.bulk_create(all_attachments)
+                alerts = create_deposit_alerts(notifications)
+        except BaseException:
+            _delete_files(written)
+            raise
+        enqueue_alerts(alerts)
+        for notification, (index, clean) in zip(notifications, fresh, strict=True):
+            results[index] = BatchItemResult(
+                index, clean.idempotency_key or "", notification, True, None
+            )
+        if progress is not None:
+            progress(len(chunk))
+    return [r for r in results if r is not None]
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    ip_address: str | None
+    user_agent: str
+
+
+def open_notification(notification: Notification, *, reader: User, meta: RequestMeta) -> Opening:
+    """The acuse de lectura: recorded exactly once, even under concurrent requests.
+
+    Under the opening-based policies the opening can be what makes the notification take
+    effect, so the legal dates are settled in the same transaction.
+    """
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            opening = Opening.objects.create(
+                notification=notification,
+                opened_at=now,
+                user=reader,
+                ip_address=meta.ip_address,
+                user_agent=meta.user_agent[:300],
+            )
+            locked = Notification.objects.select_for_update().get(pk=notification.pk)
+            locked.opened_at = now
+            if locked.state == State.DEPOSITED:
+                locked.state = State.OPENED
+            had_effect = locked.effective_date is not None
+            if not had_effect:
+                _apply_effect(
+                    locked, effect_of(Policy.parse(locked.policy), locked.deposited_at, now, now)
+                )
+            locked.save()
+            record(
+                EventKind.NOTIFICATION_OPENED,
+                actor=reader,
+                person=locked.person,
+                procedure=locked.procedure,
+                notification=locked,
+                data={"ip": meta.ip_address, "user_agent": meta.user_agent[:300]},
+            )
+            if not had_effect and locked.effective_date is not None:
+                record(
+                    EventKind.NOTIFICATION_EFFECTIVE,
+                    actor=None,
+                    person=locked.person,
+                    procedure=locked.procedure,
+                    notification=locked,
+                    data={
+                        "effective_date": locked.effective_date.isoformat(),
+                        "rule": locked.effect_rule,
+                        "deadline_date": locked.deadline_date.isoformat()
+                        if locked.deadline_date
+                        else None,
+                    },
+                )
+            notification.refresh_from_db()
+            return opening
+    except IntegrityError:
+        # Someone opened it a moment before us: theirs is the acuse; this is a view.
+        opening = Opening.objects.get(notification=notification)
+        notification.refresh_from_db()
+        return opening
+
+
+def record_view(notification: Notification, *, reader: User, meta: RequestMeta) -> None:
+    with transaction.atomic():
+        record(
+            EventKind.NOTIFICATION_VIEWED,
+            actor=reader,
+            person=notification.person,
+            procedure=notification.procedure,
+            notification=notification,
+            data={"ip": meta.ip_address, "user_agent": meta.user_agent[:300]},
+        )
+
+
+def record_download(attachment: Attachment, *, reader: User, meta: RequestMeta) -> None:
+    notification = attachment.notification
+    with transaction.atomic():
+        record(
+            EventKind.ATTACHMENT_DOWNLOADED,
+            actor=reader,
+            person=notification.person,
+            procedure=notification.procedure,
+            notification=notification,
+            data={
+                "attachment": attachment.original_name,
+                "sha256": attachment.sha256,
+                "ip": meta.ip_address,
+                "user_agent": meta.user_agent[:300],
+            },
+        )
+
+
+def settle(now: datetime | None = None) -> int:
+    """Let time pass: unopened notifications under an opening-based policy take effect (or are
+    deemed rejected) once their term runs out. Idempotent; run it periodically."""
+    now = now or timezone.now()
+    settled = 0
+    pending = Notification.objects.filter(effective_date__isnull=True, opened_at__isnull=True)
+    for pk in list(pending.values_list("pk", flat=True)):
+        with transaction.atomic():
+            locked = (
+                Notification.objects.select_for_update()
+                .select_related("person", "procedure")
+                .get(pk=pk)
+            )
+            if locked.effective_date is not None or locked.opened_at is not None:
+                continue
+            effect = effect_of(Policy.parse(locked.policy), locked.deposited_at, None, now)
+            if effect.effective_date is None:
+                continue
+            _apply_effect(locked, effect)
+            locked.save()
+            kind = (
+                EventKind.NOTIFICATION_DEEMED_REJECTED
+                if effect.rejected
+                else EventKind.NOTIFICATION_EFFECTIVE
+            )
+            record(
+                kind,
+                actor=None,
+                person=locked.person,
+                procedure=locked.procedure,
+                notification=locked,
+                data={
+                    "effective_date": effect.effective_date.isoformat(),
+                    "rule": effect.rule,
+                    "deemed": effect.deemed,
+                },
+            )
+            settled += 1
+    return settled

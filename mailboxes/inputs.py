@@ -1,0 +1,173 @@
+"""Validation of deposits, shared by the officers' form, the batch command and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from mailboxes.content import render_markdown
+from mailboxes.models import IssuingUnit, Kind
+from mailboxes.pdfs import CheckedPdf, check_pdf
+from procedures.models import Procedure
+
+# TUO Ley 27444 art. 136: a correction request gives at most 2 business days.
+DEFAULT_CORRECTION_DAYS = 2
+
+
+@dataclass(frozen=True)
+class AttachmentInput:
+    name: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Appeal:
+    name: str  # e.g. "Reconsideración"
+    where: str  # where to file it
+    business_days: int | None  # deadline to file it
+
+
+@dataclass(frozen=True)
+class NotificationInput:
+    procedure_number: str
+    unit: str  # IssuingUnit.code
+    kind: str
+    subject: str
+    body: str  # Markdown
+    attachments: Sequence[AttachmentInput]
+    ends_administrative_route: bool | None = None
+    appeals: Sequence[Appeal] = ()
+    response_business_days: int | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class CleanNotification:
+    procedure: Procedure
+    unit: IssuingUnit
+    kind: str
+    subject: str
+    body_markdown: str
+    body_html: str
+    attachments: list[CheckedPdf]
+    ends_administrative_route: bool | None
+    appeals: list[dict[str, Any]]
+    response_business_days: int | None
+    idempotency_key: str | None
+
+
+def _check_resolution(data: NotificationInput) -> list[str]:
+    """What TUO Ley 27444 art. 24.1 requires of a resolution, listed exactly."""
+    missing = []
+    if data.ends_administrative_route is None:
+        missing.append(_("si la resolución agota o no la vía administrativa"))
+    if not data.appeals and data.ends_administrative_route is not True:
+        missing.append(_("los recursos que proceden, dónde presentarlos y en qué plazo"))
+    for number, appeal in enumerate(data.appeals, start=1):
+        if not appeal.name.strip():
+            missing.append(_("el nombre del recurso %(n)d") % {"n": number})
+        if not appeal.where.strip():
+            missing.append(_("dónde presentar el recurso %(n)d") % {"n": number})
+        if not appeal.business_days or appeal.business_days < 1:
+            missing.append(_("el plazo en días hábiles del recurso %(n)d") % {"n": number})
+    return missing
+
+
+def check_notification(data: NotificationInput, *, actor: User | None) -> CleanNotification:
+    """Every problem at once, keyed by field; nothing is written here."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    procedure = (
+        Procedure.objects.select_related("person")
+        .filter(number=(data.procedure_number or "").strip().upper())
+        .first()
+    )
+    if procedure is None:
+        add("procedure_number", _("No existe un trámite con ese número."))
+    unit = IssuingUnit.objects.filter(code=data.unit).first()
+    if unit is None:
+        add("unit", _("Elija una unidad emisora."))
+    elif (
+        actor is not None
+        and not actor.is_superuser
+        and not unit.members.filter(pk=actor.pk).exists()
+    ):
+        add("unit", _("Usted no pertenece a la unidad «%(unit)s».") % {"unit": unit.name})
+    if data.kind not in Kind.values:
+        add("kind", _("Elija el tipo de notificación."))
+    subject = " ".join((data.subject or "").split())
+    if not subject:
+        add("subject", _("Escriba el asunto."))
+    elif len(subject) > 200:
+        add("subject", _("El asunto puede tener como máximo 200 caracteres."))
+    body = (data.body or "").strip()
+    if not body:
+        add("body", _("Escriba el texto completo del acto que se notifica."))
+    elif len(body) > 100_000:
+        add("body", _("El texto es demasiado largo (máximo 100 000 caracteres)."))
+    if "\x00" in subject or "\x00" in body:
+        add("body", _("El texto contiene caracteres no válidos."))
+
+    attachments: list[CheckedPdf] = []
+    if not data.attachments:
+        add("attachments", _("Adjunte al menos un documento en PDF."))
+    elif len(data.attachments) > settings.BUZON_ATTACHMENTS_PER_NOTIFICATION:
+        add(
+            "attachments",
+            _("Puede adjuntar como máximo %(n)d documentos.")
+            % {"n": settings.BUZON_ATTACHMENTS_PER_NOTIFICATION},
+        )
+    else:
+        for item in data.attachments:
+            try:
+                attachments.append(check_pdf(item.content, item.name))
+            except ValidationError as exc:
+                add("attachments", exc.messages[0])
+
+    response_days = data.response_business_days
+    if data.kind == Kind.CORRECTION and response_days is None:
+        response_days = DEFAULT_CORRECTION_DAYS
+    if response_days is not None and not 1 <= response_days <= 365:
+        add("response_business_days", _("El plazo debe estar entre 1 y 365 días hábiles."))
+
+    if data.kind == Kind.RESOLUTION:
+        missing = _check_resolution(data)
+        if missing:
+            add(
+                "appeals",
+                _(
+                    "A la resolución le falta lo que exige el art. 24.1 del TUO de la Ley N.° "
+                    "27444: %(missing)s."
+                )
+                % {"missing": "; ".join(missing)},
+            )
+
+    if errors:
+        raise ValidationError(errors)
+    assert procedure is not None
+    assert unit is not None
+    return CleanNotification(
+        procedure=procedure,
+        unit=unit,
+        kind=data.kind,
+        subject=subject,
+        body_markdown=body,
+        body_html=render_markdown(body),
+        attachments=attachments,
+        ends_administrative_route=data.ends_administrative_route,
+        appeals=[
+            {"name": a.name.strip(), "where": a.where.strip(), "business_days": a.business_days}
+            for a in data.appeals
+        ],
+        response_business_days=response_days,
+        idempotency_key=(data.idempotency_key or "").strip() or None,
+    )

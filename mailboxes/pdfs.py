@@ -1,0 +1,70 @@
+"""Attachment checks: a real PDF by its first bytes and by a parse, within the size limit."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+_UNSAFE_NAME = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class CheckedPdf:
+    content: bytes
+    original_name: str
+    sha256: str
+    size: int
+
+
+def safe_name(name: str) -> str:
+    """A display name: no path, no control characters, ends in .pdf, at most 120 characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE_NAME.sub("_", base).strip(" ._") or "documento"
+    if not base.lower().endswith(".pdf"):
+        base += ".pdf"
+    return base[-120:]
+
+
+def check_pdf(content: bytes, name: str) -> CheckedPdf:
+    label = safe_name(name)
+    limit = settings.BUZON_ATTACHMENT_MAX_BYTES
+    if len(content) > limit:
+        raise ValidationError(
+            _("El archivo «%(name)s» pesa %(size)s MB; el máximo es %(max)s MB.")
+            % {
+                "name": label,
+                "size": f"{len(content) / 1_048_576:.1f}",
+                "max": f"{limit / 1_048_576:.0f}",
+            },
+            code="too_large",
+        )
+    if not content.startswith(b"%PDF-"):
+        raise ValidationError(
+            _("El archivo «%(name)s» no es un PDF.") % {"name": label}, code="not_pdf"
+        )
+    try:
+        # pypdf logs warnings for damaged-but-readable files; a refusal is what matters here.
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            raise ValidationError(
+                _("El archivo «%(name)s» está protegido con contraseña.") % {"name": label},
+                code="encrypted_pdf",
+            )
+        if len(reader.pages) == 0:
+            raise PyPdfError("no pages")
+    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+        raise ValidationError(
+            _("El archivo «%(name)s» está dañado o no se puede leer como PDF.") % {"name": label},
+            code="broken_pdf",
+        ) from None
+    return CheckedPdf(content, label, hashlib.sha256(content).hexdigest(), len(content))

@@ -1,0 +1,177 @@
+from datetime import datetime
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+
+from alerts.models import Alert
+from evidence.models import Event, EventKind
+from mailboxes.actions import deposit_many
+from mailboxes.inputs import Appeal, AttachmentInput
+from mailboxes.models import Attachment, Notification
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+LIMA = ZoneInfo("America/Lima")
+
+
+def stored_files():
+    try:
+        folders, _files = default_storage.listdir("notifications")
+    except FileNotFoundError:
+        return []
+    return [f for folder in folders for f in default_storage.listdir(f"notifications/{folder}")[1]]
+
+
+def counts():
+    return (
+        Notification.objects.count(),
+        Attachment.objects.count(),
+        Alert.objects.count(),
+        Event.objects.filter(notification__isnull=False).count(),
+        len(stored_files()),
+    )
+
+
+@time_machine.travel(datetime(2026, 7, 27, 10, 0, tzinfo=LIMA), tick=False)
+def test_a_deposit_writes_everything_in_one_go():
+    registration = factories.register()
+    factories.verified(registration, email="maria@example.org", phone="+51987654321")
+    officer = factories.unit_officer("sin1")
+    notification = factories.deposit(
+        registration,
+        actor=officer,
+        kind="correction",
+        subject="Falta un documento",
+        body="Adjunte su **pasaporte** vigente.",
+    )
+    assert notification.person == registration.procedure.person
+    assert notification.body_html == "<p>Adjunte su <strong>pasaporte</strong> vigente.</p>\n"
+    # on_deposit, on a business morning: effective today; 2 business days (art. 136) skip
+    # 28-29 July (Independence Day) and the weekend... 27 Jul (Mon) -> 30 Jul (Thu), 31 Jul.
+    assert str(notification.effective_date) == "2026-07-27"
+    assert str(notification.deadline_date) == "2026-07-31"
+    attachment = notification.attachments.get()
+    assert attachment.original_name == "resolucion.pdf"
+    assert attachment.size == len(factories.pdf_bytes())
+    assert attachment.file.name.startswith(f"notifications/{notification.public_id}/")
+    assert attachment.file.read() == factories.pdf_bytes()
+    kinds = list(notification.events.values_list("kind", flat=True))
+    assert kinds[:2] == [EventKind.NOTIFICATION_DEPOSITED, EventKind.NOTIFICATION_EFFECTIVE]
+    deposited = notification.events.get(kind=EventKind.NOTIFICATION_DEPOSITED)
+    assert deposited.actor == officer
+    assert deposited.data["attachments"][0]["sha256"] == attachment.sha256
+    assert sorted(notification.alerts.values_list("channel", flat=True)) == ["email", "sms"]
+
+
+def test_unverified_contacts_get_no_alert():
+    registration = factories.register(email="maria@example.org")  # typed by an officer
+    notification = factories.deposit(registration)
+    assert notification.alerts.count() == 0
+
+
+def test_a_resolution_without_its_legal_content_lists_exactly_what_is_missing():
+    registration = factories.register()
+    before = counts()
+    with pytest.raises(ValidationError) as exc:
+        factories.deposit(
+            registration,
+            kind="resolution",
+            appeals=[Appeal(name="Reconsideración", where="", business_days=None)],
+        )
+    message = exc.value.message_dict["appeals"][0]
+    assert "si la resolución agota o no la vía administrativa" in message
+    assert "dónde presentar el recurso 1" in message
+    assert "el plazo en días hábiles del recurso 1" in message
+    assert "el nombre del recurso 1" not in message
+    assert counts() == before
+    ok = factories.deposit(
+        registration,
+        kind="resolution",
+        ends_administrative_route=False,
+        appeals=[
+            Appeal("Reconsideración", "la Subgerencia que emitió el acto", 15),
+            Appeal("Apelación", "la misma Subgerencia, para la Gerencia", 15),
+        ],
+    )
+    assert ok.appeals[1]["name"] == "Apelación"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"hello, I am a text file", "no es un PDF"),
+        (b"%PDF-1.7\nthis is not really a pdf", "dañado o no se puede leer"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 100, "no es un PDF"),
+    ],
+)
+def test_anything_but_a_real_pdf_is_refused_and_nothing_is_written(content, message):
+    registration = factories.register()
+    before = counts()
+    with pytest.raises(ValidationError) as exc:
+        factories.deposit(registration, attachments=[AttachmentInput("a.pdf", content)])
+    assert message in exc.value.message_dict["attachments"][0]
+    assert counts() == before
+
+
+def test_the_size_limit_comes_from_settings(settings):
+    settings.BUZON_ATTACHMENT_MAX_BYTES = 1024
+    with pytest.raises(ValidationError, match="el máximo es"):
+        factories.deposit(attachments=[AttachmentInput("big.pdf", factories.pdf_bytes(pad_kb=4))])
+
+
+def test_names_are_sanitised_and_paths_are_ours():
+    notification = factories.deposit(
+        attachments=[AttachmentInput("../../etc/pass wd<script>.PDF", factories.pdf_bytes())]
+    )
+    attachment = notification.attachments.get()
+    assert attachment.original_name == "pass wd_script_.PDF"
+    assert ".." not in attachment.file.name
+
+
+def test_a_deposit_that_fails_midway_leaves_nothing_behind():
+    registration = factories.register()
+    factories.verified(registration)
+    before = counts()
+    failing = mock.patch("mailboxes.actions.create_deposit_alerts", side_effect=RuntimeError("x"))
+    with failing, pytest.raises(RuntimeError):
+        factories.deposit(registration)
+    assert counts() == before
+
+
+def test_the_same_key_deposits_once():
+    registration = factories.register()
+    first = factories.deposit(registration, idempotency_key="campaign-1:item-7")
+    again = factories.deposit(registration, idempotency_key="campaign-1:item-7")
+    assert again == first
+    assert Notification.objects.count() == 1
+
+
+def test_an_officer_deposits_only_for_their_unit():
+    registration = factories.register()
+    outsider = factories.unit_officer("sdv1", unit="SDV")
+    with pytest.raises(ValidationError) as exc:
+        factories.deposit(registration, actor=outsider, unit="SIN")
+    assert "no pertenece" in exc.value.message_dict["unit"][0]
+
+
+def test_deposit_many_validates_everything_then_writes_and_is_idempotent():
+    registration = factories.register()
+    number = registration.procedure.number
+    items = [
+        factories.notification_input(number, idempotency_key=f"k{i}", subject=f"Aviso {i}")
+        for i in range(5)
+    ]
+    items.insert(2, factories.notification_input("LM269999999", idempotency_key="bad"))
+    items.append(factories.notification_input(number, idempotency_key="k0"))  # repeated key
+    results = deposit_many(items, actor=None, batch_size=2)
+    assert [r.created for r in results] == [True, True, False, True, True, True, False]
+    assert results[2].errors == {"procedure_number": ["No existe un trámite con ese número."]}
+    assert results[6].errors == {"idempotency_key": ["Clave repetida en el lote."]}
+    assert Notification.objects.count() == 5
+    rerun = deposit_many(items, actor=None, batch_size=2)
+    assert Notification.objects.count() == 5
+    assert [r.created for r in rerun if r.errors is None] == [False] * 5
