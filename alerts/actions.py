@@ -129,7 +129,7 @@ def _retry_later(alert_id: int, attempts: int) -> None:
     from alerts.tasks import send_alert
 
     delay = timedelta(seconds=settings.BUZON_ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-    if send_alert.get_backend().supports_defer:
+    if delay and send_alert.get_backend().supports_defer:
         send_alert.using(run_after=timezone.now() + delay).enqueue(alert_id)
     else:
         send_alert.enqueue(alert_id)

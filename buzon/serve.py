@@ -21,7 +21,7 @@ def main() -> int:
         return 2
     workers = os.environ.get("WEB_CONCURRENCY", "2")
     python = sys.executable
-    children = {
+    children: dict[str, subprocess.Popen[bytes]] = {
         "web": subprocess.Popen(  # noqa: S603
             [
                 python,
@@ -38,8 +38,17 @@ def main() -> int:
                 "5",
             ]
         ),
-        "worker": subprocess.Popen([python, "manage.py", "db_worker"]),  # noqa: S603
     }
+    if os.environ.get("REDIS_URL"):
+        # RQ over Redis: several workers (one also runs the scheduler for retries).
+        count = int(os.environ.get("BUZON_WORKERS", "2"))
+        for n in range(count):
+            command = [python, "manage.py", "rqworker", "default"]
+            if n == 0:
+                command.append("--with-scheduler")
+            children[f"worker-{n}"] = subprocess.Popen(command)  # noqa: S603
+    else:
+        children["worker"] = subprocess.Popen([python, "manage.py", "db_worker"])  # noqa: S603
     print(f"Buzón: http://127.0.0.1:{port}/buzon/ingresar/  (Ctrl-C stops everything)", flush=True)
 
     stopping = False

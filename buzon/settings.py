@@ -270,13 +270,19 @@ BUZON_SMS_URL = env_str("BUZON_SMS_URL", "")
 BUZON_SMS_TOKEN = env_str("BUZON_SMS_TOKEN", "")
 
 # --- Background work ------------------------------------------------------------------------
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
-        if TESTING
-        else env_str("BUZON_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-    }
-}
+# The database backend by default; with REDIS_URL, RQ over Redis so workers can run on several
+# machines (`manage.py rqworker default --with-scheduler`, as many as you like). Tests run
+# tasks inline unless REDIS_URL is set, which .ci/run does for a second pass.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+    RQ = {"JOB_CLASS": "django_tasks_rq.backend.Job"}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TESTING:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- The agency ------------------------------------------------------------------------------
 AGENCY = {
