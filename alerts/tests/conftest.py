@@ -51,10 +51,9 @@ def smtp_down(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _empty_queue(settings: Any) -> Iterator[None]:
-    """On Redis, start and end each test with an empty queue."""
+def _empty_queue(settings: Any) -> None:
+    """On Redis, start each test with an empty queue."""
     if settings.REDIS_URL:
         import django_rq
 
         django_rq.get_queue("default").empty()
-    yield

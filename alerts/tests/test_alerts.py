@@ -1,8 +1,8 @@
 import pytest
 
 from alerts.actions import deliver
-from alerts.testing import run_queued_tasks
 from alerts.models import Alert, Status
+from alerts.testing import run_queued_tasks
 from evidence.models import EventKind
 from tests import factories
 
