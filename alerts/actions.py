@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alerts.messages import email_message, sms_text
@@ -50,8 +50,20 @@ def create_deposit_alerts(notifications: Iterable[Notification]) -> list[Alert]:
 
 
 def create_reminders(notification: Notification, purpose: str) -> list[Alert]:
-    with transaction.atomic():
-        return Alert.objects.bulk_create(_rows_for(notification, purpose), ignore_conflicts=True)
+    """The reminder rows not created yet (a rerun, or a race, creates nothing more)."""
+    existing = set(
+        Alert.objects.filter(notification=notification, purpose=purpose).values_list(
+            "channel", flat=True
+        )
+    )
+    rows = [r for r in _rows_for(notification, purpose) if r.channel not in existing]
+    if not rows:
+        return []
+    try:
+        with transaction.atomic():
+            return Alert.objects.bulk_create(rows)
+    except IntegrityError:
+        return []
 
 
 def enqueue_alerts(alerts: Iterable[Alert]) -> None:
@@ -133,3 +145,26 @@ def _retry_later(alert_id: int, attempts: int) -> None:
         send_alert.using(run_after=timezone.now() + delay).enqueue(alert_id)
     else:
         send_alert.enqueue(alert_id)
+
+
+def send_reminders(today: date) -> int:
+    """Reminders, one business day ahead: a response deadline that ends on the next business
+    day, and an unopened notification that will be deemed served then. Each is sent once per
+    notification and channel (the unique constraint on Alert makes reruns harmless)."""
+    from legaltime.calendar import next_business_day
+    from legaltime.policies import Policy, pending_until
+
+    tomorrow = next_business_day(today)
+    created: list[Alert] = []
+    due = Notification.objects.filter(deadline_date=tomorrow).select_related("person")
+    for notification in due:
+        created += create_reminders(notification, Purpose.DEADLINE_SOON)
+    unopened = Notification.objects.filter(
+        opened_at__isnull=True, effective_date__isnull=True
+    ).select_related("person")
+    for notification in unopened:
+        if pending_until(Policy.parse(notification.policy), notification.deposited_at) == tomorrow:
+            created += create_reminders(notification, Purpose.UNOPENED_SOON)
+    fresh = [a for a in created if a.pk]
+    enqueue_alerts(fresh)
+    return len(fresh)

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 
 REGISTRY = "Mesa de partes"
 SUPERVISORS = "Supervisores"
+NOTIFIERS = "Notificadores"
 
 GROUP_PERMISSIONS = {
     # Registers procedures and hands out constancias.
@@ -16,6 +17,8 @@ GROUP_PERMISSIONS = {
         "procedures.view_procedure",
         "accounts.reissue_credentials",
     ],
+    # Compose and deposit notifications for the units they belong to, and follow them.
+    NOTIFIERS: ["mailbox.add_notification", "mailbox.view_notification"],
 }
 
 

@@ -5,6 +5,7 @@ BUZON_ENV selects the profile: `development` (the default, what `make run` uses)
 secrets and serves cookies only over HTTPS.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,7 +133,8 @@ else:
             # A file, not memory: in-memory SQLite shares its cache with table locks and
             # ignores the busy timeout, so concurrency tests would see errors production never
             # does.
-            "TEST": {"NAME": str(VAR_DIR / "test-buzon.sqlite3")},
+            # One file per process, so parallel runs never share it.
+            "TEST": {"NAME": str(VAR_DIR / f"test-buzon-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

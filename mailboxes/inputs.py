@@ -151,6 +151,10 @@ def check_notification(data: NotificationInput, *, actor: User | None) -> CleanN
                 % {"missing": "; ".join(missing)},
             )
 
+    key = (data.idempotency_key or "").strip()
+    if len(key) > 100:
+        add("idempotency_key", _("La clave de idempotencia tiene más de 100 caracteres."))
+
     if errors:
         raise ValidationError(errors)
     assert procedure is not None

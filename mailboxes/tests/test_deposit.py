@@ -175,3 +175,17 @@ def test_deposit_many_validates_everything_then_writes_and_is_idempotent():
     rerun = deposit_many(items, actor=None, batch_size=2)
     assert Notification.objects.count() == 5
     assert [r.created for r in rerun if r.errors is None] == [False] * 5
+
+
+def test_an_overlong_key_is_refused_alone_in_a_batch():
+    registration = factories.register()
+    number = registration.procedure.number
+    items = [
+        factories.notification_input(number, idempotency_key="k" * 101),
+        factories.notification_input(number, idempotency_key="fine"),
+    ]
+    results = deposit_many(items, actor=None)
+    assert results[0].errors == {
+        "idempotency_key": ["La clave de idempotencia tiene más de 100 caracteres."]
+    }
+    assert results[1].created

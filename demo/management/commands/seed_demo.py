@@ -15,15 +15,74 @@ from django.db import transaction
 
 from accounts.actions import change_password
 from accounts.models import User
-from backoffice.groups import REGISTRY, SUPERVISORS
+from backoffice.groups import NOTIFIERS, REGISTRY, SUPERVISORS
+from mailboxes.actions import deposit_notification
+from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput
+from mailboxes.models import IssuingUnit
+from people.models import Person
 from procedures.actions import register_procedure
 from procedures.inputs import PersonInput, ProcedureInput
 
 # Demo-only passwords, printed for whoever runs the demo. They never exist in production.
 OFFICERS = [
-    ("mesa", "Rosa", "Quispe", REGISTRY, "demo-mesa-de-partes", False),
-    ("supervisor", "Jorge", "Huamán", SUPERVISORS, "demo-supervisor-2026", False),
-    ("admin", "Admin", "Buzón", None, "demo-admin-buzon-2026", True),
+    ("mesa", "Rosa", "Quispe", [REGISTRY], "demo-mesa-de-partes", False),
+    ("notificador", "Carmen", "Flores", [NOTIFIERS], "demo-notificador-2026", False),
+    ("supervisor", "Jorge", "Huamán", [SUPERVISORS, NOTIFIERS], "demo-supervisor-2026", False),
+    ("admin", "Admin", "Buzón", [], "demo-admin-buzon-2026", True),
+]
+NOTIFYING_UNIT = "SIN"
+
+
+def _demo_pdf(title: str) -> bytes:
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    canvas.setFont("Helvetica-Bold", 14)
+    canvas.drawString(72, 770, title)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(72, 750, "Documento de demostración generado por Buzón.")
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+DEMO_NOTIFICATIONS = [
+    NotificationInput(
+        procedure_number="LM260000101",
+        unit=NOTIFYING_UNIT,
+        kind="correction",
+        subject="Subsanación: falta la copia de su pasaporte",
+        body=(
+            "Estimada señora González:\n\nPara continuar con su solicitud de CPP, adjunte una "
+            "**copia legible de su pasaporte vigente** (todas las páginas con datos).\n\n"
+            "Tiene **2 días hábiles** para hacerlo (art. 136 del TUO de la Ley N.° 27444)."
+        ),
+        attachments=[AttachmentInput("oficio-subsanacion.pdf", _demo_pdf("Oficio de subsanación"))],
+        idempotency_key="demo:subsanacion",
+    ),
+    NotificationInput(
+        procedure_number="LM260000101",
+        unit=NOTIFYING_UNIT,
+        kind="resolution",
+        subject="Resolución que aprueba su Carné de Permiso Temporal de Permanencia",
+        body=(
+            "## Se resuelve\n\n1. **Aprobar** la solicitud de CPP.\n2. Notificar a la "
+            "administrada por su casilla electrónica."
+        ),
+        attachments=[AttachmentInput("resolucion-cpp.pdf", _demo_pdf("Resolución de aprobación"))],
+        ends_administrative_route=False,
+        appeals=[
+            Appeal("Reconsideración", "la Subgerencia de Inmigración y Nacionalización", 15),
+            Appeal(
+                "Apelación", "la misma Subgerencia, para la Gerencia de Servicios Migratorios", 15
+            ),
+        ],
+        idempotency_key="demo:resolucion",
+    ),
 ]
 
 PEOPLE = [
@@ -69,7 +128,7 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run in production")
         with transaction.atomic():
-            for username, first, last, group, password, superuser in OFFICERS:
+            for username, first, last, groups, password, superuser in OFFICERS:
                 user, created = User.objects.get_or_create(
                     username=username,
                     defaults={
@@ -83,8 +142,9 @@ class Command(BaseCommand):
                 if created:
                     user.set_password(password)
                     user.save()
-                if group:
-                    user.groups.add(Group.objects.get(name=group))
+                user.groups.add(*Group.objects.filter(name__in=groups))
+                if NOTIFIERS in groups:
+                    IssuingUnit.objects.get(code=NOTIFYING_UNIT).members.add(user)
             logins = []
             for person_input, procedure_input, password in PEOPLE:
                 result = register_procedure(person_input, procedure_input, actor=None)
@@ -95,6 +155,10 @@ class Command(BaseCommand):
                     change_password(person_user, password, actor=None)
                 person = result.procedure.person
                 logins.append((person.get_doc_type_display(), person.doc_number, password))
+            # María's email is verified, so her alerts go out (to var/mail/ in development).
+            Person.objects.filter(doc_number="001234567").update(email_verified=True)
+        for item in DEMO_NOTIFICATIONS:
+            deposit_notification(item, actor=None)
 
         self.stdout.write("Demo logins (demo only):")
         base = settings.PUBLIC_BASE_URL
@@ -102,6 +166,6 @@ class Command(BaseCommand):
         for doc_type, number, password in logins:
             self.stdout.write(f"    {doc_type:<55} {number:<10} {password}")
         self.stdout.write(f"  Oficina          {base}/oficina/")
-        for username, _first, _last, group, password, superuser in OFFICERS:
-            role = "superusuario, también /admin/" if superuser else group
+        for username, _first, _last, groups, password, superuser in OFFICERS:
+            role = "superusuario, también /admin/" if superuser else ", ".join(groups)
             self.stdout.write(f"    {username:<12} {password:<24} ({role})")

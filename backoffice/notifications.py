@@ -1,0 +1,243 @@
+"""The officers' side of notifications: compose with a preview, follow the timeline."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.cache import never_cache
+
+from accounts.models import User
+from backoffice.access import officer_required
+from legaltime.policies import current_policy, deadline_for, effect_of
+from mailboxes.actions import deposit_notification
+from mailboxes.content import render_markdown
+from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput, check_notification
+from mailboxes.models import IssuingUnit, Kind, Notification
+
+DRAFTS_KEY = "buzon_notification_drafts"
+APPEAL_ROWS = 3
+ROUTE_CHOICES = [("", _lazy("No aplica")), ("si", _lazy("Sí")), ("no", _lazy("No"))]
+
+
+def units_of(user: User) -> QuerySet[IssuingUnit]:
+    return IssuingUnit.objects.all() if user.is_superuser else user.units.all()
+
+
+class ComposeForm(forms.Form):
+    procedure_number = forms.CharField(label=_lazy("Número de trámite"), max_length=20)
+    unit = forms.ChoiceField(label=_lazy("Unidad que emite"))
+    kind = forms.ChoiceField(label=_lazy("Tipo de notificación"), choices=Kind.choices)
+    subject = forms.CharField(label=_lazy("Asunto"), max_length=200)
+    body = forms.CharField(
+        label=_lazy("Texto completo del acto"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_lazy("Puede usar Markdown: **negrita**, listas con guiones, títulos con ##."),
+    )
+    response_business_days = forms.IntegerField(
+        label=_lazy("Plazo para responder (días hábiles)"),
+        required=False,
+        min_value=1,
+        max_value=365,
+        help_text=_lazy("Para una subsanación son 2 si lo deja en blanco."),
+    )
+    ends_administrative_route = forms.ChoiceField(
+        label=_lazy("¿Agota la vía administrativa?"), choices=ROUTE_CHOICES, required=False
+    )
+    draft = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(u.code, u.name) for u in units_of(user)]
+        for i in range(APPEAL_ROWS):
+            self.fields[f"appeal_{i}_name"] = forms.CharField(
+                label=_lazy("Recurso"), required=False, max_length=100
+            )
+            self.fields[f"appeal_{i}_where"] = forms.CharField(
+                label=_lazy("Dónde se presenta"), required=False, max_length=200
+            )
+            self.fields[f"appeal_{i}_days"] = forms.IntegerField(
+                label=_lazy("Plazo (días hábiles)"), required=False, min_value=1, max_value=365
+            )
+
+    def appeal_rows(self) -> list[tuple[forms.BoundField, ...]]:
+        return [
+            (self[f"appeal_{i}_name"], self[f"appeal_{i}_where"], self[f"appeal_{i}_days"])
+            for i in range(APPEAL_ROWS)
+        ]
+
+    def appeals(self) -> list[Appeal]:
+        d = self.cleaned_data
+        return [
+            Appeal(d[f"appeal_{i}_name"] or "", d[f"appeal_{i}_where"] or "", d[f"appeal_{i}_days"])
+            for i in range(APPEAL_ROWS)
+            if d.get(f"appeal_{i}_name") or d.get(f"appeal_{i}_where") or d.get(f"appeal_{i}_days")
+        ]
+
+    def to_input(self, attachments: list[AttachmentInput]) -> NotificationInput:
+        d = self.cleaned_data
+        route = {"si": True, "no": False}.get(d.get("ends_administrative_route") or "")
+        return NotificationInput(
+            procedure_number=d["procedure_number"],
+            unit=d["unit"],
+            kind=d["kind"],
+            subject=d["subject"],
+            body=d["body"],
+            attachments=attachments,
+            ends_administrative_route=route,
+            appeals=self.appeals(),
+            response_business_days=d.get("response_business_days"),
+            idempotency_key=f"oficina:{d['draft']}" if d.get("draft") else None,
+        )
+
+
+def _save_draft(request: HttpRequest, files: list[Any]) -> tuple[str, list[AttachmentInput]]:
+    """Keep uploaded PDFs between the preview and the deposit (owner: this session)."""
+    token = uuid.uuid4().hex
+    saved = []
+    inputs = []
+    for upload in files:
+        content = upload.read()
+        path = default_storage.save(f"drafts/{token}/{uuid.uuid4().hex}.pdf", ContentFile(content))
+        saved.append({"path": path, "name": upload.name})
+        inputs.append(AttachmentInput(upload.name, content))
+    drafts = request.session.get(DRAFTS_KEY, {})
+    drafts[token] = saved
+    request.session[DRAFTS_KEY] = drafts
+    return token, inputs
+
+
+def _load_draft(request: HttpRequest, token: str) -> list[AttachmentInput] | None:
+    saved = request.session.get(DRAFTS_KEY, {}).get(token)
+    if saved is None:
+        return None
+    inputs = []
+    for item in saved:
+        with default_storage.open(item["path"], "rb") as handle:
+            inputs.append(AttachmentInput(item["name"], handle.read()))
+    return inputs
+
+
+def _drop_draft(request: HttpRequest, token: str) -> None:
+    drafts = request.session.get(DRAFTS_KEY, {})
+    for item in drafts.pop(token, []):
+        default_storage.delete(item["path"])
+    request.session[DRAFTS_KEY] = drafts
+
+
+def _absorb(form: ComposeForm, exc: ValidationError) -> None:
+    for name, errors in exc.message_dict.items():
+        target = name if name in form.fields else None
+        for error in errors:
+            form.add_error(target, error)
+
+
+@never_cache
+@officer_required("mailbox.add_notification")
+def compose(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    initial = {"procedure_number": request.GET.get("tramite", "")}
+    form = ComposeForm(request.POST or None, request.FILES or None, user=user, initial=initial)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data.get("draft") or ""
+        if request.POST.get("action") == "deposit" and token:
+            attachments = _load_draft(request, token)
+            if attachments is None:
+                messages.error(
+                    request, _("La vista previa caducó. Adjunte los documentos otra vez.")
+                )
+                return redirect("backoffice:compose")
+            try:
+                result = deposit_notification(form.to_input(attachments), actor=user)
+            except ValidationError as exc:
+                _absorb(form, exc)
+            else:
+                _drop_draft(request, token)
+                messages.success(request, _("Notificación depositada en la casilla."))
+                return redirect("backoffice:notification", public_id=result.notification.public_id)
+        else:
+            files = request.FILES.getlist("attachments")
+            token, attachments = _save_draft(request, files)
+            data = form.to_input(attachments)
+            try:
+                clean = check_notification(data, actor=user)
+            except ValidationError as exc:
+                _drop_draft(request, token)
+                _absorb(form, exc)
+            else:
+                now = timezone.now()
+                policy = current_policy()
+                effect = effect_of(policy, now, None, now)
+                preview = {
+                    "clean": clean,
+                    "html": render_markdown(clean.body_markdown),
+                    "policy": policy.label,
+                    "effect": effect,
+                    "deadline": deadline_for(effect.effective_date, clean.response_business_days)
+                    if effect.effective_date and clean.response_business_days
+                    else None,
+                }
+                form = ComposeForm({**request.POST.dict(), "draft": token}, user=user)
+                form.is_valid()
+    return render(request, "backoffice/compose.html", {"form": form, "preview": preview})
+
+
+@never_cache
+@officer_required("mailbox.view_notification")
+def notification_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    notifications = (
+        Notification.objects.filter(unit__in=units_of(user))
+        .select_related("unit", "procedure", "person")
+        .defer("body_markdown", "body_html")
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        notifications = notifications.filter(
+            Q(procedure__number__iexact=query.upper()) | Q(subject__icontains=query)
+        )
+    return render(
+        request,
+        "backoffice/notifications.html",
+        {"notifications": notifications[:100], "query": query},
+    )
+
+
+@never_cache
+@officer_required("mailbox.view_notification")
+def notification_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    try:
+        notification = Notification.objects.select_related(
+            "unit", "procedure__procedure_type", "person", "deposited_by"
+        ).get(public_id=public_id, unit__in=units_of(user))
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "backoffice/notification.html",
+        {
+            "n": notification,
+            "events": notification.events.select_related("actor").order_by("occurred_at", "id"),
+            "alerts": notification.alerts.all(),
+            "attachments": notification.attachments.all(),
+            "opening": getattr(notification, "opening", None),
+        },
+    )

@@ -1,0 +1,105 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from backoffice.groups import NOTIFIERS
+from mailboxes.models import Notification
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def notifier(username="notif1", unit="SIN"):
+    user = factories.unit_officer(username, unit=unit)
+    user.groups.add(Group.objects.get(name=NOTIFIERS))
+    return user
+
+
+def form(number, **extra):
+    return {
+        "procedure_number": number,
+        "unit": "SIN",
+        "kind": "correction",
+        "subject": "Falta su pasaporte",
+        "body": "Adjunte su **pasaporte** vigente.",
+        **extra,
+    }
+
+
+def test_compose_preview_then_deposit_reaches_the_inbox(client):
+    registration = factories.register()
+    officer = notifier()
+    client.force_login(officer)
+    number = registration.procedure.number
+    preview = client.post(
+        "/oficina/notificaciones/nueva/",
+        {
+            **form(number),
+            "action": "preview",
+            "attachments": [SimpleUploadedFile("oficio.pdf", factories.pdf_bytes())],
+        },
+    )
+    page = preview.content.decode()
+    assert "Vista previa: así la verá la persona" in page
+    assert "<strong>pasaporte</strong>" in page
+    assert "oficio.pdf" in page
+    assert Notification.objects.count() == 0  # a preview deposits nothing
+    draft = preview.context["form"]["draft"].value()
+    deposit = client.post(
+        "/oficina/notificaciones/nueva/", {**form(number), "draft": draft, "action": "deposit"}
+    )
+    notification = Notification.objects.get()
+    assert deposit["Location"] == f"/oficina/notificaciones/{notification.public_id}/"
+    assert notification.deposited_by == officer
+    assert notification.response_business_days == 2  # art. 136 default
+    assert notification.attachments.get().original_name == "oficio.pdf"
+    timeline = client.get(deposit["Location"]).content.decode()
+    assert "Notificación depositada" in timeline
+    # A double submit of the same preview deposits nothing more.
+    client.post(
+        "/oficina/notificaciones/nueva/", {**form(number), "draft": draft, "action": "deposit"}
+    )
+    assert Notification.objects.count() == 1
+
+
+def test_a_fake_pdf_is_refused_in_the_preview(client):
+    registration = factories.register()
+    client.force_login(notifier())
+    page = client.post(
+        "/oficina/notificaciones/nueva/",
+        {
+            **form(registration.procedure.number),
+            "action": "preview",
+            "attachments": [SimpleUploadedFile("oficio.pdf", b"not a pdf at all")],
+        },
+    ).content.decode()
+    assert "no es un PDF" in page
+    assert "Vista previa: así" not in page
+
+
+def test_officers_see_only_their_units_notifications(client):
+    registration = factories.register()
+    theirs = factories.deposit(registration, unit="SIN", subject="De inmigración")
+    mine = factories.deposit(registration, unit="SDV", subject="De pasaportes")
+    client.force_login(notifier("sdv1", unit="SDV"))
+    listing = client.get("/oficina/notificaciones/").content.decode()
+    assert "De pasaportes" in listing
+    assert "De inmigración" not in listing
+    assert client.get(f"/oficina/notificaciones/{theirs.public_id}/").status_code == 404
+    assert client.get(f"/oficina/notificaciones/{mine.public_id}/").status_code == 200
+    # Nor can they deposit in the name of another unit.
+    page = client.post(
+        "/oficina/notificaciones/nueva/",
+        {
+            **form(registration.procedure.number),
+            "action": "preview",
+            "attachments": [SimpleUploadedFile("a.pdf", factories.pdf_bytes())],
+        },
+    ).content.decode()
+    assert "Escoja una opción válida" in page or "Seleccione una opción válida" in page
+
+
+def test_registry_officers_cannot_notify(client, officer):
+    client.force_login(officer)
+    assert client.get("/oficina/notificaciones/nueva/").status_code == 403
+    assert client.get("/oficina/notificaciones/").status_code == 403

@@ -1,0 +1,90 @@
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from alerts.actions import send_reminders
+from alerts.models import Alert, Purpose
+from evidence.models import EventKind
+from mailboxes.actions import RequestMeta, open_notification, settle
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+LIMA = ZoneInfo("America/Lima")
+MONDAY_30_NOV = datetime(2026, 11, 30, 10, 0, tzinfo=LIMA)
+
+
+def at(*args):
+    return datetime(*args, tzinfo=LIMA)
+
+
+def deposit_on_monday(**overrides):
+    registration = factories.register()
+    factories.verified(registration)
+    with time_machine.travel(MONDAY_30_NOV, tick=False):
+        notification = factories.deposit(registration, **overrides)
+    return registration, notification
+
+
+def test_five_business_days_unopened_take_effect_after_the_december_holidays(settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
+    _registration, notification = deposit_on_monday(kind="correction")
+    assert notification.effective_date is None  # waits for an opening or the term
+    # 5 business days: 1, 2, 3, 4 and 7 December; 8 and 9 are holidays: effect on the 10th.
+    assert send_reminders(date(2026, 12, 4)) == 0
+    assert send_reminders(date(2026, 12, 7)) == 1
+    assert Alert.objects.filter(purpose=Purpose.UNOPENED_SOON).count() == 1
+    assert send_reminders(date(2026, 12, 7)) == 0  # once
+    assert settle(at(2026, 12, 9, 23, 0)) == 0
+    assert settle(at(2026, 12, 10, 9, 0)) == 1
+    notification.refresh_from_db()
+    assert notification.effective_date == date(2026, 12, 10)
+    assert notification.state == "deemed"
+    # Correction request: 2 business days from the 10th -> 11 and 14 December.
+    assert notification.deadline_date == date(2026, 12, 14)
+    assert settle(at(2026, 12, 11, 9, 0)) == 0  # idempotent
+
+
+def test_an_opening_before_the_term_is_the_effect(settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
+    registration, notification = deposit_on_monday()
+    with time_machine.travel(at(2026, 12, 2, 11, 0), tick=False):
+        open_notification(
+            notification, reader=registration.procedure.person.user, meta=RequestMeta(None, "")
+        )
+    notification.refresh_from_db()
+    assert notification.effective_date == date(2026, 12, 2)
+    assert notification.state == "opened"
+    assert notification.events.filter(kind=EventKind.NOTIFICATION_EFFECTIVE).count() == 1
+    assert settle(at(2026, 12, 10, 9, 0)) == 0
+
+
+def test_ten_calendar_days_unopened_counts_as_rejected(settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_calendar_days:10"
+    _registration, notification = deposit_on_monday()
+    assert settle(at(2026, 12, 10, 9, 59)) == 0
+    assert settle(at(2026, 12, 10, 10, 0)) == 1
+    notification.refresh_from_db()
+    assert notification.state == "rejected"
+    assert notification.effective_date == date(2026, 12, 10)
+    assert notification.events.filter(kind=EventKind.NOTIFICATION_DEEMED_REJECTED).count() == 1
+
+
+def test_a_deadline_reminder_goes_out_the_business_day_before(settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_deposit"
+    registration = factories.register()
+    factories.verified(registration)
+    with time_machine.travel(at(2026, 12, 4, 10, 0), tick=False):  # a Friday
+        notification = factories.deposit(registration, kind="correction")
+    assert notification.deadline_date == date(2026, 12, 10)  # 7 Dec, then 10 Dec
+    assert send_reminders(date(2026, 12, 4)) == 0
+    assert send_reminders(date(2026, 12, 7)) == 1
+    alert = Alert.objects.get(purpose=Purpose.DEADLINE_SOON)
+    assert alert.notification == notification
+
+
+def test_the_command_runs_both(capsys):
+    call_command("settle_notifications")
+    assert capsys.readouterr().out.startswith("settled 0 notifications, queued 0 reminders")
