@@ -16,8 +16,8 @@ LIMA = ZoneInfo("America/Lima")
 MONDAY_30_NOV = datetime(2026, 11, 30, 10, 0, tzinfo=LIMA)
 
 
-def at(*args):
-    return datetime(*args, tzinfo=LIMA)
+def at(year, month, day, hour, minute):
+    return datetime(year, month, day, hour, minute, tzinfo=LIMA)
 
 
 def deposit_on_monday(**overrides):
