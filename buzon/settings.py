@@ -271,6 +271,23 @@ BUZON_SMS_BACKEND = env_str("BUZON_SMS_BACKEND", "alerts.sms.LoggingSmsBackend")
 BUZON_SMS_URL = env_str("BUZON_SMS_URL", "")
 BUZON_SMS_TOKEN = env_str("BUZON_SMS_TOKEN", "")
 
+# Attachments go to the filesystem (var/media) unless an S3-compatible bucket is configured.
+BUZON_S3_BUCKET = env_str("BUZON_S3_BUCKET", "")
+if BUZON_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": BUZON_S3_BUCKET,
+            "endpoint_url": env_str("BUZON_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("BUZON_S3_REGION", "") or None,
+            "access_key": env_str("BUZON_S3_ACCESS_KEY", ""),
+            "secret_key": env_str("BUZON_S3_SECRET_KEY", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
 # --- Background work ------------------------------------------------------------------------
 # The database backend by default; with REDIS_URL, RQ over Redis so workers can run on several
 # machines (`manage.py rqworker default --with-scheduler`, as many as you like). Tests run

@@ -50,15 +50,22 @@ def test_secrets_come_from_env_file_or_first_run(monkeypatch, tmp_path):
         env_secret("X_SECRET", dev_dir=tmp_path, generate=False)
 
 
-def boot(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+SECURITY_SETTINGS = (
+    "from django.conf import settings as s; "
+    "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+    "s.SECURE_HSTS_SECONDS, s.DEBUG, s.PUBLIC_BASE_URL)"
+)
+
+
+def boot(env: dict[str, str], probe: str = SECURITY_SETTINGS) -> subprocess.CompletedProcess[str]:
     """Import the real settings in a clean process, as a deployment would."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BUZON_", "DJANGO_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BUZON_", "DJANGO_")) and k not in ("REDIS_URL", "DATABASE_URL")
+    }
     clean.update(env)
-    code = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
-        "s.SECURE_HSTS_SECONDS, s.DEBUG, s.PUBLIC_BASE_URL)"
-    )
+    code = "import django; django.setup(); " + probe
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -107,6 +114,27 @@ def test_production_refuses_to_start_without(tmp_path, missing, message):
     result = boot({**env, "BUZON_VAR_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_an_s3_bucket_switches_attachment_storage(tmp_path):
+    result = boot(
+        {
+            "BUZON_ENV": "development",
+            "BUZON_VAR_DIR": str(tmp_path),
+            "BUZON_S3_BUCKET": "buzon-adjuntos",
+            "BUZON_S3_ENDPOINT_URL": "https://s3.example.pe",
+        },
+        "from django.core.files.storage import default_storage as d; "
+        "print(type(d._wrapped if d._setup() is None else d).__name__, d.bucket_name, "
+        "d.endpoint_url, d.default_acl)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "S3Storage",
+        "buzon-adjuntos",
+        "https://s3.example.pe",
+        "private",
+    ]
 
 
 def test_production_refuses_debug(tmp_path):
