@@ -124,9 +124,8 @@ def test_an_s3_bucket_switches_attachment_storage(tmp_path):
             "BUZON_S3_BUCKET": "buzon-adjuntos",
             "BUZON_S3_ENDPOINT_URL": "https://s3.example.pe",
         },
-        "from django.core.files.storage import default_storage as d; "
-        "print(type(d._wrapped if d._setup() is None else d).__name__, d.bucket_name, "
-        "d.endpoint_url, d.default_acl)",
+        "from django.core.files.storage import storages; d = storages['default']; "
+        "print(type(d).__name__, d.bucket_name, d.endpoint_url, d.default_acl)",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
