@@ -19,7 +19,7 @@ class EventKind(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", _("Contraseña cambiada")
     RECEIPT_DOWNLOADED = "receipt_downloaded", _("Constancia descargada")
     NOTIFICATION_DEPOSITED = "notification_deposited", _("Notificación depositada")
-    NOTIFICATION_EFFECTIVE = "notification_effective", _("Notificación surtió efecto")
+    NOTIFICATION_EFFECTIVE = "notification_effective", _("Fecha de efecto determinada")
     NOTIFICATION_OPENED = "notification_opened", _("Acuse de lectura")
     NOTIFICATION_VIEWED = "notification_viewed", _("Notificación consultada")
     ATTACHMENT_DOWNLOADED = "attachment_downloaded", _("Adjunto descargado")

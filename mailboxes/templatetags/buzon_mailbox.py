@@ -16,6 +16,17 @@ class Countdown:
     tone: str  # ok | soon | due | over: a colour class; the text always says it too
 
 
+@register.filter
+def isodate(value: str | None) -> str:
+    """An ISO date kept in evidence data, shown as dd/mm/yyyy."""
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    except (TypeError, ValueError):
+        return value
+
+
 @register.simple_tag
 def countdown(deadline: date | None, today: date) -> Countdown | None:
     if deadline is None:
