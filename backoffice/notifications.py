@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from accounts.models import User
@@ -28,7 +28,11 @@ from mailboxes.models import IssuingUnit, Kind, Notification
 
 DRAFTS_KEY = "buzon_notification_drafts"
 APPEAL_ROWS = 3
-ROUTE_CHOICES = [("", _lazy("No aplica")), ("si", _lazy("Sí")), ("no", _lazy("No"))]
+ROUTE_CHOICES = [
+    ("", gettext_lazy("No aplica")),
+    ("si", gettext_lazy("Sí")),
+    ("no", gettext_lazy("No")),
+]
 
 
 def units_of(user: User) -> QuerySet[IssuingUnit]:
@@ -36,24 +40,26 @@ def units_of(user: User) -> QuerySet[IssuingUnit]:
 
 
 class ComposeForm(forms.Form):
-    procedure_number = forms.CharField(label=_lazy("Número de trámite"), max_length=20)
-    unit = forms.ChoiceField(label=_lazy("Unidad que emite"))
-    kind = forms.ChoiceField(label=_lazy("Tipo de notificación"), choices=Kind.choices)
-    subject = forms.CharField(label=_lazy("Asunto"), max_length=200)
+    procedure_number = forms.CharField(label=gettext_lazy("Número de trámite"), max_length=20)
+    unit = forms.ChoiceField(label=gettext_lazy("Unidad que emite"))
+    kind = forms.ChoiceField(label=gettext_lazy("Tipo de notificación"), choices=Kind.choices)
+    subject = forms.CharField(label=gettext_lazy("Asunto"), max_length=200)
     body = forms.CharField(
-        label=_lazy("Texto completo del acto"),
+        label=gettext_lazy("Texto completo del acto"),
         widget=forms.Textarea(attrs={"rows": 10}),
-        help_text=_lazy("Puede usar Markdown: **negrita**, listas con guiones, títulos con ##."),
+        help_text=gettext_lazy(
+            "Puede usar Markdown: **negrita**, listas con guiones, títulos con ##."
+        ),
     )
     response_business_days = forms.IntegerField(
-        label=_lazy("Plazo para responder (días hábiles)"),
+        label=gettext_lazy("Plazo para responder (días hábiles)"),
         required=False,
         min_value=1,
         max_value=365,
-        help_text=_lazy("Para una subsanación son 2 si lo deja en blanco."),
+        help_text=gettext_lazy("Para una subsanación son 2 si lo deja en blanco."),
     )
     ends_administrative_route = forms.ChoiceField(
-        label=_lazy("¿Agota la vía administrativa?"), choices=ROUTE_CHOICES, required=False
+        label=gettext_lazy("¿Agota la vía administrativa?"), choices=ROUTE_CHOICES, required=False
     )
     draft = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -64,13 +70,16 @@ class ComposeForm(forms.Form):
         field.choices = [(u.code, u.name) for u in units_of(user)]
         for i in range(APPEAL_ROWS):
             self.fields[f"appeal_{i}_name"] = forms.CharField(
-                label=_lazy("Recurso"), required=False, max_length=100
+                label=gettext_lazy("Recurso"), required=False, max_length=100
             )
             self.fields[f"appeal_{i}_where"] = forms.CharField(
-                label=_lazy("Dónde se presenta"), required=False, max_length=200
+                label=gettext_lazy("Dónde se presenta"), required=False, max_length=200
             )
             self.fields[f"appeal_{i}_days"] = forms.IntegerField(
-                label=_lazy("Plazo (días hábiles)"), required=False, min_value=1, max_value=365
+                label=gettext_lazy("Plazo (días hábiles)"),
+                required=False,
+                min_value=1,
+                max_value=365,
             )
 
     def appeal_rows(self) -> list[tuple[forms.BoundField, ...]]:
