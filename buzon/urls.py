@@ -21,6 +21,7 @@ urlpatterns = [
     path("", lambda request: redirect("accounts:login"), name="root"),
     path("buzon/", include("accounts.urls")),
     path("buzon/", include("mailboxes.urls")),
+    path("buzon/", include("people.urls")),
     path("oficina/", include("backoffice.urls")),
     path("verificar/", include("verification.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

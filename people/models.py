@@ -58,3 +58,27 @@ class Person(models.Model):
     @property
     def username(self) -> str:
         return username_for(self.doc_type, self.doc_number)
+
+
+class ContactVerification(models.Model):
+    """A pending change of alert contact: only a hash of the link token or code is kept."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("correo electrónico")
+        SMS = "sms", _("celular")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="verifications")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    value = models.CharField(max_length=254)
+    secret_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("verificación de contacto")
+        verbose_name_plural = _("verificaciones de contacto")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.value}"

@@ -33,6 +33,7 @@ SAMPLES = {
     "procedure_number": "LM260000001",
     "verification_code": "ABCD-EFGH-JKMN-PQRS",
     "uuid": "00000000-0000-0000-0000-000000000001",
+    "int": "1",
 }
 
 
