@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -28,13 +29,34 @@ def record(
     notification: Notification | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
+    spec = EventSpec(kind, actor, person, procedure, notification, data or {})
+    return record_many([spec])[0]
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    kind: EventKind
+    actor: User | None
+    person: Person | None = None
+    procedure: Procedure | None = None
+    notification: Notification | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def record_many(events: list[EventSpec]) -> list[Event]:
+    """Append several events in one statement, in the caller's transaction (bulk deposits)."""
     if not transaction.get_connection().in_atomic_block:
-        raise EvidenceOutsideTransactionError(f"{kind} recorded outside a transaction")
-    return Event.objects.create(
-        kind=kind,
-        actor=actor if actor is not None and actor.pk else None,
-        person=person,
-        procedure=procedure,
-        notification=notification,
-        data=data or {},
+        raise EvidenceOutsideTransactionError("events recorded outside a transaction")
+    return Event.objects.bulk_create(
+        [
+            Event(
+                kind=e.kind,
+                actor=e.actor if e.actor is not None and e.actor.pk else None,
+                person=e.person,
+                procedure=e.procedure,
+                notification=e.notification,
+                data=e.data,
+            )
+            for e in events
+        ]
     )

@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from alerts.actions import create_deposit_alerts, enqueue_alerts
-from evidence.actions import record
+from evidence.actions import EventSpec, record, record_many
 from evidence.models import EventKind
 from legaltime.policies import Effect, Policy, current_policy, deadline_for, effect_of
-from mailboxes.inputs import CleanNotification, NotificationInput, check_notification
+from mailboxes.inputs import CleanNotification, Lookups, NotificationInput, check_notification
 from mailboxes.models import Attachment, Notification, Opening, State
 from mailboxes.pdfs import CheckedPdf
 
@@ -60,7 +60,7 @@ def _apply_effect(notification: Notification, effect: Effect) -> None:
 
 
 def _build(
-    clean: CleanNotification, *, actor: User | None, now: datetime, policy: Policy
+    clean: CleanNotification, *, actor: User | None, now: datetime, policy: Policy, effect: Effect
 ) -> Notification:
     notification = Notification(
         procedure=clean.procedure,
@@ -78,7 +78,7 @@ def _build(
         deposited_by=actor if actor is not None and actor.pk else None,
         idempotency_key=clean.idempotency_key,
     )
-    _apply_effect(notification, effect_of(policy, now, None, now))
+    _apply_effect(notification, effect)
     return notification
 
 
@@ -101,36 +101,43 @@ def _store(
 
 def _deposit_events(
     notification: Notification, attachments: list[Attachment], actor: User | None
-) -> None:
-    record(
-        EventKind.NOTIFICATION_DEPOSITED,
-        actor=actor,
-        person=notification.person,
-        procedure=notification.procedure,
-        notification=notification,
-        data={
-            "content_sha256": content_sha256(notification),
-            "attachments": [
-                {"name": a.original_name, "sha256": a.sha256, "size": a.size} for a in attachments
-            ],
-            "policy": notification.policy,
-        },
-    )
-    if notification.effective_date is not None:
-        record(
-            EventKind.NOTIFICATION_EFFECTIVE,
-            actor=None,
+) -> list[EventSpec]:
+    """The events of a deposit; the caller writes them in its transaction."""
+    events = [
+        EventSpec(
+            EventKind.NOTIFICATION_DEPOSITED,
+            actor=actor,
             person=notification.person,
             procedure=notification.procedure,
             notification=notification,
             data={
-                "effective_date": notification.effective_date.isoformat(),
-                "rule": notification.effect_rule,
-                "deadline_date": notification.deadline_date.isoformat()
-                if notification.deadline_date
-                else None,
+                "content_sha256": content_sha256(notification),
+                "attachments": [
+                    {"name": a.original_name, "sha256": a.sha256, "size": a.size}
+                    for a in attachments
+                ],
+                "policy": notification.policy,
             },
         )
+    ]
+    if notification.effective_date is not None:
+        events.append(
+            EventSpec(
+                EventKind.NOTIFICATION_EFFECTIVE,
+                actor=None,
+                person=notification.person,
+                procedure=notification.procedure,
+                notification=notification,
+                data={
+                    "effective_date": notification.effective_date.isoformat(),
+                    "rule": notification.effect_rule,
+                    "deadline_date": notification.deadline_date.isoformat()
+                    if notification.deadline_date
+                    else None,
+                },
+            )
+        )
+    return events
 
 
 def _delete_files(names: list[str]) -> None:
@@ -156,11 +163,13 @@ def deposit_notification(data: NotificationInput, *, actor: User | None) -> Depo
     try:
         with transaction.atomic():
             now = timezone.now()
-            notification = _build(clean, actor=actor, now=now, policy=current_policy())
+            policy = current_policy()
+            effect = effect_of(policy, now, None, now)
+            notification = _build(clean, actor=actor, now=now, policy=policy, effect=effect)
             notification.save()
             attachments = _store(notification, clean.attachments, written)
             Attachment.objects.bulk_create(attachments)
-            _deposit_events(notification, attachments, actor)
+            record_many(_deposit_events(notification, attachments, actor))
             alerts = create_deposit_alerts([notification])
     except IntegrityError:
         _delete_files(written)
@@ -199,6 +208,7 @@ def deposit_many(
     results: list[BatchItemResult | None] = [None] * len(items)
     valid: list[tuple[int, CleanNotification]] = []
     seen: set[str] = set()
+    lookups = Lookups.for_items(items, actor)
     for index, item in enumerate(items):
         key = (item.idempotency_key or "").strip()
         try:
@@ -207,7 +217,7 @@ def deposit_many(
             if key in seen:
                 raise ValidationError({"idempotency_key": ["Clave repetida en el lote."]})
             seen.add(key)
-            valid.append((index, check_notification(item, actor=actor)))
+            valid.append((index, check_notification(item, actor=actor, lookups=lookups)))
         except ValidationError as exc:
             results[index] = BatchItemResult(index, key, None, False, exc.message_dict)
     policy = current_policy()
@@ -227,14 +237,20 @@ def deposit_many(
         try:
             with transaction.atomic():
                 now = timezone.now()
-                notifications = [_build(c, actor=actor, now=now, policy=policy) for _i, c in fresh]
+                # One deposit instant per batch, so one legal effect for all of it.
+                effect = effect_of(policy, now, None, now)
+                notifications = [
+                    _build(c, actor=actor, now=now, policy=policy, effect=effect) for _i, c in fresh
+                ]
+                events: list[EventSpec] = []
                 Notification.objects.bulk_create(notifications)
                 all_attachments: list[Attachment] = []
                 for notification, (_i, clean) in zip(notifications, fresh, strict=True):
                     attachments = _store(notification, clean.attachments, written)
                     all_attachments.extend(attachments)
-                    _deposit_events(notification, attachments, actor)
+                    events += _deposit_events(notification, attachments, actor)
                 Attachment.objects.bulk_create(all_attachments)
+                record_many(events)
                 alerts = create_deposit_alerts(notifications)
         except BaseException:
             _delete_files(written)

@@ -79,28 +79,49 @@ def _check_resolution(data: NotificationInput) -> list[str]:
     return missing
 
 
-def check_notification(data: NotificationInput, *, actor: User | None) -> CleanNotification:
+def _number(data: NotificationInput) -> str:
+    return (data.procedure_number or "").strip().upper()
+
+
+@dataclass
+class Lookups:
+    """Procedures, units and the actor's units, fetched once for a whole batch."""
+
+    procedures: dict[str, Procedure]
+    units: dict[str, IssuingUnit]
+    actor_units: set[int] | None  # None: no restriction (system or superuser)
+
+    @classmethod
+    def for_items(cls, items: Sequence[NotificationInput], actor: User | None) -> Lookups:
+        numbers = {_number(item) for item in items}
+        procedures = {
+            p.number: p
+            for p in Procedure.objects.select_related("person").filter(number__in=numbers)
+        }
+        units = {u.code: u for u in IssuingUnit.objects.filter(code__in={i.unit for i in items})}
+        actor_units = None
+        if actor is not None and not actor.is_superuser:
+            actor_units = set(actor.units.values_list("pk", flat=True))
+        return cls(procedures, units, actor_units)
+
+
+def check_notification(
+    data: NotificationInput, *, actor: User | None, lookups: Lookups | None = None
+) -> CleanNotification:
     """Every problem at once, keyed by field; nothing is written here."""
     errors: dict[str, list[str]] = {}
+    lookups = lookups or Lookups.for_items([data], actor)
 
     def add(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
 
-    procedure = (
-        Procedure.objects.select_related("person")
-        .filter(number=(data.procedure_number or "").strip().upper())
-        .first()
-    )
+    procedure = lookups.procedures.get(_number(data))
     if procedure is None:
         add("procedure_number", _("No existe un trámite con ese número."))
-    unit = IssuingUnit.objects.filter(code=data.unit).first()
+    unit = lookups.units.get(data.unit)
     if unit is None:
         add("unit", _("Elija una unidad emisora."))
-    elif (
-        actor is not None
-        and not actor.is_superuser
-        and not unit.members.filter(pk=actor.pk).exists()
-    ):
+    elif lookups.actor_units is not None and unit.pk not in lookups.actor_units:
         add("unit", _("Usted no pertenece a la unidad «%(unit)s».") % {"unit": unit.name})
     if data.kind not in Kind.values:
         add("kind", _("Elija el tipo de notificación."))

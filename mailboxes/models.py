@@ -111,8 +111,10 @@ class Notification(models.Model):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    # Server-generated: the original name is kept in a column, never used as a path.
-    return f"notifications/{instance.notification.public_id}/{uuid.uuid4().hex}.pdf"
+    # Server-generated: the original name is kept in a column, never used as a path. One folder
+    # per deposit day (not per notification) keeps bulk deposits from creating a folder each.
+    day = instance.notification.deposited_at
+    return f"notifications/{day:%Y/%m/%d}/{uuid.uuid4().hex}.pdf"
 
 
 class Attachment(models.Model):

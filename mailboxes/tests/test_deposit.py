@@ -1,4 +1,6 @@
+import re
 from datetime import datetime
+from pathlib import Path
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -19,11 +21,8 @@ LIMA = ZoneInfo("America/Lima")
 
 
 def stored_files():
-    try:
-        folders, _files = default_storage.listdir("notifications")
-    except FileNotFoundError:
-        return []
-    return [f for folder in folders for f in default_storage.listdir(f"notifications/{folder}")[1]]
+    root = Path(default_storage.location) / "notifications"
+    return [p for p in root.rglob("*.pdf")] if root.exists() else []
 
 
 def counts():
@@ -57,7 +56,7 @@ def test_a_deposit_writes_everything_in_one_go():
     attachment = notification.attachments.get()
     assert attachment.original_name == "resolucion.pdf"
     assert attachment.size == len(factories.pdf_bytes())
-    assert attachment.file.name.startswith(f"notifications/{notification.public_id}/")
+    assert re.fullmatch(r"notifications/2026/07/27/[0-9a-f]{32}\.pdf", attachment.file.name)
     assert attachment.file.read() == factories.pdf_bytes()
     kinds = list(notification.events.values_list("kind", flat=True))
     assert kinds[:2] == [EventKind.NOTIFICATION_DEPOSITED, EventKind.NOTIFICATION_EFFECTIVE]
