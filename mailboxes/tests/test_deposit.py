@@ -21,7 +21,7 @@ LIMA = ZoneInfo("America/Lima")
 
 
 def stored_files():
-    root = Path(default_storage.location) / "notifications"
+    root = Path(default_storage.path("notifications"))
     return [p for p in root.rglob("*.pdf")] if root.exists() else []
 
 
