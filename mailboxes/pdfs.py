@@ -60,7 +60,10 @@ def check_pdf(content: bytes, name: str) -> CheckedPdf:
                 _("El archivo «%(name)s» está protegido con contraseña.") % {"name": label},
                 code="encrypted_pdf",
             )
-        if len(reader.pages) == 0:
+        # The catalogue's page count: a parse of the document structure that does not build
+        # the whole page list (which costs as much again on long documents).
+        pages = reader.trailer["/Root"]["/Pages"].get("/Count", 0)
+        if not isinstance(pages, int) or pages < 1:
             raise PyPdfError("no pages")
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, RecursionError):
         raise ValidationError(

@@ -105,6 +105,11 @@ def test_a_resolution_without_its_legal_content_lists_exactly_what_is_missing():
         (b"hello, I am a text file", "no es un PDF"),
         (b"%PDF-1.7\nthis is not really a pdf", "dañado o no se puede leer"),
         (b"\x89PNG\r\n\x1a\n" + b"0" * 100, "no es un PDF"),
+        (  # a well-formed PDF with no pages
+            b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj "
+            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF",
+            "dañado o no se puede leer",
+        ),
     ],
 )
 def test_anything_but_a_real_pdf_is_refused_and_nothing_is_written(content, message):
