@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -113,36 +116,63 @@ class ComposeForm(forms.Form):
         )
 
 
+def input_digest(data: NotificationInput) -> str:
+    """What the officer previewed: every field and every file's hash."""
+    canonical = {
+        "procedure": data.procedure_number.strip().upper(),
+        "unit": data.unit,
+        "kind": data.kind,
+        "subject": data.subject,
+        "body": data.body,
+        "ends_route": data.ends_administrative_route,
+        "appeals": [(a.name, a.where, a.business_days) for a in data.appeals],
+        "days": data.response_business_days,
+        "files": [(a.name, hashlib.sha256(a.content).hexdigest()) for a in data.attachments],
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
 def _save_draft(request: HttpRequest, files: list[Any]) -> tuple[str, list[AttachmentInput]]:
     """Keep uploaded PDFs between the preview and the deposit (owner: this session)."""
     token = uuid.uuid4().hex
     saved = []
     inputs = []
-    for upload in files:
+    limit = settings.BUZON_ATTACHMENT_MAX_BYTES
+    for upload in files[: settings.BUZON_ATTACHMENTS_PER_NOTIFICATION + 1]:
+        if upload.size > limit:
+            # Keep a stub so validation names the file; never store an oversized upload.
+            inputs.append(AttachmentInput(upload.name, b"\0" * (limit + 1)))
+            continue
         content = upload.read()
         path = default_storage.save(f"drafts/{token}/{uuid.uuid4().hex}.pdf", ContentFile(content))
         saved.append({"path": path, "name": upload.name})
         inputs.append(AttachmentInput(upload.name, content))
     drafts = request.session.get(DRAFTS_KEY, {})
-    drafts[token] = saved
+    drafts[token] = {"files": saved, "digest": ""}
     request.session[DRAFTS_KEY] = drafts
     return token, inputs
 
 
-def _load_draft(request: HttpRequest, token: str) -> list[AttachmentInput] | None:
-    saved = request.session.get(DRAFTS_KEY, {}).get(token)
-    if saved is None:
+def _bind_draft(request: HttpRequest, token: str, digest: str) -> None:
+    drafts = request.session.get(DRAFTS_KEY, {})
+    drafts[token]["digest"] = digest
+    request.session[DRAFTS_KEY] = drafts
+
+
+def _load_draft(request: HttpRequest, token: str) -> tuple[list[AttachmentInput], str] | None:
+    draft = request.session.get(DRAFTS_KEY, {}).get(token)
+    if draft is None:
         return None
     inputs = []
-    for item in saved:
+    for item in draft["files"]:
         with default_storage.open(item["path"], "rb") as handle:
             inputs.append(AttachmentInput(item["name"], handle.read()))
-    return inputs
+    return inputs, draft["digest"]
 
 
 def _drop_draft(request: HttpRequest, token: str) -> None:
     drafts = request.session.get(DRAFTS_KEY, {})
-    for item in drafts.pop(token, []):
+    for item in drafts.pop(token, {"files": []})["files"]:
         default_storage.delete(item["path"])
     request.session[DRAFTS_KEY] = drafts
 
@@ -165,14 +195,27 @@ def compose(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data.get("draft") or ""
         if request.POST.get("action") == "deposit" and token:
-            attachments = _load_draft(request, token)
-            if attachments is None:
+            draft = _load_draft(request, token)
+            if draft is None:
                 messages.error(
                     request, _("La vista previa caducó. Adjunte los documentos otra vez.")
                 )
                 return redirect("backoffice:compose")
+            attachments, previewed = draft
+            data = form.to_input(attachments)
+            if input_digest(data) != previewed:
+                # What is deposited must be exactly what was previewed.
+                _drop_draft(request, token)
+                messages.error(
+                    request,
+                    _(
+                        "Los datos cambiaron después de la vista previa. Revíselos y vuelva a "
+                        "generar la vista previa antes de depositar."
+                    ),
+                )
+                return redirect("backoffice:compose")
             try:
-                result = deposit_notification(form.to_input(attachments), actor=user)
+                result = deposit_notification(data, actor=user)
             except ValidationError as exc:
                 _absorb(form, exc)
             else:
@@ -189,6 +232,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                 _drop_draft(request, token)
                 _absorb(form, exc)
             else:
+                _bind_draft(request, token, input_digest(data))
                 now = timezone.now()
                 policy = current_policy()
                 effect = effect_of(policy, now, None, now)

@@ -7,6 +7,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -62,7 +63,8 @@ def check_pdf(content: bytes, name: str) -> CheckedPdf:
             )
         # The catalogue's page count: a parse of the document structure that does not build
         # the whole page list (which costs as much again on long documents).
-        pages = reader.trailer["/Root"]["/Pages"].get("/Count", 0)
+        catalog: Any = reader.trailer["/Root"]
+        pages = catalog["/Pages"].get("/Count", 0)
         if not isinstance(pages, int) or pages < 1:
             raise PyPdfError("no pages")
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, RecursionError):

@@ -103,3 +103,27 @@ def test_registry_officers_cannot_notify(client, officer):
     client.force_login(officer)
     assert client.get("/oficina/notificaciones/nueva/").status_code == 403
     assert client.get("/oficina/notificaciones/").status_code == 403
+
+
+def test_the_deposit_is_exactly_what_was_previewed(client):
+    registration = factories.register()
+    other = factories.register(given_names="José", first_surname="Ramírez")
+    client.force_login(notifier())
+    number = registration.procedure.number
+    preview = client.post(
+        "/oficina/notificaciones/nueva/",
+        {
+            **form(number),
+            "action": "preview",
+            "attachments": [SimpleUploadedFile("oficio.pdf", factories.pdf_bytes())],
+        },
+    )
+    draft = preview.context["form"]["draft"].value()
+    # Someone edits the recipient after the preview: nothing is deposited.
+    changed = client.post(
+        "/oficina/notificaciones/nueva/",
+        {**form(other.procedure.number), "draft": draft, "action": "deposit"},
+        follow=True,
+    )
+    assert "cambiaron después de la vista previa" in changed.content.decode()
+    assert Notification.objects.count() == 0
