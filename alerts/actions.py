@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -16,6 +17,8 @@ from alerts.sms import get_backend
 from evidence.actions import record
 from evidence.models import EventKind
 from mailboxes.models import Notification
+
+log = logging.getLogger(__name__)
 
 
 def _rows_for(notification: Notification, purpose: str) -> list[Alert]:
@@ -71,8 +74,24 @@ def enqueue_alerts(alerts: Iterable[Alert]) -> None:
     from alerts.tasks import send_alert
 
     ids = [a.pk for a in alerts if a.pk]
+
+    def enqueue() -> None:
+        for alert_id in ids:
+            try:
+                send_alert.enqueue(alert_id)
+            except Exception:  # the deposit stands; requeue_stale_alerts() picks it up
+                log.exception("could not queue alert %s", alert_id)
+
     if ids:
-        transaction.on_commit(lambda: [send_alert.enqueue(i) for i in ids])
+        transaction.on_commit(enqueue)
+
+
+def requeue_stale_alerts(now: datetime, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Queue again alerts still pending long after creation (the queue was down, a worker
+    died). deliver() leaves sent and failed alerts alone, so a duplicate job does nothing."""
+    stale = list(Alert.objects.filter(status=Status.PENDING, created_at__lt=now - older_than))
+    enqueue_alerts(stale)
+    return len(stale)
 
 
 def _send(alert: Alert) -> None:

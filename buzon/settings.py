@@ -6,6 +6,7 @@ secrets and serves cookies only over HTTPS.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -240,6 +241,15 @@ BUZON_CREDENTIALS_PICKUP_HOURS = env_int("BUZON_CREDENTIALS_PICKUP_HOURS", 24, m
 # When a deposited notification takes effect: on_deposit | next_business_day |
 # on_opening_or_after_business_days:N | on_opening_or_after_calendar_days:N
 BUZON_NOTIFICATION_POLICY = env_str("BUZON_NOTIFICATION_POLICY", "on_deposit")
+if not re.fullmatch(
+    r"on_deposit|next_business_day|on_opening_or_after_(business|calendar)_days:[1-9][0-9]*",
+    BUZON_NOTIFICATION_POLICY,
+):
+    raise ImproperlyConfigured(
+        "BUZON_NOTIFICATION_POLICY must be on_deposit, next_business_day, "
+        "on_opening_or_after_business_days:N or on_opening_or_after_calendar_days:N, "
+        f"got {BUZON_NOTIFICATION_POLICY!r}"
+    )
 # Office hours for art. 18 (America/Lima): a deposit outside them counts from the next
 # business day.
 BUZON_BUSINESS_HOURS_START = env_str("BUZON_BUSINESS_HOURS_START", "08:30")
@@ -270,6 +280,11 @@ else:
 BUZON_SMS_BACKEND = env_str("BUZON_SMS_BACKEND", "alerts.sms.LoggingSmsBackend")
 BUZON_SMS_URL = env_str("BUZON_SMS_URL", "")
 BUZON_SMS_TOKEN = env_str("BUZON_SMS_TOKEN", "")
+if PRODUCTION and BUZON_SMS_BACKEND == "alerts.sms.LoggingSmsBackend":
+    # It would record SMS alerts as sent that never left, and write codes to the log.
+    raise ImproperlyConfigured("BUZON_SMS_BACKEND must be a real provider in production")
+if BUZON_SMS_BACKEND == "alerts.sms.HttpSmsBackend" and not (BUZON_SMS_URL and BUZON_SMS_TOKEN):
+    raise ImproperlyConfigured("HttpSmsBackend needs BUZON_SMS_URL and BUZON_SMS_TOKEN")
 
 # Attachments go to the filesystem (var/media) unless an S3-compatible bucket is configured.
 BUZON_S3_BUCKET = env_str("BUZON_S3_BUCKET", "")

@@ -60,6 +60,9 @@ class Notification(models.Model):
     unit = models.ForeignKey(
         IssuingUnit, verbose_name=_("unidad emisora"), on_delete=models.PROTECT
     )
+    # As notified (TUO Ley 27444 art. 24.1): a later edit of the unit changes nothing here.
+    authority = models.CharField(_("autoridad que emite"), max_length=200)
+    authority_address = models.CharField(_("dirección de la autoridad"), max_length=250)
     kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
     subject = models.CharField(_("asunto"), max_length=200)
     body_markdown = models.TextField(_("texto"))

@@ -141,9 +141,10 @@ def attachment(
     except (Attachment.DoesNotExist, ValueError):
         raise Http404 from None
     assert isinstance(request.user, User)
+    handle = item.file.open("rb")  # a storage failure stops here, before any evidence
     record_download(item, reader=request.user, meta=_meta(request))
     response = FileResponse(
-        item.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=item.original_name,
         content_type="application/pdf",

@@ -79,6 +79,9 @@ def boot(env: dict[str, str], probe: str = SECURITY_SETTINGS) -> subprocess.Comp
 
 PRODUCTION = {
     "BUZON_ENV": "production",
+    "BUZON_SMS_BACKEND": "alerts.sms.HttpSmsBackend",
+    "BUZON_SMS_URL": "https://sms.example.pe/send",
+    "BUZON_SMS_TOKEN": "t" * 20,
     "DJANGO_SECRET_KEY": "x" * 50,
     "BUZON_FILE_ENCRYPTION_KEY": "y" * 50,
     "DJANGO_ALLOWED_HOSTS": "buzon.example.gob.pe",
@@ -134,6 +137,20 @@ def test_an_s3_bucket_switches_attachment_storage(tmp_path):
         "https://s3.example.pe",
         "private",
     ]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BUZON_SMS_BACKEND": "alerts.sms.LoggingSmsBackend"}, "must be a real provider"),
+        ({"BUZON_SMS_TOKEN": ""}, "needs BUZON_SMS_URL and BUZON_SMS_TOKEN"),
+        ({"BUZON_NOTIFICATION_POLICY": "on_opening"}, "BUZON_NOTIFICATION_POLICY must be"),
+    ],
+)
+def test_production_refuses_alert_and_policy_mistakes(tmp_path, env, message):
+    result = boot({**PRODUCTION, **env, "BUZON_VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_production_refuses_debug(tmp_path):

@@ -1,4 +1,5 @@
 from datetime import date, datetime
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -85,6 +86,29 @@ def test_a_deadline_reminder_goes_out_the_business_day_before(settings):
     assert alert.notification == notification
 
 
-def test_the_command_runs_both(capsys):
-    call_command("settle_notifications")
-    assert capsys.readouterr().out.startswith("settled 0 notifications, queued 0 reminders")
+def test_the_command_settles_reminds_and_requeues(settings, capsys):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
+    _registration, notification = deposit_on_monday()
+    # The deposit's on-commit enqueue never ran here (the test's transaction never commits),
+    # just as if the queue had been down: the alert is still pending.
+    assert notification.alerts.get().status == "pending"
+    with time_machine.travel(at(2026, 12, 10, 9, 0), tick=False):
+        call_command("settle_notifications")
+    output = capsys.readouterr().out
+    assert output.startswith("settled 1 notifications, queued 0 reminders, requeued 1 stale")
+    notification.refresh_from_db()
+    assert notification.state == "deemed"
+
+
+def test_a_queue_outage_after_commit_does_not_break_the_deposit(
+    django_capture_on_commit_callbacks,
+):
+    registration = factories.register()
+    factories.verified(registration)
+    down = mock.patch("alerts.tasks.send_alert")
+    with down as task, django_capture_on_commit_callbacks(execute=True):
+        task.enqueue.side_effect = ConnectionError("redis is down")
+        notification = factories.deposit(registration)
+    task.enqueue.assert_called_once()
+    alert = notification.alerts.get()
+    assert alert.status == "pending"  # kept for requeue_stale_alerts()

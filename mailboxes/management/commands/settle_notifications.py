@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from alerts.actions import send_reminders
+from alerts.actions import requeue_stale_alerts, send_reminders
 from mailboxes.actions import settle
 
 
@@ -18,4 +18,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         settled = settle()
         reminders = send_reminders(timezone.localdate())
-        self.stdout.write(f"settled {settled} notifications, queued {reminders} reminders")
+        requeued = requeue_stale_alerts(timezone.now())
+        self.stdout.write(
+            f"settled {settled} notifications, queued {reminders} reminders, "
+            f"requeued {requeued} stale alerts"
+        )
