@@ -182,7 +182,9 @@ def send_reminders(today: date) -> int:
         opened_at__isnull=True, effective_date__isnull=True
     ).select_related("person")
     for notification in unopened:
-        if pending_until(Policy.parse(notification.policy), notification.deposited_at) == tomorrow:
+        until = pending_until(Policy.parse(notification.policy), notification.deposited_at)
+        # A range, not a date: under the calendar-days policy the term can end on a weekend.
+        if until is not None and today < until <= tomorrow:
             created += create_reminders(notification, Purpose.UNOPENED_SOON)
     fresh = [a for a in created if a.pk]
     enqueue_alerts(fresh)

@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alerts.models import Purpose
+from legaltime.policies import Policy, pending_until
 from mailboxes.models import Notification
 
 
@@ -22,11 +23,20 @@ def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
                 "el plazo para responder a una notificación de %(unit)s vence el %(date)s."
             ) % {"unit": unit, "date": notification.deadline_date.strftime("%d/%m/%Y")}
         elif purpose == Purpose.UNOPENED_SOON:
+            policy = Policy.parse(notification.policy)
+            until = pending_until(policy, notification.deposited_at)
+            date_text = until.strftime("%d/%m/%Y") if until else ""
             subject = _("Tiene una notificación sin abrir en su Buzón Electrónico")
-            lead = _(
-                "tiene una notificación de %(unit)s sin abrir. Si no la abre, se considerará "
-                "notificada de todos modos."
-            ) % {"unit": unit}
+            if policy.kind == "on_opening_or_after_calendar_days":
+                lead = _(
+                    "tiene una notificación de %(unit)s sin abrir. Si no la abre, el %(date)s "
+                    "se considerará rechazada y el trámite seguirá su curso."
+                ) % {"unit": unit, "date": date_text}
+            else:
+                lead = _(
+                    "tiene una notificación de %(unit)s sin abrir. Si no la abre, el %(date)s "
+                    "se considerará notificada de todos modos y empezarán a correr los plazos."
+                ) % {"unit": unit, "date": date_text}
         else:
             subject = _("Tiene una nueva notificación en su Buzón Electrónico")
             lead = _(

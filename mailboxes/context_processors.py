@@ -3,10 +3,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 
 from accounts.models import User
 from mailboxes.models import Notification
+from people.models import Person
 
 
 def unread(request: HttpRequest) -> dict[str, Any]:
@@ -19,4 +21,12 @@ def unread(request: HttpRequest) -> dict[str, Any]:
     def unread_count() -> int:
         return Notification.objects.filter(person__user=user, opened_at__isnull=True).count()
 
-    return {"unread_count": unread_count}
+    @cache
+    def alerts_off() -> bool:
+        return (
+            not Person.objects.filter(user=user)
+            .filter(Q(email_verified=True) | Q(mobile_phone_verified=True))
+            .exists()
+        )
+
+    return {"unread_count": unread_count, "alerts_off": alerts_off}

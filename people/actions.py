@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
@@ -28,6 +29,8 @@ from people.models import ContactVerification, Person
 EMAIL_LINK_MINUTES = 30
 SMS_CODE_MINUTES = 10
 MAX_CODE_ATTEMPTS = 5
+
+log = logging.getLogger(__name__)
 
 
 def _hash(secret: str) -> str:
@@ -64,6 +67,17 @@ def start_email_change(person: Person, email: str) -> ContactVerification:
             [email],
         )
     return verification
+
+
+def offer_email_verification(person: Person) -> None:
+    """After registration: ask the person to confirm the email an officer recorded.
+
+    Runs after commit; a mail failure is logged and never undoes the registration (the person
+    can still confirm from /buzon/perfil/)."""
+    try:
+        start_email_change(person, person.email)
+    except Exception:
+        log.exception("could not send the email verification for person %s", person.pk)
 
 
 def start_phone_change(person: Person, phone: str) -> ContactVerification:

@@ -14,6 +14,7 @@ from accounts.actions import issue_credentials
 from accounts.models import User
 from evidence.actions import record
 from evidence.models import EventKind
+from people.actions import offer_email_verification
 from people.models import Person
 from procedures.inputs import (
     CleanPerson,
@@ -212,6 +213,10 @@ def register_procedure(
             actor=actor,
         )
         del password
+        if person.email and not person.email_verified and (person_created or contact_added):
+            # A contact typed at the desk is not verified: send the person a link to confirm
+            # it (they sign in with the constancia's credentials), so alerts can start.
+            transaction.on_commit(lambda: offer_email_verification(person))
     return Registration(
         procedure=procedure,
         receipt=receipt,

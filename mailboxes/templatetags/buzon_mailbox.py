@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from legaltime.calendar import BusinessCalendar
 
 register = template.Library()
 
@@ -27,17 +30,30 @@ def isodate(value: str | None) -> str:
         return value
 
 
-@register.simple_tag
-def countdown(deadline: date | None, today: date) -> Countdown | None:
+@register.simple_tag(takes_context=True)
+def countdown(context: template.Context, deadline: date | None, today: date) -> Countdown | None:
+    """Business days left (the unit the deadline is counted in), in words and a colour."""
     if deadline is None:
         return None
-    days = (deadline - today).days
     when = deadline.strftime("%d/%m/%Y")
-    if days < 0:
+    if deadline < today:
         return Countdown(_("Plazo vencido el %(date)s") % {"date": when}, "over")
-    if days == 0:
+    if deadline == today:
         return Countdown(_("Vence hoy, %(date)s") % {"date": when}, "due")
+    # One calendar per page render, so the decreed days are read once, not once per row.
+    cache: Any = context.render_context
+    if "buzon_calendar" not in cache:
+        cache["buzon_calendar"] = BusinessCalendar()
+    calendar: BusinessCalendar = cache["buzon_calendar"]
+    days = 0
+    day = today
+    while day < deadline:
+        day = calendar.next_business_day(day)
+        if day <= deadline:
+            days += 1
     text = ngettext(
-        "Vence el %(date)s (queda %(n)d día)", "Vence el %(date)s (quedan %(n)d días)", days
+        "Vence el %(date)s (queda %(n)d día hábil)",
+        "Vence el %(date)s (quedan %(n)d días hábiles)",
+        days,
     ) % {"date": when, "n": days}
-    return Countdown(text, "soon" if days <= 3 else "ok")
+    return Countdown(text, "soon" if days <= 2 else "ok")

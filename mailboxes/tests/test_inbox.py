@@ -107,7 +107,7 @@ def test_inbox_queries_do_not_grow_with_notifications(maria):
     with CaptureQueriesContext(connection) as many:
         page = client.get("/buzon/notificaciones/").content.decode()
     assert page.count('class="inbox__link"') == 20
-    assert len(many) == len(few) <= 10
+    assert len(many) == len(few) == 11  # pinned: a change here is a decision
 
 
 def test_download_streams_to_the_owner_with_a_safe_name(maria):
@@ -173,3 +173,24 @@ def test_concurrent_opens_record_one_acuse(reference_data):
     assert errors == []
     assert Opening.objects.filter(notification=notification).count() == 1
     assert notification.events.filter(kind=EventKind.NOTIFICATION_OPENED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        # Deadline Thursday 10 Dec 2026; 8 and 9 December are holidays.
+        ("2026-12-04", "Vence el 10/12/2026 (quedan 2 días hábiles)"),  # Mon 7, Thu 10
+        ("2026-12-07", "Vence el 10/12/2026 (queda 1 día hábil)"),
+        ("2026-12-10", "Vence hoy, 10/12/2026"),
+        ("2026-12-11", "Plazo vencido el 10/12/2026"),
+    ],
+)
+def test_the_countdown_counts_business_days(today, expected):
+    from datetime import date
+
+    from django.template import Context, Template
+
+    rendered = Template(
+        "{% load buzon_mailbox %}{% countdown deadline today as due %}{{ due.text }}"
+    ).render(Context({"deadline": date(2026, 12, 10), "today": date.fromisoformat(today)}))
+    assert rendered == expected

@@ -112,3 +112,22 @@ def test_a_queue_outage_after_commit_does_not_break_the_deposit(
     task.enqueue.assert_called_once()
     alert = notification.alerts.get()
     assert alert.status == "pending"  # kept for requeue_stale_alerts()
+
+
+def test_a_calendar_term_ending_on_a_weekend_still_gets_its_reminder(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_calendar_days:10"
+    registration = factories.register()
+    factories.verified(registration)
+    # Deposited Wed 2 Dec 2026 at 10:00: ten days later is Saturday 12 December.
+    with time_machine.travel(at(2026, 12, 2, 10, 0), tick=False):
+        factories.deposit(registration)
+    assert send_reminders(date(2026, 12, 10)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        # Friday: the next business day is Monday, so a Saturday term is within reach.
+        assert send_reminders(date(2026, 12, 11)) == 1
+    from django.core import mail
+
+    body = mail.outbox[-1].body
+    assert "el 12/12/2026 se considerará rechazada" in body

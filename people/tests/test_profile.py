@@ -88,3 +88,29 @@ def test_bad_contacts_get_specific_errors():
     assert "no un teléfono fijo" in page
     page = client.post("/buzon/perfil/", {"e-email": "no-es-correo"}).content.decode()
     assert "no es válido" in page
+
+
+def test_registration_asks_the_person_to_confirm_the_email_typed_at_the_desk(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = factories.register(email="ana@example.org")
+    assert [m.to for m in mail.outbox] == [["ana@example.org"]]
+    assert "/buzon/perfil/verificar/" in mail.outbox[0].body
+    client = login(registration)
+    page = client.get("/buzon/").content.decode()
+    assert "Las alertas están desactivadas" in page
+    link = re.search(r"http\S+/buzon/perfil/verificar/\S+/", str(mail.outbox[0].body)).group(0)
+    client.get(urlparse(link).path)
+    assert "Las alertas están desactivadas" not in client.get("/buzon/").content.decode()
+
+
+def test_a_mail_outage_at_registration_does_not_undo_it(django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    with (
+        mock.patch("people.actions.send_mail", side_effect=ConnectionRefusedError),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        registration = factories.register(email="ana@example.org")
+    assert registration.created
