@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -294,3 +295,20 @@ def notification_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpRes
             "opening": getattr(notification, "opening", None),
         },
     )
+
+
+def purge_stale_drafts(now: datetime, older_than: timedelta = timedelta(hours=24)) -> int:
+    """Delete preview drafts nobody confirmed: they hold PDFs with personal data."""
+    try:
+        folders, _files = default_storage.listdir("drafts")
+    except FileNotFoundError:
+        return 0
+    purged = 0
+    for folder in folders:
+        _sub, files = default_storage.listdir(f"drafts/{folder}")
+        paths = [f"drafts/{folder}/{name}" for name in files]
+        if all(default_storage.get_modified_time(p) < now - older_than for p in paths):
+            for path in paths:
+                default_storage.delete(path)
+            purged += 1
+    return purged

@@ -311,7 +311,10 @@ def open_notification(notification: Notification, *, reader: User, meta: Request
             )
             if not had_effect and locked.effective_date is not None:
                 record(
-                    EventKind.NOTIFICATION_EFFECTIVE,
+                    # Opened after the term under the calendar-days policy: it was rejected.
+                    EventKind.NOTIFICATION_DEEMED_REJECTED
+                    if locked.state == State.REJECTED
+                    else EventKind.NOTIFICATION_EFFECTIVE,
                     actor=None,
                     person=locked.person,
                     procedure=locked.procedure,
@@ -398,6 +401,9 @@ def settle(now: datetime | None = None) -> int:
                     "effective_date": effect.effective_date.isoformat(),
                     "rule": effect.rule,
                     "deemed": effect.deemed,
+                    "deadline_date": locked.deadline_date.isoformat()
+                    if locked.deadline_date
+                    else None,
                 },
             )
             settled += 1

@@ -29,6 +29,9 @@ from people.models import ContactVerification, Person
 EMAIL_LINK_MINUTES = 30
 SMS_CODE_MINUTES = 10
 MAX_CODE_ATTEMPTS = 5
+# At most this many links or codes per person per hour: no mail-bombing or SMS toll fraud
+# through someone's session, and no way around MAX_CODE_ATTEMPTS by asking for new codes.
+MAX_SENDS_PER_HOUR = 5
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +40,39 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _check_rate(person: Person) -> None:
+    recent = person.verifications.filter(created_at__gte=timezone.now() - timedelta(hours=1))
+    if recent.count() >= MAX_SENDS_PER_HOUR:
+        raise ValidationError(
+            _("Pidió demasiados códigos o enlaces. Inténtelo de nuevo dentro de una hora.")
+        )
+
+
+def _supersede(person: Person, channel: str) -> None:
+    """Older pending links or codes for the channel stop working (they are kept, to count)."""
+    person.verifications.filter(channel=channel, confirmed_at__isnull=True).update(
+        expires_at=timezone.now()
+    )
+
+
+def _send_failed(verification: ContactVerification, what: str) -> ValidationError:
+    verification.delete()
+    log.exception("could not send a %s verification to person %s", what, verification.person_id)
+    return ValidationError(
+        _("No pudimos enviar el mensaje en este momento. Inténtelo de nuevo en unos minutos.")
+    )
+
+
 def start_email_change(person: Person, email: str) -> ContactVerification:
     email = (email or "").strip().lower()
     try:
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": [_("El correo electrónico no es válido.")]}) from None
+    _check_rate(person)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        person.verifications.filter(channel="email", confirmed_at__isnull=True).delete()
+        _supersede(person, "email")
         verification = ContactVerification.objects.create(
             person=person,
             channel="email",
@@ -54,6 +81,14 @@ def start_email_change(person: Person, email: str) -> ContactVerification:
             expires_at=timezone.now() + timedelta(minutes=EMAIL_LINK_MINUTES),
         )
     link = f"{settings.PUBLIC_BASE_URL}/buzon/perfil/verificar/{verification.pk}/{token}/"
+    try:
+        _send_link(person, email, link)
+    except Exception:
+        raise _send_failed(verification, "email") from None
+    return verification
+
+
+def _send_link(person: Person, email: str, link: str) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         send_mail(
             _("Confirme su correo para las alertas del Buzón Electrónico"),
@@ -66,7 +101,6 @@ def start_email_change(person: Person, email: str) -> ContactVerification:
             None,
             [email],
         )
-    return verification
 
 
 def offer_email_verification(person: Person) -> None:
@@ -87,9 +121,10 @@ def start_phone_change(person: Person, phone: str) -> ContactVerification:
         raise ValidationError({"mobile_phone": exc.messages}) from None
     if not number:
         raise ValidationError({"mobile_phone": [_("Ingrese su número de celular.")]})
+    _check_rate(person)
     code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
-        person.verifications.filter(channel="sms", confirmed_at__isnull=True).delete()
+        _supersede(person, "sms")
         verification = ContactVerification.objects.create(
             person=person,
             channel="sms",
@@ -97,15 +132,18 @@ def start_phone_change(person: Person, phone: str) -> ContactVerification:
             secret_hash=_hash(code),
             expires_at=timezone.now() + timedelta(minutes=SMS_CODE_MINUTES),
         )
-    with translation.override(settings.LANGUAGE_CODE):
-        get_backend().send(
-            number,
-            _(
-                "%(agency)s: su código para confirmar este celular es %(code)s. Vence en %(m)d "
-                "minutos."
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            get_backend().send(
+                number,
+                _(
+                    "%(agency)s: su código para confirmar este celular es %(code)s. Vence en "
+                    "%(m)d minutos."
+                )
+                % {"agency": settings.AGENCY["short_name"], "code": code, "m": SMS_CODE_MINUTES},
             )
-            % {"agency": settings.AGENCY["short_name"], "code": code, "m": SMS_CODE_MINUTES},
-        )
+    except Exception:
+        raise _send_failed(verification, "sms") from None
     return verification
 
 

@@ -39,9 +39,15 @@ class CodeForm(forms.Form):
 
 
 def _form_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show the action's errors on the form's own field, where the person is looking."""
+    field = next(iter(form.fields))
+    if not hasattr(exc, "error_dict"):
+        for error in exc.messages:
+            form.add_error(field, error)
+        return
     for name, errors in exc.message_dict.items():
         for error in errors:
-            form.add_error(name if name in form.fields else None, error)
+            form.add_error(name if name in form.fields else field, error)
 
 
 @never_cache

@@ -127,3 +127,28 @@ def test_the_deposit_is_exactly_what_was_previewed(client):
     )
     assert "cambiaron después de la vista previa" in changed.content.decode()
     assert Notification.objects.count() == 0
+
+
+def test_unconfirmed_preview_drafts_are_purged_after_a_day(client):
+    from datetime import timedelta
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from backoffice.notifications import purge_stale_drafts
+
+    registration = factories.register()
+    client.force_login(notifier())
+    client.post(
+        "/oficina/notificaciones/nueva/",
+        {
+            **form(registration.procedure.number),
+            "action": "preview",
+            "attachments": [SimpleUploadedFile("oficio.pdf", factories.pdf_bytes())],
+        },
+    )
+    folders, _ = default_storage.listdir("drafts")
+    assert len(folders) == 1
+    assert purge_stale_drafts(timezone.now()) == 0
+    assert purge_stale_drafts(timezone.now() + timedelta(hours=25)) == 1
+    assert default_storage.listdir(f"drafts/{folders[0]}")[1] == []

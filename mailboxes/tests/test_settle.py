@@ -131,3 +131,18 @@ def test_a_calendar_term_ending_on_a_weekend_still_gets_its_reminder(
 
     body = mail.outbox[-1].body
     assert "el 12/12/2026 se considerará rechazada" in body
+
+
+def test_an_opening_after_the_calendar_term_is_recorded_as_a_rejection(settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_calendar_days:10"
+    registration, notification = deposit_on_monday()
+    with time_machine.travel(at(2026, 12, 11, 9, 0), tick=False):  # settle never ran
+        open_notification(
+            notification, reader=registration.procedure.person.user, meta=RequestMeta(None, "")
+        )
+    notification.refresh_from_db()
+    assert notification.state == "rejected"
+    assert notification.effective_date == date(2026, 12, 10)
+    kinds = set(notification.events.values_list("kind", flat=True))
+    assert EventKind.NOTIFICATION_DEEMED_REJECTED in kinds
+    assert EventKind.NOTIFICATION_EFFECTIVE not in kinds

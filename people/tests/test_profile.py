@@ -114,3 +114,19 @@ def test_a_mail_outage_at_registration_does_not_undo_it(django_capture_on_commit
     ):
         registration = factories.register(email="ana@example.org")
     assert registration.created
+
+
+def test_sends_are_limited_per_hour_and_failures_are_explained(caplog):
+    from unittest import mock
+
+    caplog.set_level("INFO", logger="buzon.sms")
+    client = login(factories.register())
+    for _ in range(5):
+        client.post("/buzon/perfil/", {"p-mobile_phone": "987654321"})
+    page = client.post("/buzon/perfil/", {"p-mobile_phone": "987654321"}).content.decode()
+    assert "Pidió demasiados códigos o enlaces" in page
+    assert caplog.text.count("SMS to +51987654321") == 5
+    other = login(factories.register(given_names="José"))
+    with mock.patch("alerts.sms.LoggingSmsBackend.send", side_effect=ConnectionError("down")):
+        page = other.post("/buzon/perfil/", {"p-mobile_phone": "987654321"}).content.decode()
+    assert "No pudimos enviar el mensaje" in page

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from alerts.actions import requeue_stale_alerts, send_reminders
+from backoffice.notifications import purge_stale_drafts
 from mailboxes.actions import settle
 
 
@@ -19,7 +20,8 @@ class Command(BaseCommand):
         settled = settle()
         reminders = send_reminders(timezone.localdate())
         requeued = requeue_stale_alerts(timezone.now())
+        drafts = purge_stale_drafts(timezone.now())
         self.stdout.write(
             f"settled {settled} notifications, queued {reminders} reminders, "
-            f"requeued {requeued} stale alerts"
+            f"requeued {requeued} stale alerts, purged {drafts} preview drafts"
         )
