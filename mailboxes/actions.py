@@ -23,7 +23,13 @@ from alerts.actions import create_deposit_alerts, enqueue_alerts
 from evidence.actions import EventSpec, record, record_many
 from evidence.models import EventKind
 from legaltime.policies import Effect, Policy, current_policy, deadline_for, effect_of
-from mailboxes.inputs import CleanNotification, Lookups, NotificationInput, check_notification
+from mailboxes.inputs import (
+    CleanNotification,
+    Lookups,
+    NotificationInput,
+    check_notification,
+    key_conflict,
+)
 from mailboxes.models import Attachment, Notification, Opening, State
 from mailboxes.pdfs import CheckedPdf
 
@@ -81,6 +87,7 @@ def _build(
         deposited_at=now,
         deposited_by=actor if actor is not None and actor.pk else None,
         idempotency_key=clean.idempotency_key,
+        idempotency_digest=clean.digest if clean.idempotency_key else "",
     )
     _apply_effect(notification, effect)
     return notification
@@ -155,6 +162,12 @@ class Deposit:
     created: bool
 
 
+def _same_or_conflict(earlier: Notification, clean: CleanNotification) -> Deposit:
+    if earlier.idempotency_digest != clean.digest:
+        raise key_conflict()
+    return Deposit(earlier, created=False)
+
+
 def deposit_notification(data: NotificationInput, *, actor: User | None) -> Deposit:
     """Deposit one notification: content, attachments, legal dates, evidence and alert rows,
     in one transaction. The same idempotency key returns the first deposit."""
@@ -162,7 +175,7 @@ def deposit_notification(data: NotificationInput, *, actor: User | None) -> Depo
     if clean.idempotency_key:
         earlier = Notification.objects.filter(idempotency_key=clean.idempotency_key).first()
         if earlier is not None:
-            return Deposit(earlier, created=False)
+            return _same_or_conflict(earlier, clean)
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -179,7 +192,7 @@ def deposit_notification(data: NotificationInput, *, actor: User | None) -> Depo
         _delete_files(written)
         earlier = Notification.objects.filter(idempotency_key=clean.idempotency_key).first()
         if clean.idempotency_key and earlier is not None:
-            return Deposit(earlier, created=False)
+            return _same_or_conflict(earlier, clean)
         raise
     except BaseException:
         _delete_files(written)
@@ -233,9 +246,16 @@ def deposit_many(
         }
         fresh = [(i, c) for i, c in chunk if c.idempotency_key not in existing]
         for index, clean in chunk:
-            if clean.idempotency_key in existing:
+            earlier = existing.get(clean.idempotency_key)
+            if earlier is None:
+                continue
+            if earlier.idempotency_digest != clean.digest:
                 results[index] = BatchItemResult(
-                    index, clean.idempotency_key or "", existing[clean.idempotency_key], False, None
+                    index, clean.idempotency_key or "", None, False, key_conflict().message_dict
+                )
+            else:
+                results[index] = BatchItemResult(
+                    index, clean.idempotency_key or "", earlier, False, None
                 )
         written: list[str] = []
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +62,22 @@ class CleanNotification:
     appeals: list[dict[str, Any]]
     response_business_days: int | None
     idempotency_key: str | None
+
+    @property
+    def digest(self) -> str:
+        canonical = [
+            self.procedure.number, self.unit.code, self.kind, self.subject, self.body_markdown,
+            self.ends_administrative_route, self.appeals, self.response_business_days,
+            [(a.original_name, a.sha256) for a in self.attachments],
+        ]  # fmt: skip
+        return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+KEY_CONFLICT = "Esta clave de idempotencia ya se usó para una notificación con otro contenido."
+
+
+def key_conflict() -> ValidationError:
+    return ValidationError({"idempotency_key": [_(KEY_CONFLICT)]}, code="key_conflict")
 
 
 def _check_resolution(data: NotificationInput) -> list[str]:

@@ -94,6 +94,8 @@ class Notification(models.Model):
         _("estado"), max_length=12, choices=State.choices, default=State.DEPOSITED
     )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # What the key was first used for: the same key with other content is a conflict.
+    idempotency_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("notificación")

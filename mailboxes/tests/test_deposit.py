@@ -193,3 +193,23 @@ def test_an_overlong_key_is_refused_alone_in_a_batch():
         "idempotency_key": ["La clave de idempotencia tiene más de 100 caracteres."]
     }
     assert results[1].created
+
+
+def test_a_reused_key_with_other_content_is_a_conflict_not_a_silent_skip():
+    registration = factories.register()
+    number = registration.procedure.number
+    factories.deposit(registration, idempotency_key="campaign-2025:1", subject="Primera")
+    with pytest.raises(ValidationError) as exc:
+        factories.deposit(registration, idempotency_key="campaign-2025:1", subject="Otra")
+    assert "ya se usó para una notificación con otro contenido" in str(exc.value)
+    results = deposit_many(
+        [
+            factories.notification_input(number, idempotency_key="campaign-2025:1", subject="Otra"),
+            factories.notification_input(number, idempotency_key="campaign-2025:1b"),
+        ],
+        actor=None,
+    )
+    assert results[0].errors is not None
+    assert "otro contenido" in results[0].errors["idempotency_key"][0]
+    assert results[1].created
+    assert Notification.objects.count() == 2
