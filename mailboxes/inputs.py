@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from mailboxes.content import render_markdown
@@ -73,7 +74,9 @@ class CleanNotification:
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
-KEY_CONFLICT = "Esta clave de idempotencia ya se usó para una notificación con otro contenido."
+KEY_CONFLICT = gettext_noop(
+    "Esta clave de idempotencia ya se usó para una notificación con otro contenido."
+)
 
 
 def key_conflict() -> ValidationError:
