@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from alerts.actions import send_reminders
 from alerts.models import Alert, Purpose
+from alerts.testing import run_queued_tasks
 from evidence.models import EventKind
 from mailboxes.actions import RequestMeta, open_notification, settle
 from tests import factories
@@ -127,6 +128,7 @@ def test_a_calendar_term_ending_on_a_weekend_still_gets_its_reminder(
     with django_capture_on_commit_callbacks(execute=True):
         # Friday: the next business day is Monday, so a Saturday term is within reach.
         assert send_reminders(date(2026, 12, 11)) == 1
+    run_queued_tasks()  # on Redis the alert waits in the queue
     from django.core import mail
 
     body = mail.outbox[-1].body
