@@ -110,6 +110,28 @@ def _store(
     return attachments
 
 
+def _effect_event(notification: Notification) -> EventSpec:
+    """The event for a notification's legal effect, once it has one: set, or deemed rejected."""
+    assert notification.effective_date is not None
+    return EventSpec(
+        EventKind.NOTIFICATION_DEEMED_REJECTED
+        if notification.state == State.REJECTED
+        else EventKind.NOTIFICATION_EFFECTIVE,
+        actor=None,
+        person=notification.person,
+        procedure=notification.procedure,
+        notification=notification,
+        data={
+            "effective_date": notification.effective_date.isoformat(),
+            "rule": notification.effect_rule,
+            "deemed": notification.state in (State.DEEMED, State.REJECTED),
+            "deadline_date": notification.deadline_date.isoformat()
+            if notification.deadline_date
+            else None,
+        },
+    )
+
+
 def _deposit_events(
     notification: Notification, attachments: list[Attachment], actor: User | None
 ) -> list[EventSpec]:
@@ -132,22 +154,7 @@ def _deposit_events(
         )
     ]
     if notification.effective_date is not None:
-        events.append(
-            EventSpec(
-                EventKind.NOTIFICATION_EFFECTIVE,
-                actor=None,
-                person=notification.person,
-                procedure=notification.procedure,
-                notification=notification,
-                data={
-                    "effective_date": notification.effective_date.isoformat(),
-                    "rule": notification.effect_rule,
-                    "deadline_date": notification.deadline_date.isoformat()
-                    if notification.deadline_date
-                    else None,
-                },
-            )
-        )
+        events.append(_effect_event(notification))
     return events
 
 
@@ -330,23 +337,8 @@ def open_notification(notification: Notification, *, reader: User, meta: Request
                 data={"ip": meta.ip_address, "user_agent": meta.user_agent[:300]},
             )
             if not had_effect and locked.effective_date is not None:
-                record(
-                    # Opened after the term under the calendar-days policy: it was rejected.
-                    EventKind.NOTIFICATION_DEEMED_REJECTED
-                    if locked.state == State.REJECTED
-                    else EventKind.NOTIFICATION_EFFECTIVE,
-                    actor=None,
-                    person=locked.person,
-                    procedure=locked.procedure,
-                    notification=locked,
-                    data={
-                        "effective_date": locked.effective_date.isoformat(),
-                        "rule": locked.effect_rule,
-                        "deadline_date": locked.deadline_date.isoformat()
-                        if locked.deadline_date
-                        else None,
-                    },
-                )
+                # Opened after the calendar-days term, this records a rejection.
+                record_many([_effect_event(locked)])
             notification.refresh_from_db()
             return opening
     except IntegrityError:
@@ -406,25 +398,6 @@ def settle(now: datetime | None = None) -> int:
                 continue
             _apply_effect(locked, effect)
             locked.save()
-            kind = (
-                EventKind.NOTIFICATION_DEEMED_REJECTED
-                if effect.rejected
-                else EventKind.NOTIFICATION_EFFECTIVE
-            )
-            record(
-                kind,
-                actor=None,
-                person=locked.person,
-                procedure=locked.procedure,
-                notification=locked,
-                data={
-                    "effective_date": effect.effective_date.isoformat(),
-                    "rule": effect.rule,
-                    "deemed": effect.deemed,
-                    "deadline_date": locked.deadline_date.isoformat()
-                    if locked.deadline_date
-                    else None,
-                },
-            )
+            record_many([_effect_event(locked)])
             settled += 1
     return settled
