@@ -27,6 +27,7 @@ class EventKind(models.TextChoices):
     DEADLINE_EXPIRED = "deadline_expired", _("Plazo vencido")
     ALERT_SENT = "alert_sent", _("Alerta enviada")
     ALERT_FAILED = "alert_failed", _("Alerta fallida")
+    DATES_RECALCULATED = "dates_recalculated", _("Fechas recalculadas por cambio de calendario")
     CONTACT_VERIFIED = "contact_verified", _("Contacto para alertas verificado")
     RECEIPT_CREDENTIALS_PURGED = "receipt_credentials_purged", _("Copia con credenciales eliminada")
 

@@ -10,12 +10,13 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -401,3 +402,54 @@ def settle(now: datetime | None = None) -> int:
             record_many([_effect_event(locked)])
             settled += 1
     return settled
+
+
+def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> int:
+    """After the calendar changes from `since` on (a day declared non-working by decree, or
+    such a declaration withdrawn): move every effect date and deadline that the change reaches,
+    each with an evidence event giving the old and new dates. Returns how many moved.
+
+    An effect that already happened before `since` stays; only its deadline may move.
+    """
+    now = timezone.now()
+    reached = Notification.objects.filter(
+        Q(effective_date__gte=since) | Q(deadline_date__gte=since)
+    ).values_list("pk", flat=True)
+    moved = 0
+    for pk in list(reached):
+        with transaction.atomic():
+            locked = (
+                Notification.objects.select_for_update()
+                .select_related("person", "procedure")
+                .get(pk=pk)
+            )
+            before = (locked.effective_date, locked.deadline_date)
+            if locked.effective_date is not None and locked.effective_date >= since:
+                effect = effect_of(
+                    Policy.parse(locked.policy), locked.deposited_at, locked.opened_at, now
+                )
+                if effect.effective_date is not None:
+                    locked.effective_date = effect.effective_date
+                    locked.effect_rule = effect.rule[:300]
+            if locked.effective_date is not None and locked.response_business_days:
+                locked.deadline_date = deadline_for(
+                    locked.effective_date, locked.response_business_days
+                )
+            after = (locked.effective_date, locked.deadline_date)
+            if after == before:
+                continue
+            locked.save(update_fields=["effective_date", "effect_rule", "deadline_date"])
+            record(
+                EventKind.DATES_RECALCULATED,
+                actor=actor,
+                person=locked.person,
+                procedure=locked.procedure,
+                notification=locked,
+                data={
+                    "reason": reason,
+                    "effective_date": [str(before[0]), str(after[0])],
+                    "deadline_date": [str(before[1]), str(after[1])],
+                },
+            )
+            moved += 1
+    return moved

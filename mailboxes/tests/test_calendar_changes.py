@@ -1,0 +1,70 @@
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from evidence.models import EventKind
+from legaltime.actions import declare_non_working_day, withdraw_non_working_day
+from legaltime.models import NonWorkingDay
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+LIMA = ZoneInfo("America/Lima")
+
+
+@pytest.fixture
+def correction_due_thursday_10_december():
+    registration = factories.register()
+    with time_machine.travel(datetime(2026, 12, 4, 10, 0, tzinfo=LIMA), tick=False):
+        notification = factories.deposit(registration, kind="correction")
+    assert notification.deadline_date == date(2026, 12, 10)  # Mon 7, then Thu 10
+    return notification
+
+
+def test_a_decreed_day_moves_the_deadlines_that_cross_it(correction_due_thursday_10_december):
+    notification = correction_due_thursday_10_december
+    officer = factories.officer("root")
+    _day, moved = declare_non_working_day(
+        date(2026, 12, 7),
+        description="Día no laborable para el sector público",
+        legal_basis="Decreto Supremo N.° 099-2026-PCM",
+        actor=officer,
+    )
+    assert moved == 1
+    notification.refresh_from_db()
+    assert notification.effective_date == date(2026, 12, 4)  # already happened: stays
+    assert notification.deadline_date == date(2026, 12, 11)  # Thu 10, Fri 11
+    event = notification.events.get(kind=EventKind.DATES_RECALCULATED)
+    assert event.actor == officer
+    assert event.data["deadline_date"] == ["2026-12-10", "2026-12-11"]
+    assert "099-2026-PCM" in event.data["reason"]
+    # Withdrawn: the deadline goes back, with its own event.
+    assert withdraw_non_working_day(NonWorkingDay.objects.get(), actor=officer) == 1
+    notification.refresh_from_db()
+    assert notification.deadline_date == date(2026, 12, 10)
+
+
+def test_a_decree_for_a_day_after_every_deadline_moves_nothing(
+    correction_due_thursday_10_december,
+):
+    _day, moved = declare_non_working_day(
+        date(2026, 12, 30), description="Fin de año", legal_basis="D.S. 100-2026-PCM", actor=None
+    )
+    assert moved == 0
+
+
+def test_the_admin_goes_through_the_action(client, correction_due_thursday_10_december):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", password="root-password-123")
+    client.force_login(root)
+    response = client.post(
+        "/admin/legaltime/nonworkingday/add/",
+        {"date": "2026-12-07", "description": "Día no laborable", "legal_basis": "D.S. 99"},
+        follow=True,
+    )
+    assert "Se recalcularon las fechas de 1 notificación." in response.content.decode()
+    notification = correction_due_thursday_10_december
+    notification.refresh_from_db()
+    assert notification.deadline_date == date(2026, 12, 11)
