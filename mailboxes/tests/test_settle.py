@@ -95,6 +95,7 @@ def test_the_command_settles_reminds_and_requeues(settings, capsys):
     assert notification.alerts.get().status == "pending"
     with time_machine.travel(at(2026, 12, 10, 9, 0), tick=False):
         call_command("settle_notifications")
+
     output = capsys.readouterr().out
     assert output.startswith("settled 1 notifications, queued 0 reminders, requeued 1 stale")
     notification.refresh_from_db()
@@ -148,3 +149,15 @@ def test_an_opening_after_the_calendar_term_is_recorded_as_a_rejection(settings)
     kinds = set(notification.events.values_list("kind", flat=True))
     assert EventKind.NOTIFICATION_DEEMED_REJECTED in kinds
     assert EventKind.NOTIFICATION_EFFECTIVE not in kinds
+
+
+def test_reminders_wait_for_the_daytime(settings, capsys):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
+    deposit_on_monday()  # deemed served on 10 December; the reminder is due on the 7th
+    with time_machine.travel(at(2026, 12, 7, 3, 0), tick=False):
+        call_command("settle_notifications")
+    with time_machine.travel(at(2026, 12, 7, 9, 0), tick=False):
+        call_command("settle_notifications")
+    night, morning = capsys.readouterr().out.splitlines()
+    assert "queued 0 reminders" in night
+    assert "queued 1 reminders" in morning
