@@ -128,7 +128,7 @@ def input_digest(data: NotificationInput) -> str:
         "ends_route": data.ends_administrative_route,
         "appeals": [(a.name, a.where, a.business_days) for a in data.appeals],
         "days": data.response_business_days,
-        "files": [(a.name, hashlib.sha256(a.content).hexdigest()) for a in data.attachments],
+        "files": [(a.name, hashlib.sha256(a.read()).hexdigest()) for a in data.attachments],
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 

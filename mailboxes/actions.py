@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
@@ -105,7 +105,7 @@ def _store(
             sha256=pdf.sha256,
             size=pdf.size,
         )
-        attachment.file.save("x.pdf", ContentFile(pdf.content), save=False)
+        attachment.file.save("x.pdf", ContentFile(pdf.loaded().content or b""), save=False)
         written.append(str(attachment.file.name))
         attachments.append(attachment)
     return attachments
@@ -252,7 +252,19 @@ def deposit_many(
         existing = {
             n.idempotency_key: n for n in Notification.objects.filter(idempotency_key__in=keys)
         }
-        fresh = [(i, c) for i, c in chunk if c.idempotency_key not in existing]
+        fresh = []
+        for index, clean in chunk:
+            if clean.idempotency_key in existing:
+                continue
+            try:
+                # This batch's files only, re-read and re-checked before its transaction.
+                loaded = [pdf.loaded() for pdf in clean.attachments]
+            except ValidationError as exc:
+                results[index] = BatchItemResult(
+                    index, clean.idempotency_key or "", None, False, {"attachments": exc.messages}
+                )
+                continue
+            fresh.append((index, replace(clean, attachments=loaded)))
         for index, clean in chunk:
             earlier = existing.get(clean.idempotency_key)
             if earlier is None:

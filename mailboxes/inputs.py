@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,8 +26,22 @@ DEFAULT_CORRECTION_DAYS = 2
 
 @dataclass(frozen=True)
 class AttachmentInput:
+    """A PDF given as bytes (forms, the API) or as a file path (bulk campaigns).
+
+    A path is read to validate it and read again when written, so a campaign of 100,000 PDFs
+    never holds them all in memory.
+    """
+
     name: str
-    content: bytes = field(repr=False)
+    content: bytes | None = field(default=None, repr=False)
+    path: Path | None = None
+
+    def read(self) -> bytes:
+        if self.content is not None:
+            return self.content
+        if self.path is None:
+            raise ValueError("an attachment needs its content or a path")
+        return self.path.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -171,9 +186,15 @@ def check_notification(
     else:
         for item in data.attachments:
             try:
-                attachments.append(check_pdf(item.content, item.name))
+                checked = check_pdf(item.read(), item.name)
+            except OSError:
+                add("attachments", _("No se puede leer «%(name)s».") % {"name": item.name})
+                continue
             except ValidationError as exc:
                 add("attachments", exc.messages[0])
+                continue
+            # Keep only the hash of a file on disk; it is read again when written.
+            attachments.append(checked.without_content(item.path) if item.path else checked)
 
     response_days = data.response_business_days
     if data.kind == Kind.CORRECTION and response_days is None:

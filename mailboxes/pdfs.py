@@ -7,6 +7,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,10 +21,33 @@ _UNSAFE_NAME = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
 @dataclass(frozen=True)
 class CheckedPdf:
-    content: bytes
+    content: bytes | None  # None: read again from `source` when written
     original_name: str
     sha256: str
     size: int
+    source: Path | None = None
+
+    def without_content(self, source: Path) -> CheckedPdf:
+        return CheckedPdf(None, self.original_name, self.sha256, self.size, source)
+
+    def loaded(self) -> CheckedPdf:
+        """With its content, re-read from disk if needed; refused if it changed since the
+        check (the file on disk must be the one that was validated)."""
+        if self.content is not None:
+            return self
+        assert self.source is not None
+        changed = ValidationError(
+            _("El archivo «%(name)s» cambió después de revisarlo; vuelva a intentarlo.")
+            % {"name": self.original_name},
+            code="changed",
+        )
+        try:
+            content = self.source.read_bytes()
+        except OSError:
+            raise changed from None
+        if hashlib.sha256(content).hexdigest() != self.sha256:
+            raise changed
+        return CheckedPdf(content, self.original_name, self.sha256, self.size, self.source)
 
 
 def safe_name(name: str) -> str:

@@ -213,3 +213,29 @@ def test_a_reused_key_with_other_content_is_a_conflict_not_a_silent_skip():
     assert "otro contenido" in results[0].errors["idempotency_key"][0]
     assert results[1].created
     assert Notification.objects.count() == 2
+
+
+def test_campaign_files_are_checked_then_reread_and_a_changed_one_is_refused(tmp_path):
+    registration = factories.register()
+    number = registration.procedure.number
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"r{i}.pdf"
+        path.write_bytes(factories.pdf_bytes(pages=i + 1))
+        paths.append(path)
+    items = [
+        factories.notification_input(
+            number, idempotency_key=f"c{i}", attachments=[AttachmentInput(p.name, path=p)]
+        )
+        for i, p in enumerate(paths)
+    ]
+
+    def swap_the_last_file(_done):
+        paths[2].write_bytes(factories.pdf_bytes(pages=9))
+
+    results = deposit_many(items, actor=None, batch_size=2, progress=swap_the_last_file)
+    assert [r.created for r in results] == [True, True, False]
+    assert results[2].errors is not None
+    assert "cambió después de revisarlo" in results[2].errors["attachments"][0]
+    stored = Notification.objects.get(idempotency_key="c1").attachments.get()
+    assert stored.file.read() == factories.pdf_bytes(pages=2)

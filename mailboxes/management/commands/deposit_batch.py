@@ -8,6 +8,7 @@ and a rejected row rejects nothing else.
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,19 +128,20 @@ class PdfFolder:
         if not path.is_dir():
             raise CommandError(f"{path} is not a folder")
         self.root = path.resolve()
-        self._read: dict[Path, bytes] = {}
 
     def attachments(self, raw: str, row: Row) -> list[AttachmentInput]:
         attachments = []
         for name in (part.strip() for part in raw.split(";")):
             if not name:
                 continue
-            content = self._content(name, row)
-            if content is not None:
-                attachments.append(AttachmentInput(name, content))
+            path = self._path(name, row)
+            if path is not None:
+                # By path: deposit_many reads it to check it and again to write it, so a large
+                # campaign never holds every PDF in memory.
+                attachments.append(AttachmentInput(name, path=path))
         return attachments
 
-    def _content(self, name: str, row: Row) -> bytes | None:
+    def _path(self, name: str, row: Row) -> Path | None:
         # resolve() follows symlinks, so a link pointing out of the folder is refused too.
         try:
             path = (self.root / name).resolve()
@@ -150,23 +152,16 @@ class PdfFolder:
                 "attachments", _("«%(name)s» está fuera de la carpeta de PDF.") % {"name": name}
             )
             return None
-        if path not in self._read:
-            if not path.is_file():
-                row.add(
-                    "attachments",
-                    _("No se encuentra «%(name)s» en la carpeta de PDF.") % {"name": name},
-                )
-                return None
-            try:
-                self._read[path] = path.read_bytes()
-            except OSError as exc:
-                row.add(
-                    "attachments",
-                    _("No se puede leer «%(name)s»: %(error)s")
-                    % {"name": name, "error": exc.strerror},
-                )
-                return None
-        return self._read[path]
+        if not path.is_file():
+            row.add(
+                "attachments",
+                _("No se encuentra «%(name)s» en la carpeta de PDF.") % {"name": name},
+            )
+            return None
+        if not os.access(path, os.R_OK):
+            row.add("attachments", _("No se puede leer «%(name)s».") % {"name": name})
+            return None
+        return path
 
 
 def _row(number: int, values: dict[str, str], pdfs: PdfFolder) -> Row:
