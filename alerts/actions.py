@@ -171,21 +171,21 @@ def send_reminders(today: date) -> int:
     day, and an unopened notification that will be deemed served then. Each is sent once per
     notification and channel (the unique constraint on Alert makes reruns harmless)."""
     from legaltime.calendar import next_business_day
-    from legaltime.policies import Policy, pending_until
 
     tomorrow = next_business_day(today)
     created: list[Alert] = []
     due = Notification.objects.filter(deadline_date=tomorrow).select_related("person")
     for notification in due:
         created += create_reminders(notification, Purpose.DEADLINE_SOON)
+    # A range, not a date: under the calendar-days policy the term can end on a weekend.
     unopened = Notification.objects.filter(
-        opened_at__isnull=True, effective_date__isnull=True
+        opened_at__isnull=True,
+        effective_date__isnull=True,
+        pending_until__gt=today,
+        pending_until__lte=tomorrow,
     ).select_related("person")
     for notification in unopened:
-        until = pending_until(Policy.parse(notification.policy), notification.deposited_at)
-        # A range, not a date: under the calendar-days policy the term can end on a weekend.
-        if until is not None and today < until <= tomorrow:
-            created += create_reminders(notification, Purpose.UNOPENED_SOON)
+        created += create_reminders(notification, Purpose.UNOPENED_SOON)
     fresh = [a for a in created if a.pk]
     enqueue_alerts(fresh)
     return len(fresh)

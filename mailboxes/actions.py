@@ -23,7 +23,14 @@ from accounts.models import User
 from alerts.actions import create_deposit_alerts, enqueue_alerts
 from evidence.actions import EventSpec, record, record_many
 from evidence.models import EventKind
-from legaltime.policies import Effect, Policy, current_policy, deadline_for, effect_of
+from legaltime.policies import (
+    Effect,
+    Policy,
+    current_policy,
+    deadline_for,
+    effect_of,
+    pending_until,
+)
 from mailboxes.inputs import (
     CleanNotification,
     Lookups,
@@ -91,6 +98,8 @@ def _build(
         idempotency_digest=clean.digest if clean.idempotency_key else "",
     )
     _apply_effect(notification, effect)
+    if notification.effective_date is None:
+        notification.pending_until = pending_until(policy, now)
     return notification
 
 
@@ -396,7 +405,11 @@ def settle(now: datetime | None = None) -> int:
     deemed rejected) once their term runs out. Idempotent; run it periodically."""
     now = now or timezone.now()
     settled = 0
-    pending = Notification.objects.filter(effective_date__isnull=True, opened_at__isnull=True)
+    pending = Notification.objects.filter(
+        effective_date__isnull=True,
+        opened_at__isnull=True,
+        pending_until__lte=timezone.localtime(now).date(),
+    )
     for pk in list(pending.values_list("pk", flat=True)):
         with transaction.atomic():
             locked = (
@@ -425,7 +438,9 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
     """
     now = timezone.now()
     reached = Notification.objects.filter(
-        Q(effective_date__gte=since) | Q(deadline_date__gte=since)
+        Q(effective_date__gte=since)
+        | Q(deadline_date__gte=since)
+        | Q(effective_date__isnull=True, pending_until__gte=since)
     ).values_list("pk", flat=True)
     moved = 0
     for pk in list(reached):
@@ -435,7 +450,11 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
                 .select_related("person", "procedure")
                 .get(pk=pk)
             )
-            before = (locked.effective_date, locked.deadline_date)
+            before = (locked.effective_date, locked.deadline_date, locked.pending_until)
+            if locked.effective_date is None and locked.pending_until is not None:
+                locked.pending_until = pending_until(
+                    Policy.parse(locked.policy), locked.deposited_at
+                )
             if locked.effective_date is not None and locked.effective_date >= since:
                 effect = effect_of(
                     Policy.parse(locked.policy), locked.deposited_at, locked.opened_at, now
@@ -447,10 +466,12 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
                 locked.deadline_date = deadline_for(
                     locked.effective_date, locked.response_business_days
                 )
-            after = (locked.effective_date, locked.deadline_date)
+            after = (locked.effective_date, locked.deadline_date, locked.pending_until)
             if after == before:
                 continue
-            locked.save(update_fields=["effective_date", "effect_rule", "deadline_date"])
+            locked.save(
+                update_fields=["effective_date", "effect_rule", "deadline_date", "pending_until"]
+            )
             record(
                 EventKind.DATES_RECALCULATED,
                 actor=actor,
@@ -461,6 +482,7 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
                     "reason": reason,
                     "effective_date": [str(before[0]), str(after[0])],
                     "deadline_date": [str(before[1]), str(after[1])],
+                    "pending_until": [str(before[2]), str(after[2])],
                 },
             )
             moved += 1

@@ -90,6 +90,9 @@ class Notification(models.Model):
     effect_rule = models.CharField(_("fundamento del efecto"), max_length=300, blank=True)
     deadline_date = models.DateField(_("vence el"), null=True, blank=True)
     opened_at = models.DateTimeField(_("abierta el"), null=True, blank=True)
+    # Opening-based policies: the date an unopened notification is deemed served (or rejected).
+    # Indexed, so the hourly settling and reminders read only the rows that are due.
+    pending_until = models.DateField(null=True, blank=True, db_index=True)
     state = models.CharField(
         _("estado"), max_length=12, choices=State.choices, default=State.DEPOSITED
     )

@@ -68,3 +68,18 @@ def test_the_admin_goes_through_the_action(client, correction_due_thursday_10_de
     notification = correction_due_thursday_10_december
     notification.refresh_from_db()
     assert notification.deadline_date == date(2026, 12, 11)
+
+
+def test_a_decreed_day_moves_the_deemed_date_of_an_unopened_notification(settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
+    registration = factories.register()
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=LIMA), tick=False):
+        notification = factories.deposit(registration)
+    assert notification.pending_until == date(2026, 12, 10)  # after 1,2,3,4,7; 8-9 holidays
+    declare_non_working_day(
+        date(2026, 12, 3), description="No laborable", legal_basis="D.S. 98", actor=None
+    )
+    notification.refresh_from_db()
+    # 1, 2, 4, 7, 10 December are the five business days: deemed served on the 11th.
+    assert notification.pending_until == date(2026, 12, 11)
+    assert notification.effective_date is None
