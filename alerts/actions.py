@@ -14,7 +14,7 @@ from django.utils import timezone
 from alerts.messages import email_message, sms_text
 from alerts.models import Alert, Channel, Purpose, Status
 from alerts.sms import get_backend
-from evidence.actions import record
+from evidence.actions import record_about
 from evidence.models import EventKind
 from mailboxes.models import Notification
 
@@ -136,12 +136,10 @@ def deliver(alert_id: int) -> str:
             locked.status = Status.FAILED if final else Status.PENDING
             kind = EventKind.ALERT_FAILED
         locked.save()
-        record(
+        record_about(
+            notification,
             kind,
             actor=None,
-            person=notification.person,
-            procedure=notification.procedure,
-            notification=notification,
             data={
                 "channel": locked.channel,
                 "purpose": locked.purpose,

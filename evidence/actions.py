@@ -60,3 +60,24 @@ def record_many(events: list[EventSpec]) -> list[Event]:
             for e in events
         ]
     )
+
+
+def about(
+    notification: Notification, kind: EventKind, *, actor: User | None, data: dict[str, Any]
+) -> EventSpec:
+    """An event about a notification: it always names the notification's person and procedure."""
+    return EventSpec(
+        kind,
+        actor,
+        person=notification.person,
+        procedure=notification.procedure,
+        notification=notification,
+        data=data,
+    )
+
+
+def record_about(
+    notification: Notification, kind: EventKind, *, actor: User | None, data: dict[str, Any]
+) -> Event:
+    """Record an event about a notification, in the caller's transaction."""
+    return record_many([about(notification, kind, actor=actor, data=data)])[0]

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from alerts.actions import create_deposit_alerts, enqueue_alerts
-from evidence.actions import EventSpec, record, record_many
+from evidence.actions import EventSpec, about, record_about, record_many
 from evidence.models import EventKind
 from legaltime.policies import (
     Effect,
@@ -123,14 +123,12 @@ def _store(
 def _effect_event(notification: Notification) -> EventSpec:
     """The event for a notification's legal effect, once it has one: set, or deemed rejected."""
     assert notification.effective_date is not None
-    return EventSpec(
+    return about(
+        notification,
         EventKind.NOTIFICATION_DEEMED_REJECTED
         if notification.state == State.REJECTED
         else EventKind.NOTIFICATION_EFFECTIVE,
         actor=None,
-        person=notification.person,
-        procedure=notification.procedure,
-        notification=notification,
         data={
             "effective_date": notification.effective_date.isoformat(),
             "rule": notification.effect_rule,
@@ -147,12 +145,10 @@ def _deposit_events(
 ) -> list[EventSpec]:
     """The events of a deposit; the caller writes them in its transaction."""
     events = [
-        EventSpec(
+        about(
+            notification,
             EventKind.NOTIFICATION_DEPOSITED,
             actor=actor,
-            person=notification.person,
-            procedure=notification.procedure,
-            notification=notification,
             data={
                 "content_sha256": content_sha256(notification),
                 "attachments": [
@@ -350,12 +346,10 @@ def open_notification(notification: Notification, *, reader: User, meta: Request
                     locked, effect_of(Policy.parse(locked.policy), locked.deposited_at, now, now)
                 )
             locked.save()
-            record(
+            record_about(
+                locked,
                 EventKind.NOTIFICATION_OPENED,
                 actor=reader,
-                person=locked.person,
-                procedure=locked.procedure,
-                notification=locked,
                 data={"ip": meta.ip_address, "user_agent": meta.user_agent[:300]},
             )
             if not had_effect and locked.effective_date is not None:
@@ -372,12 +366,10 @@ def open_notification(notification: Notification, *, reader: User, meta: Request
 
 def record_view(notification: Notification, *, reader: User, meta: RequestMeta) -> None:
     with transaction.atomic():
-        record(
+        record_about(
+            notification,
             EventKind.NOTIFICATION_VIEWED,
             actor=reader,
-            person=notification.person,
-            procedure=notification.procedure,
-            notification=notification,
             data={"ip": meta.ip_address, "user_agent": meta.user_agent[:300]},
         )
 
@@ -385,12 +377,10 @@ def record_view(notification: Notification, *, reader: User, meta: RequestMeta) 
 def record_download(attachment: Attachment, *, reader: User, meta: RequestMeta) -> None:
     notification = attachment.notification
     with transaction.atomic():
-        record(
+        record_about(
+            notification,
             EventKind.ATTACHMENT_DOWNLOADED,
             actor=reader,
-            person=notification.person,
-            procedure=notification.procedure,
-            notification=notification,
             data={
                 "attachment": attachment.original_name,
                 "sha256": attachment.sha256,
@@ -472,12 +462,10 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
             locked.save(
                 update_fields=["effective_date", "effect_rule", "deadline_date", "pending_until"]
             )
-            record(
+            record_about(
+                locked,
                 EventKind.DATES_RECALCULATED,
                 actor=actor,
-                person=locked.person,
-                procedure=locked.procedure,
-                notification=locked,
                 data={
                     "reason": reason,
                     "effective_date": [str(before[0]), str(after[0])],
