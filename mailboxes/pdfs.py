@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import pikepdf
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 _UNSAFE_NAME = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
@@ -77,23 +74,22 @@ def check_pdf(content: bytes, name: str) -> CheckedPdf:
             _("El archivo «%(name)s» no es un PDF.") % {"name": label}, code="not_pdf"
         )
     try:
-        # pypdf logs warnings for damaged-but-readable files; a refusal is what matters here.
-        logging.getLogger("pypdf").setLevel(logging.ERROR)
-        reader = PdfReader(io.BytesIO(content), strict=False)
-        if reader.is_encrypted:
-            raise ValidationError(
-                _("El archivo «%(name)s» está protegido con contraseña.") % {"name": label},
-                code="encrypted_pdf",
-            )
-        # The catalogue's page count: a parse of the document structure that does not build
-        # the whole page list (which costs as much again on long documents).
-        catalog: Any = reader.trailer["/Root"]
-        pages = catalog["/Pages"].get("/Count", 0)
-        if not isinstance(pages, int) or pages < 1:
-            raise PyPdfError("no pages")
-    except (PyPdfError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+        # qpdf (through pikepdf) reads the cross-reference table, the trailer and the page tree,
+        # repairing what it can as a PDF viewer would; the content streams are not decoded.
+        with pikepdf.open(io.BytesIO(content)) as document:
+            pages = document.Root.Pages.get("/Count", 0)
+            if document.is_encrypted:
+                raise pikepdf.PasswordError("encrypted")
+    except pikepdf.PasswordError:
+        raise ValidationError(
+            _("El archivo «%(name)s» está protegido con contraseña.") % {"name": label},
+            code="encrypted_pdf",
+        ) from None
+    except (pikepdf.PdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        pages = 0
+    if not isinstance(pages, int) or pages < 1:
         raise ValidationError(
             _("El archivo «%(name)s» está dañado o no se puede leer como PDF.") % {"name": label},
             code="broken_pdf",
-        ) from None
+        )
     return CheckedPdf(content, label, hashlib.sha256(content).hexdigest(), len(content))

@@ -121,6 +121,55 @@ def test_anything_but_a_real_pdf_is_refused_and_nothing_is_written(content, mess
     assert counts() == before
 
 
+def _pdf(**canvas_options):
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, **canvas_options)
+    canvas.drawString(72, 720, "Resolución")
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def test_a_password_protected_pdf_is_refused_as_such():
+    before = counts()
+    with pytest.raises(ValidationError) as exc:
+        factories.deposit(attachments=[AttachmentInput("clave.pdf", _pdf(encrypt="secreto"))])
+    assert exc.value.message_dict["attachments"] == [
+        "El archivo «clave.pdf» está protegido con contraseña."
+    ]
+    assert counts() == before
+
+
+def test_a_truncated_pdf_is_refused():
+    whole = _pdf()
+    with pytest.raises(ValidationError, match="dañado o no se puede leer"):
+        factories.deposit(attachments=[AttachmentInput("corte.pdf", whole[: len(whole) // 3])])
+
+
+def test_the_body_is_rendered_and_nothing_active_survives():
+    notification = factories.deposit(
+        body=(
+            "Hola <script>alert(1)</script> **usted**.\n\n"
+            "[enlace](javascript:alert(1)) [sede](https://www.gob.pe/migraciones)\n\n"
+            "<img src=x onerror=alert(1)>\n\n"
+            "| Cuota | Monto |\n|---|--:|\n| 1 | S/ 120 |"
+        )
+    )
+    html = notification.body_html
+    assert "<strong>usted</strong>" in html
+    assert (
+        '<a href="https://www.gob.pe/migraciones" rel="noopener noreferrer nofollow">sede</a>'
+        in (html)
+    )
+    assert '<td align="right">S/ 120</td>' in html
+    for active in ("<script", "javascript:", "<img", "onerror"):
+        assert active not in html
+
+
 def test_the_size_limit_comes_from_settings(settings):
     settings.BUZON_ATTACHMENT_MAX_BYTES = 1024
     with pytest.raises(ValidationError, match="el máximo es"):
