@@ -328,6 +328,15 @@ AGENCY = {
     "info_email": env_str("BUZON_AGENCY_INFO_EMAIL", "informes@migraciones.gob.pe"),
 }
 
+# --- Signing and timestamping (evidence/pki.py, evidence/tsa.py) ----------------------------
+# The agency's signing identity: signer.key.pem, signer.cert.pem and chain.pem in this
+# directory. Outside production a development identity is generated there on first use.
+BUZON_SIGNING_DIR = Path(env_str("BUZON_SIGNING_DIR", str(VAR_DIR / "signing")))
+# An RFC 3161 time-stamping authority; empty means no timestamps.
+BUZON_TSA_URL = env_str("BUZON_TSA_URL", "")
+# PEM file(s), comma-separated, holding the root certificates the TSA's certificate chains to.
+BUZON_TSA_TRUST_ROOTS = env_str("BUZON_TSA_TRUST_ROOTS", "")
+
 # --- Logging: to stderr; passwords never reach a log (sensitive_post_parameters + no SQL log)
 LOGGING = {
     "version": 1,
