@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import LazySettings
 
@@ -38,6 +40,12 @@ def reference_data(transactional_db: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _evidence_keys(settings: LazySettings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A fresh checkpoint keyring per test (generated on first use, as in development)."""
+    settings.BUZON_EVIDENCE_KEY_DIR = tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: LazySettings, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Attachments go to a fresh folder per test."""
     settings.STORAGES = {
@@ -47,3 +55,30 @@ def _media(settings: LazySettings, tmp_path_factory: pytest.TempPathFactory) -> 
             "OPTIONS": {"location": tmp_path_factory.mktemp("media")},
         },
     }
+
+
+def _flush_around_triggers() -> None:
+    """The append-only triggers refuse the DELETE/TRUNCATE that transactional tests use to
+    empty the database between tests; drop them for the flush and put them back after, with
+    the lane heads that migrate creates."""
+    from django.core.management.commands import flush
+
+    from evidence import chain, triggers
+
+    original = flush.sql_flush  # type: ignore[attr-defined]
+
+    def sql_flush(style: object, connection: Any, **kwargs: Any) -> list[str]:
+        statements: list[str] = original(style, connection, **kwargs)
+        heads = ", ".join(f"({lane}, 0, '{chain.GENESIS}')" for lane in range(64))
+        return [
+            *triggers.uninstall_sql(connection.vendor),
+            *statements,
+            *triggers.install_sql(connection.vendor),
+            # Lane heads, as post_migrate makes them (appends never create them mid-test).
+            f"INSERT INTO evidence_chainhead (lane, seq, hash) VALUES {heads}",
+        ]
+
+    flush.sql_flush = sql_flush  # type: ignore[attr-defined]
+
+
+_flush_around_triggers()

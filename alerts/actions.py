@@ -134,7 +134,7 @@ def deliver(alert_id: int) -> str:
             locked.last_error = error
             final = locked.attempts >= settings.BUZON_ALERT_MAX_ATTEMPTS
             locked.status = Status.FAILED if final else Status.PENDING
-            kind = EventKind.ALERT_FAILED
+            kind = EventKind.ALERT_FAILED if final else EventKind.ALERT_ATTEMPTED
         locked.save()
         record_about(
             notification,

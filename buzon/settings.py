@@ -328,6 +328,14 @@ AGENCY = {
     "info_email": env_str("BUZON_AGENCY_INFO_EMAIL", "informes@migraciones.gob.pe"),
 }
 
+# --- Evidence log (docs/evidence.md) ---------------------------------------------------------
+# Lanes that concurrent transactions append to on PostgreSQL (SQLite always uses one).
+BUZON_EVIDENCE_LANES = env_int("BUZON_EVIDENCE_LANES", 16, minimum=1)
+# Ed25519 keyring for checkpoints: private keys (0600), public keys, and `current`.
+BUZON_EVIDENCE_KEY_DIR = Path(env_str("BUZON_EVIDENCE_KEY_DIR", str(VAR_DIR / "keys")))
+# How often the clock process seals a checkpoint (seal_evidence also seals on demand).
+BUZON_CHECKPOINT_MINUTES = env_int("BUZON_CHECKPOINT_MINUTES", 15, minimum=1)
+
 # --- Signing and timestamping (evidence/pki.py, evidence/tsa.py) ----------------------------
 # The agency's signing identity: signer.key.pem, signer.cert.pem and chain.pem in this
 # directory. Outside production a development identity is generated there on first use.
@@ -344,5 +352,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("BUZON_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "pikepdf": {"level": "WARNING"}},
 }

@@ -1,13 +1,24 @@
-"""Appending to the evidence record. The only writer of evidence.Event."""
+"""Appending to the evidence log, and sealing it. The only writer of Event and Checkpoint.
+
+See docs/evidence.md for the design: entries are chained per lane; a transaction locks one
+lane's head (any lane nobody else holds), so concurrent transactions never wait for each other
+unless every lane is busy, and the chain never forks.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import random
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from evidence.models import Event, EventKind
+from evidence import chain, keys, merkle
+from evidence.models import ChainHead, Checkpoint, Event, EventKind
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -18,6 +29,18 @@ if TYPE_CHECKING:
 
 class EvidenceOutsideTransactionError(RuntimeError):
     """An event must be written in the same transaction as the change it records."""
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    kind: EventKind
+    actor: User | None
+    person: Person | None = None
+    procedure: Procedure | None = None
+    notification: Notification | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    content_sha256: str | None = None
+    attachments_sha256: list[str] | None = None
 
 
 def record(
@@ -33,39 +56,106 @@ def record(
     return record_many([spec])[0]
 
 
-@dataclass(frozen=True)
-class EventSpec:
-    kind: EventKind
-    actor: User | None
-    person: Person | None = None
-    procedure: Procedure | None = None
-    notification: Notification | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+def lane_count() -> int:
+    """PostgreSQL appends on several lanes at once; SQLite has one writer at a time anyway."""
+    return settings.BUZON_EVIDENCE_LANES if connection.vendor == "postgresql" else 1
 
 
-def record_many(events: list[EventSpec]) -> list[Event]:
-    """Append several events in one statement, in the caller's transaction (bulk deposits)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise EvidenceOutsideTransactionError("events recorded outside a transaction")
-    return Event.objects.bulk_create(
-        [
-            Event(
-                kind=e.kind,
-                actor=e.actor if e.actor is not None and e.actor.pk else None,
-                person=e.person,
-                procedure=e.procedure,
-                notification=e.notification,
-                data=e.data,
-            )
-            for e in events
-        ]
+def ensure_heads(lanes: int | None = None, using: str = "default") -> None:
+    """Create the missing lane heads (run after migrate, outside business transactions: a
+    transaction that creates a head holds it until it ends)."""
+    count = max(lanes or settings.BUZON_EVIDENCE_LANES, 1)
+    ChainHead.objects.using(using).bulk_create(
+        [ChainHead(lane=lane, seq=0, hash=chain.GENESIS) for lane in range(count)],
+        ignore_conflicts=True,
     )
 
 
+def _lock_a_lane() -> ChainHead:
+    """The head of a lane this transaction may append to, locked until it ends."""
+    lanes = lane_count()
+    heads = ChainHead.objects.filter(lane__lt=lanes)
+    for _attempt in range(2):
+        if lanes == 1:
+            head = heads.select_for_update().first()
+        else:
+            # Any lane no other transaction holds (a lane this transaction already holds is
+            # never skipped, so a second append in the same transaction cannot wait).
+            head = heads.select_for_update(skip_locked=True).order_by("?").first()
+            if head is None and heads.count() == lanes:
+                # Every lane busy: queue behind one of them.
+                head = heads.select_for_update().get(lane=random.randrange(lanes))  # noqa: S311
+        if head is not None:
+            return head
+        ensure_heads(lanes)  # heads missing (emptied by hand?): make them, then lock one
+    raise RuntimeError("no evidence lane head could be locked")
+
+
+def record_many(events: list[EventSpec]) -> list[Event]:
+    """Append events, chained, in the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise EvidenceOutsideTransactionError("events recorded outside a transaction")
+    if not events:
+        return []
+    head = _lock_a_lane()
+    now = timezone.now()
+    seq, prev = head.seq, head.hash
+    rows = []
+    for spec in events:
+        seq += 1
+        actor = spec.actor if spec.actor is not None and spec.actor.pk else None
+        canonical = chain.dumps(
+            chain.entry_body(
+                lane=head.lane,
+                seq=seq,
+                prev=prev,
+                at=now,
+                kind=str(spec.kind),
+                actor=actor.pk if actor else None,
+                person=spec.person.pk if spec.person else None,
+                procedure=spec.procedure.pk if spec.procedure else None,
+                notification=spec.notification.pk if spec.notification else None,
+                content_sha256=spec.content_sha256,
+                attachments_sha256=spec.attachments_sha256,
+                data=spec.data,
+            )
+        )
+        digest = chain.sha256_hex(canonical)
+        rows.append(
+            Event(
+                lane=head.lane,
+                seq=seq,
+                occurred_at=now,
+                kind=spec.kind,
+                actor=actor,
+                person=spec.person,
+                procedure=spec.procedure,
+                notification=spec.notification,
+                canonical=canonical,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    Event.objects.bulk_create(rows)
+    ChainHead.objects.filter(lane=head.lane).update(seq=seq, hash=prev)
+    return rows
+
+
 def about(
-    notification: Notification, kind: EventKind, *, actor: User | None, data: dict[str, Any]
+    notification: Notification,
+    kind: EventKind,
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    attachments_sha256: list[str] | None = None,
 ) -> EventSpec:
-    """An event about a notification: it always names the notification's person and procedure."""
+    """An event about a notification: it names the notification's person and procedure, and
+    carries the hashes of its content and attachments, so each entry proves what it is about."""
+    if attachments_sha256 is None:
+        attachments_sha256 = list(
+            notification.attachments.order_by("id").values_list("sha256", flat=True)
+        )
     return EventSpec(
         kind,
         actor,
@@ -73,6 +163,8 @@ def about(
         procedure=notification.procedure,
         notification=notification,
         data=data,
+        content_sha256=notification.content_sha256,
+        attachments_sha256=attachments_sha256,
     )
 
 
@@ -81,3 +173,109 @@ def record_about(
 ) -> Event:
     """Record an event about a notification, in the caller's transaction."""
     return record_many([about(notification, kind, actor=actor, data=data)])[0]
+
+
+# --- Checkpoints ------------------------------------------------------------------------------
+
+
+def covered_entries(
+    since: dict[str, int], heads: dict[str, dict[str, Any]]
+) -> list[tuple[int, int, str]]:
+    """(lane, seq, hash) of the entries after `since` up to `heads`, in lane then seq order:
+    the leaves of a checkpoint's Merkle tree."""
+    rows: list[tuple[int, int, str]] = []
+    for lane_key in sorted(heads, key=int):
+        first = since.get(lane_key, 0)
+        last = heads[lane_key]["seq"]
+        if last <= first:
+            continue
+        rows.extend(
+            Event.objects.filter(lane=int(lane_key), seq__gt=first, seq__lte=last)
+            .order_by("seq")
+            .values_list("lane", "seq", "hash")
+        )
+    return rows
+
+
+def statement_for(
+    *,
+    number: int,
+    at: datetime,
+    previous: Checkpoint | None,
+    heads: dict[str, dict[str, Any]],
+    since: dict[str, int],
+    entries: int,
+    root: str,
+    key_id: str,
+) -> str:
+    return chain.dumps(
+        {
+            "v": chain.FORMAT_VERSION,
+            "type": "buzon-evidence-checkpoint",
+            "agency": settings.AGENCY["name"],
+            "number": number,
+            "at": chain.timestamp(at),
+            "prev": previous.hash if previous else chain.GENESIS,
+            "since": since,
+            "heads": heads,
+            "entries": entries,
+            "merkle_root": root,
+            "key": key_id,
+        }
+    )
+
+
+def seal(*, force: bool = False) -> Checkpoint | None:
+    """Seal the log: a signed checkpoint over what was appended since the previous one.
+
+    Returns the new checkpoint, or None when nothing was appended since (unless `force`).
+    Concurrent calls are safe: they serialise on the latest checkpoint, and a second first
+    checkpoint loses on the unique number and returns None.
+    """
+    key = keys.current_key()
+    try:
+        with transaction.atomic():
+            previous = Checkpoint.objects.select_for_update().order_by("-number").first()
+            heads = {
+                str(h.lane): {"seq": h.seq, "hash": h.hash}
+                for h in ChainHead.objects.order_by("lane")
+                if h.seq > 0
+            }
+            since: dict[str, int] = (
+                {lane: head["seq"] for lane, head in previous.body["heads"].items()}
+                if previous
+                else {}
+            )
+            leaves = covered_entries(since, heads)
+            if not leaves and previous is not None and not force:
+                return None
+            now = timezone.now()
+            root = merkle.root([h for _lane, _seq, h in leaves])
+            statement = statement_for(
+                number=previous.number + 1 if previous else 1,
+                at=now,
+                previous=previous,
+                heads=heads,
+                since=since,
+                entries=len(leaves),
+                root=root,
+                key_id=key.key_id,
+            )
+            token = None
+            if settings.BUZON_TSA_URL:
+                from evidence import tsa
+
+                token = tsa.timestamp(hashlib.sha256(statement.encode()).digest())
+            return Checkpoint.objects.create(
+                number=previous.number + 1 if previous else 1,
+                created_at=now,
+                statement=statement,
+                hash=chain.sha256_hex(statement),
+                merkle_root=root,
+                entries=len(leaves),
+                key_id=key.key_id,
+                signature=key.sign(statement.encode()),
+                timestamp_token=token,
+            )
+    except IntegrityError:
+        return None

@@ -1,11 +1,18 @@
-"""The record of legally relevant events.
+"""The evidence log: an append-only, hash-chained record of every legal event.
 
 Each row names the acting user and the affected person (style.md: audit records name both).
-Rows are only ever appended, through evidence.actions.record(), inside the transaction of the
-state change they describe. Issue 4 turns this into a hash-chained, signed registry.
+Rows are only ever appended, through evidence.actions.record_many(), inside the transaction of
+the state change they describe; database triggers refuse UPDATE and DELETE. `canonical` holds
+the entry's canonical JSON and `hash` its SHA-256; the other columns mirror it for queries and
+are checked against it by verify_evidence. docs/evidence.md explains the chain, the lanes and
+the checkpoints.
 """
 
 from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -25,8 +32,10 @@ class EventKind(models.TextChoices):
     ATTACHMENT_DOWNLOADED = "attachment_downloaded", _("Adjunto descargado")
     NOTIFICATION_DEEMED_REJECTED = "notification_rejected", _("Notificación rechazada por plazo")
     DEADLINE_EXPIRED = "deadline_expired", _("Plazo vencido")
+    ALERT_ATTEMPTED = "alert_attempted", _("Intento de alerta fallido; se reintentará")
     ALERT_SENT = "alert_sent", _("Alerta enviada")
     ALERT_FAILED = "alert_failed", _("Alerta fallida")
+    NOTIFICATION_ANSWERED = "notification_answered", _("Respuesta presentada")
     DATES_RECALCULATED = "dates_recalculated", _("Fechas recalculadas por cambio de calendario")
     CONTACT_VERIFIED = "contact_verified", _("Contacto para alertas verificado")
     RECEIPT_CREDENTIALS_PURGED = "receipt_credentials_purged", _("Copia con credenciales eliminada")
@@ -34,7 +43,9 @@ class EventKind(models.TextChoices):
 
 class Event(models.Model):
     kind = models.CharField(_("tipo"), max_length=40, choices=EventKind.choices)
-    occurred_at = models.DateTimeField(_("fecha y hora"), auto_now_add=True, db_index=True)
+    lane = models.PositiveSmallIntegerField(_("carril"))
+    seq = models.PositiveBigIntegerField(_("número de secuencia"))
+    occurred_at = models.DateTimeField(_("fecha y hora"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -67,12 +78,76 @@ class Event(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
     )
-    data = models.JSONField(_("datos"), default=dict, blank=True)
+    canonical = models.TextField(_("entrada canónica (JSON)"))
+    prev_hash = models.CharField(_("hash de la entrada anterior"), max_length=64)
+    hash = models.CharField(_("hash (SHA-256)"), max_length=64, unique=True)
 
     class Meta:
         verbose_name = _("evento")
         verbose_name_plural = _("eventos")
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lane", "seq"], name="evidence_event_lane_seq"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+    @cached_property
+    def entry(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.canonical)
+        return parsed
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.entry["data"]
+        return data
+
+    @property
+    def position(self) -> str:
+        """Where the entry sits in the log: lane and sequence number, e.g. "0:1042"."""
+        return f"{self.lane}:{self.seq}"
+
+
+class ChainHead(models.Model):
+    """The last entry of each lane. A transaction that appends locks one lane's head row, so
+    concurrent transactions append to different lanes instead of waiting for each other."""
+
+    lane = models.PositiveSmallIntegerField(primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("cabeza de carril")
+        verbose_name_plural = _("cabezas de carril")
+
+    def __str__(self) -> str:
+        return f"{self.lane}:{self.seq}"
+
+
+class Checkpoint(models.Model):
+    """A signed seal over the log: the Merkle root of the entries since the previous
+    checkpoint, and every lane's head, signed with the agency's Ed25519 key."""
+
+    number = models.PositiveIntegerField(_("número"), unique=True)
+    created_at = models.DateTimeField(_("fecha y hora"))
+    statement = models.TextField(_("declaración firmada (JSON canónico)"))
+    hash = models.CharField(_("hash de la declaración"), max_length=64, unique=True)
+    merkle_root = models.CharField(_("raíz de Merkle"), max_length=64)
+    entries = models.PositiveBigIntegerField(_("entradas selladas"))
+    key_id = models.CharField(_("clave"), max_length=32)
+    signature = models.CharField(_("firma Ed25519 (hex)"), max_length=128)
+    timestamp_token = models.BinaryField(_("sello de tiempo RFC 3161"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("punto de control")
+        verbose_name_plural = _("puntos de control")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.merkle_root[:12]}"
+
+    @cached_property
+    def body(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.statement)
+        return parsed

@@ -97,6 +97,7 @@ def _build(
         idempotency_key=clean.idempotency_key,
         idempotency_digest=clean.digest if clean.idempotency_key else "",
     )
+    notification.content_sha256 = content_sha256(notification)
     _apply_effect(notification, effect)
     if notification.effective_date is None:
         notification.pending_until = pending_until(policy, now)
@@ -120,7 +121,9 @@ def _store(
     return attachments
 
 
-def _effect_event(notification: Notification) -> EventSpec:
+def _effect_event(
+    notification: Notification, attachments_sha256: list[str] | None = None
+) -> EventSpec:
     """The event for a notification's legal effect, once it has one: set, or deemed rejected."""
     assert notification.effective_date is not None
     return about(
@@ -137,6 +140,7 @@ def _effect_event(notification: Notification) -> EventSpec:
             if notification.deadline_date
             else None,
         },
+        attachments_sha256=attachments_sha256,
     )
 
 
@@ -144,23 +148,25 @@ def _deposit_events(
     notification: Notification, attachments: list[Attachment], actor: User | None
 ) -> list[EventSpec]:
     """The events of a deposit; the caller writes them in its transaction."""
+    hashes = [a.sha256 for a in attachments]
     events = [
         about(
             notification,
             EventKind.NOTIFICATION_DEPOSITED,
             actor=actor,
             data={
-                "content_sha256": content_sha256(notification),
+                "public_id": str(notification.public_id),
                 "attachments": [
                     {"name": a.original_name, "sha256": a.sha256, "size": a.size}
                     for a in attachments
                 ],
                 "policy": notification.policy,
             },
+            attachments_sha256=hashes,
         )
     ]
     if notification.effective_date is not None:
-        events.append(_effect_event(notification))
+        events.append(_effect_event(notification, hashes))
     return events
 
 
@@ -419,6 +425,38 @@ def settle(now: datetime | None = None) -> int:
     return settled
 
 
+def record_expired_deadlines(now: datetime | None = None) -> int:
+    """Record, once per notification, that its response deadline has run out (the deadline
+    day counts whole, so it has run out from the next day on, Lima time)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    due = Notification.objects.filter(deadline_date__lt=today, deadline_expired_at__isnull=True)
+    recorded = 0
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            locked = (
+                Notification.objects.select_for_update()
+                .select_related("person", "procedure")
+                .get(pk=pk)
+            )
+            if (
+                locked.deadline_expired_at is not None
+                or locked.deadline_date is None
+                or locked.deadline_date >= today
+            ):
+                continue
+            locked.deadline_expired_at = now
+            locked.save(update_fields=["deadline_expired_at"])
+            record_about(
+                locked,
+                EventKind.DEADLINE_EXPIRED,
+                actor=None,
+                data={"deadline_date": locked.deadline_date.isoformat()},
+            )
+            recorded += 1
+    return recorded
+
+
 def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> int:
     """After the calendar changes from `since` on (a day declared non-working by decree, or
     such a declaration withdrawn): move every effect date and deadline that the change reaches,
@@ -459,8 +497,18 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
             after = (locked.effective_date, locked.deadline_date, locked.pending_until)
             if after == before:
                 continue
+            today = timezone.localtime(now).date()
+            if locked.deadline_date is not None and locked.deadline_date >= today:
+                # A deadline moved past today runs again; its expiry is recorded anew.
+                locked.deadline_expired_at = None
             locked.save(
-                update_fields=["effective_date", "effect_rule", "deadline_date", "pending_until"]
+                update_fields=[
+                    "effective_date",
+                    "effect_rule",
+                    "deadline_date",
+                    "pending_until",
+                    "deadline_expired_at",
+                ]
             )
             record_about(
                 locked,

@@ -89,6 +89,8 @@ class Notification(models.Model):
     effective_date = models.DateField(_("surte efecto el"), null=True, blank=True)
     effect_rule = models.CharField(_("fundamento del efecto"), max_length=300, blank=True)
     deadline_date = models.DateField(_("vence el"), null=True, blank=True)
+    # When settle() recorded that the deadline ran out (once).
+    deadline_expired_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(_("abierta el"), null=True, blank=True)
     # Opening-based policies: the date an unopened notification is deemed served (or rejected).
     # Indexed, so the hourly settling and reminders read only the rows that are due.
@@ -99,6 +101,9 @@ class Notification(models.Model):
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     # What the key was first used for: the same key with other content is a conflict.
     idempotency_digest = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the canonical content (mailboxes.actions.content_sha256), fixed at deposit;
+    # every evidence entry about the notification carries it.
+    content_sha256 = models.CharField(_("SHA-256 del contenido"), max_length=64)
 
     class Meta:
         verbose_name = _("notificación")
@@ -112,6 +117,11 @@ class Notification(models.Model):
                 name="notif_unread",
             ),
             models.Index(fields=["unit", "-deposited_at"], name="notif_unit"),
+            models.Index(
+                fields=["deadline_date"],
+                condition=models.Q(deadline_expired_at__isnull=True),
+                name="notif_deadline_due",
+            ),
         ]
 
     def __str__(self) -> str:

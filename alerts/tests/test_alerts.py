@@ -62,8 +62,14 @@ def test_an_outage_fails_after_bounded_retries_and_leaves_the_legal_state_intact
     assert alert.status == Status.FAILED
     assert alert.attempts == 3
     assert "ConnectionRefusedError" in alert.last_error
-    failures = notification.events.filter(kind=EventKind.ALERT_FAILED).order_by("id")
-    assert [e.data["final"] for e in failures] == [False, False, True]
+    attempts = notification.events.filter(
+        kind__in=[EventKind.ALERT_ATTEMPTED, EventKind.ALERT_FAILED]
+    ).order_by("id")
+    assert [(e.kind, e.data["attempt"], e.data["final"]) for e in attempts] == [
+        (EventKind.ALERT_ATTEMPTED, 1, False),
+        (EventKind.ALERT_ATTEMPTED, 2, False),
+        (EventKind.ALERT_FAILED, 3, True),
+    ]
     before = (notification.state, notification.effective_date, notification.deadline_date)
     notification.refresh_from_db()
     assert (notification.state, notification.effective_date, notification.deadline_date) == before

@@ -97,7 +97,10 @@ def test_the_command_settles_reminds_and_requeues(settings, capsys):
         call_command("settle_notifications")
 
     output = capsys.readouterr().out
-    assert output.startswith("settled 1 notifications, queued 0 reminders, requeued 1 stale")
+    assert output.startswith(
+        "settled 1 notifications, recorded 0 expired deadlines, queued 0 reminders, "
+        "requeued 1 stale"
+    )
     notification.refresh_from_db()
     assert notification.state == "deemed"
 

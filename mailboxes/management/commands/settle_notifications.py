@@ -1,4 +1,6 @@
-"""Let legal time pass: deemed effects and rejections, then reminders. Run it every hour.
+"""Let legal time pass: deemed effects and rejections, expired deadlines, then reminders.
+
+Run it every hour.
 
 Idempotent: running it twice, or late, changes nothing more than running it once on time.
 """
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from alerts.actions import requeue_stale_alerts, send_reminders
 from backoffice.notifications import purge_stale_drafts
-from mailboxes.actions import settle
+from mailboxes.actions import record_expired_deadlines, settle
 
 REMINDER_HOURS = (8, 20)  # Lima time
 
@@ -20,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         settled = settle()
+        expired = record_expired_deadlines()
         local = timezone.localtime()
         # Reminders (SMS too) go out in the daytime only; they are a business day ahead, so the
         # first daytime run still reaches people in time.
@@ -31,6 +34,7 @@ class Command(BaseCommand):
         requeued = requeue_stale_alerts(timezone.now())
         drafts = purge_stale_drafts(timezone.now())
         self.stdout.write(
-            f"settled {settled} notifications, queued {reminders} reminders, "
+            f"settled {settled} notifications, recorded {expired} expired deadlines, "
+            f"queued {reminders} reminders, "
             f"requeued {requeued} stale alerts, purged {drafts} preview drafts"
         )

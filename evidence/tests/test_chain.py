@@ -1,0 +1,307 @@
+"""The evidence log: chained entries, append-only tables, checkpoints, and what
+verify_evidence catches when someone with database access tampers with it."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from evidence import chain, keys, triggers
+from evidence.actions import record, seal
+from evidence.models import ChainHead, Checkpoint, Event, EventKind
+from evidence.verify import verify
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def run_verify() -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("verify_evidence", "--no-progress", stdout=out, stderr=StringIO())
+    except CommandError as exc:
+        return 1, out.getvalue() + str(exc)
+    return 0, out.getvalue()
+
+
+def tamper(*statements: str, params: list[Any] | None = None) -> None:
+    """What an attacker with database access does: drop the triggers, then write raw SQL.
+    (The test's transaction rolls all of it back, triggers included.)"""
+    triggers.uninstall(connection)
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement, params or [])
+
+
+@pytest.fixture
+def history(settings):
+    """A small but complete history: registration, credentials, a deposit with its effect,
+    an opening, a view and a download, and a checkpoint over all of it. On one lane, so the
+    positions are known; test_concurrency and test_lanes_and_checkpoints cover many lanes."""
+    settings.BUZON_EVIDENCE_LANES = 1
+    from mailboxes.actions import RequestMeta, open_notification, record_download, record_view
+
+    registration = factories.register()
+    notification = factories.deposit(registration)
+    person_user = registration.procedure.person.user
+    assert person_user is not None
+    meta = RequestMeta("203.0.113.7", "Mozilla/5.0 (Android)")
+    open_notification(notification, reader=person_user, meta=meta)
+    record_view(notification, reader=person_user, meta=meta)
+    record_download(notification.attachments.get(), reader=person_user, meta=meta)
+    seal()
+    return notification
+
+
+def entry(kind: str) -> Event:
+    return Event.objects.filter(kind=kind).order_by("id")[0]
+
+
+def test_every_step_leaves_a_chained_entry(history):
+    kinds = list(Event.objects.order_by("lane", "seq").values_list("kind", flat=True))
+    assert kinds == [
+        EventKind.PROCEDURE_REGISTERED,
+        EventKind.CREDENTIALS_ISSUED,
+        EventKind.NOTIFICATION_DEPOSITED,
+        EventKind.NOTIFICATION_EFFECTIVE,
+        EventKind.NOTIFICATION_OPENED,
+        EventKind.NOTIFICATION_VIEWED,
+        EventKind.ATTACHMENT_DOWNLOADED,
+    ]
+    previous = chain.GENESIS
+    for event in Event.objects.order_by("lane", "seq"):
+        assert event.prev_hash == previous
+        assert chain.sha256_hex(event.canonical) == event.hash
+        previous = event.hash
+    opened = entry(EventKind.NOTIFICATION_OPENED)
+    assert opened.entry["content_sha256"] == history.content_sha256
+    assert opened.entry["attachments_sha256"] == [history.attachments.get().sha256]
+    assert opened.data["ip"] == "203.0.113.7"
+    assert opened.entry["at"].endswith("Z")
+    head = ChainHead.objects.get(lane=opened.lane)
+    assert (head.seq, head.hash) == (7, entry(EventKind.ATTACHMENT_DOWNLOADED).hash)
+
+
+def test_the_untouched_log_verifies(history):
+    status, output = run_verify()
+    assert status == 0, output
+    assert "entries: 7 on 1 lanes, 7 sealed by 1 checkpoints" in output
+    assert "attachment files: 1" in output
+    assert "evidence intact" in output
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE evidence_event SET kind = 'notification_viewed'",
+        "DELETE FROM evidence_event",
+        "UPDATE evidence_checkpoint SET merkle_root = 'x'",
+        "DELETE FROM evidence_checkpoint",
+    ],
+)
+def test_the_database_refuses_updates_and_deletes(history, statement):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert Event.objects.count() == 7
+    assert Checkpoint.objects.count() == 1
+
+
+def test_the_orm_cannot_edit_an_entry_either(history):
+    event = entry(EventKind.NOTIFICATION_OPENED)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(kind=EventKind.NOTIFICATION_VIEWED)
+
+
+def test_an_edited_entry_is_caught(history):
+    opened = entry(EventKind.NOTIFICATION_OPENED)
+    forged = opened.canonical.replace("203.0.113.7", "198.51.100.1")
+    tamper("UPDATE evidence_event SET canonical = %s WHERE id = %s", params=[forged, opened.pk])
+    status, output = run_verify()
+    assert status == 1
+    assert f"FIRST PROBLEM: entry 0:5 (id {opened.pk}): its hash does not match" in output
+
+
+def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(history):
+    opened = entry(EventKind.NOTIFICATION_OPENED)
+    forged = opened.canonical.replace("203.0.113.7", "198.51.100.1")
+    tamper(
+        "UPDATE evidence_event SET canonical = %s, hash = %s WHERE id = %s",
+        params=[forged, chain.sha256_hex(forged), opened.pk],
+    )
+    status, output = run_verify()
+    assert status == 1
+    viewed = entry(EventKind.NOTIFICATION_VIEWED)
+    assert f"FIRST PROBLEM: entry 0:6 (id {viewed.pk}): it does not follow" in output
+
+
+def test_an_edited_column_is_caught(history):
+    opened = entry(EventKind.NOTIFICATION_OPENED)
+    tamper(f"UPDATE evidence_event SET kind = 'notification_viewed' WHERE id = {opened.pk}")  # noqa: S608
+    status, output = run_verify()
+    assert status == 1
+    assert f"entry 0:5 (id {opened.pk}): its columns differ from its hashed content" in output
+
+
+def test_a_deleted_entry_is_caught(history):
+    opened = entry(EventKind.NOTIFICATION_OPENED)
+    tamper(f"DELETE FROM evidence_event WHERE id = {opened.pk}")  # noqa: S608
+    status, output = run_verify()
+    assert status == 1
+    assert "FIRST PROBLEM: entry 0:6" in output
+    assert "entries 0:5 to 0:5 are missing" in output
+
+
+def test_a_deleted_last_entry_is_caught(history):
+    last = Event.objects.order_by("-seq").first()
+    tamper(f"DELETE FROM evidence_event WHERE id = {last.pk}")  # noqa: S608
+    status, output = run_verify()
+    assert status == 1
+    assert "lane 0: the log ends at 0:6, but the lane head says 0:7" in output
+
+
+def test_a_cut_log_with_a_rewound_head_is_caught_by_the_checkpoint(history):
+    last = Event.objects.order_by("-seq").first()
+    tamper(
+        f"DELETE FROM evidence_event WHERE id = {last.pk}",  # noqa: S608
+        f"UPDATE evidence_chainhead SET seq = 6, hash = '{last.prev_hash}'",  # noqa: S608
+    )
+    status, output = run_verify()
+    assert status == 1
+    assert "checkpoint #1: it sealed 7 entries; 6 are there" in output
+
+
+def test_swapped_entries_are_caught(history):
+    opened, viewed = entry(EventKind.NOTIFICATION_OPENED), entry(EventKind.NOTIFICATION_VIEWED)
+    tamper(
+        f"UPDATE evidence_event SET seq = 1000 WHERE id = {opened.pk}",  # noqa: S608
+        f"UPDATE evidence_event SET seq = 5 WHERE id = {viewed.pk}",  # noqa: S608
+        f"UPDATE evidence_event SET seq = 6 WHERE id = {opened.pk}",  # noqa: S608
+    )
+    status, output = run_verify()
+    assert status == 1
+    assert f"FIRST PROBLEM: entry 0:5 (id {viewed.pk})" in output
+
+
+def test_an_edited_attachment_file_is_caught(history):
+    attachment = history.attachments.get()
+    path = Path(default_storage.path(attachment.file.name))
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0x01  # one bit, somewhere in the middle
+    path.write_bytes(bytes(content))
+    status, output = run_verify()
+    assert status == 1
+    assert f"attachment {attachment.public_id} (resolucion.pdf): its file differs" in output
+
+
+def test_an_edited_notification_is_caught(history):
+    tamper(f"UPDATE mailbox_notification SET subject = 'Otra cosa' WHERE id = {history.pk}")  # noqa: S608
+    status, output = run_verify()
+    assert status == 1
+    assert f"notification {history.public_id}: its content differs" in output
+
+
+def test_a_forged_checkpoint_is_caught(history, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    checkpoint = Checkpoint.objects.get()
+    body = json.loads(checkpoint.statement)
+    body["entries"] = 6  # the attacker wants to hide the last entry...
+    attacker = Ed25519PrivateKey.generate()  # ...and signs with a key of their own
+    body["key"] = keys.key_id_of(attacker.public_key())
+    statement = chain.dumps(body)
+    tamper(
+        "UPDATE evidence_checkpoint SET statement = %s, hash = %s, signature = %s, key_id = %s",
+        params=[
+            statement,
+            chain.sha256_hex(statement),
+            attacker.sign(statement.encode()).hex(),
+            body["key"],
+        ],
+    )
+    status, output = run_verify()
+    assert status == 1
+    assert f"FIRST PROBLEM: checkpoint #1: signed with key '{body['key']}', which is not" in output
+
+
+def test_a_checkpoint_resigned_with_a_stolen_key_still_fails_on_its_root(history):
+    key = keys.current_key()
+    checkpoint = Checkpoint.objects.get()
+    body = json.loads(checkpoint.statement)
+    body["merkle_root"] = "0" * 64
+    statement = chain.dumps(body)
+    tamper(
+        "UPDATE evidence_checkpoint SET statement = %s, hash = %s, signature = %s, "
+        "merkle_root = %s",
+        params=[statement, chain.sha256_hex(statement), key.sign(statement.encode()), "0" * 64],
+    )
+    status, output = run_verify()
+    assert status == 1
+    assert "checkpoint #1: the entries it sealed have changed" in output
+
+
+def test_a_deleted_checkpoint_is_caught(history):
+    record(EventKind.PASSWORD_CHANGED, actor=None)
+    second = seal()
+    record(EventKind.PASSWORD_CHANGED, actor=None)
+    seal()
+    tamper(f"DELETE FROM evidence_checkpoint WHERE id = {second.pk}")  # noqa: S608
+    status, output = run_verify()
+    assert status == 1
+    assert "checkpoint #3: it does not follow the checkpoint before it" in output
+
+
+def test_sealing_covers_only_what_is_new(history):
+    assert seal() is None  # nothing appended since the fixture's checkpoint
+    record(EventKind.PASSWORD_CHANGED, actor=None)
+    second = seal()
+    assert second.number == 2
+    assert second.entries == 1
+    assert second.body["since"] == {"0": 7}
+    assert second.body["heads"]["0"]["seq"] == 8
+    assert second.body["prev"] == Checkpoint.objects.get(number=1).hash
+    assert verify().ok
+
+
+def test_old_checkpoints_verify_after_a_key_rotation(history):
+    first_key = Checkpoint.objects.get().key_id
+    call_command("rotate_evidence_key", stdout=StringIO())
+    record(EventKind.PASSWORD_CHANGED, actor=None)
+    second = seal()
+    assert second.key_id != first_key
+    report = verify()
+    assert report.ok, report.problems
+    assert report.checkpoints == 2
+
+
+def test_floats_never_enter_the_log():
+    with pytest.raises(chain.NotCanonicalError, match="float"), transaction.atomic():
+        record(EventKind.PASSWORD_CHANGED, actor=None, data={"amount": 1.5})
+    assert Event.objects.count() == 0
+
+
+def test_a_checkpoint_seals_entries_across_lanes(settings):
+    settings.BUZON_EVIDENCE_LANES = 4
+    for _ in range(12):
+        with transaction.atomic():
+            record(EventKind.PASSWORD_CHANGED, actor=None)
+    first = seal()
+    for _ in range(5):
+        with transaction.atomic():
+            record(EventKind.PASSWORD_CHANGED, actor=None)
+    second = seal()
+    assert (first.entries, second.entries) == (12, 5)
+    assert sum(h["seq"] for h in second.body["heads"].values()) == 17
+    report = verify()
+    assert report.ok, report.problems
+    assert report.sealed == 17
