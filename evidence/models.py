@@ -39,6 +39,7 @@ class EventKind(models.TextChoices):
     DATES_RECALCULATED = "dates_recalculated", _("Fechas recalculadas por cambio de calendario")
     CONTACT_VERIFIED = "contact_verified", _("Contacto para alertas verificado")
     RECEIPT_CREDENTIALS_PURGED = "receipt_credentials_purged", _("Copia con credenciales eliminada")
+    CERTIFICATE_ISSUED = "certificate_issued", _("Constancia de notificación emitida")
 
 
 class Event(models.Model):
@@ -151,3 +152,45 @@ class Checkpoint(models.Model):
     def body(self) -> dict[str, Any]:
         parsed: dict[str, Any] = json.loads(self.statement)
         return parsed
+
+
+class Certificate(models.Model):
+    """A constancia de notificación that was issued: what a verification code, or an uploaded
+    copy of the PDF, is checked against. The PDF itself is not kept (it holds personal data
+    and can be issued again); its hash is. Rows are append-only (evidence/triggers.py)."""
+
+    code = models.CharField(_("código de verificación"), max_length=19, unique=True)
+    notification = models.ForeignKey(
+        "mailbox.Notification",
+        verbose_name=_("notificación"),
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    issued_at = models.DateTimeField(_("emitida el"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("solicitada por"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sha256 = models.CharField(_("SHA-256 del PDF firmado"), max_length=64, db_index=True)
+    size = models.PositiveIntegerField(_("tamaño en bytes"))
+    # The latest checkpoint when it was issued (None before the first seal).
+    checkpoint = models.ForeignKey(
+        Checkpoint,
+        verbose_name=_("punto de control"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("constancia de notificación")
+        verbose_name_plural = _("constancias de notificación")
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return self.code
