@@ -1,7 +1,8 @@
 """Database triggers that make the evidence tables append-only, on SQLite and PostgreSQL.
 
-An UPDATE or DELETE of an evidence entry, a checkpoint or an issued certificate fails inside the database, whoever
-issues it: the application, the admin, or someone at a SQL prompt with the application's role.
+An UPDATE or DELETE of an evidence entry, a checkpoint or an issued certificate fails inside
+the database, whoever issues it: the application, the admin, or someone at a SQL prompt with
+the application's role.
 (An attacker who can drop triggers can tamper; verify_evidence is what catches that.)
 ChainHead is not protected: it is rewritten on every append, and verify_evidence checks it.
 """

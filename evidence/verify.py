@@ -9,9 +9,9 @@ which must also be the one in the notification's deposit entry.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +26,7 @@ from evidence import chain, keys, merkle
 from evidence.models import ChainHead, Checkpoint, Event, EventKind
 
 MAX_PROBLEMS = 50
+EDITED = "its hash does not match its content (edited?)"
 
 
 @dataclass(frozen=True)
@@ -59,28 +60,48 @@ class Report:
 
 @dataclass
 class _Seal:
-    """What one checkpoint claims, and what the entries turn out to be."""
+    """What one checkpoint claims, and the pieces of its Merkle tree the scans rebuild."""
 
-    checkpoint: Checkpoint
+    number: int
     body: dict[str, Any]
-    accumulator: merkle.Accumulator = field(default_factory=merkle.Accumulator)
-    heads_seen: set[str] = field(default_factory=set)
+    bases: dict[int, int]  # lane -> position of the lane's first sealed entry among the leaves
+    blocks: list[tuple[int, int, bytes]] = field(default_factory=list)
+    heads_seen: set[int] = field(default_factory=set)
 
 
-_ENTRY_COLUMNS = (
-    "id, lane, seq, kind, occurred_at, actor_id, person_id, procedure_id, notification_id, "
-    "canonical, prev_hash, hash"
-)
+@dataclass(frozen=True)
+class _LaneSeal:
+    """What a scan of one lane needs to know about a checkpoint."""
+
+    number: int
+    since: int
+    head_seq: int
+    head_hash: str
+    base: int
 
 
-def _rows() -> Iterator[tuple[Any, ...]]:
-    """Every entry, lane by lane, in sequence order; a server-side cursor on PostgreSQL."""
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM evidence_event ORDER BY lane, seq"  # noqa: S608
-        )
-        while batch := cursor.fetchmany(5000):
-            yield from batch
+@dataclass(frozen=True)
+class _Task:
+    """Scan entries first..last of a lane; the entry before them is prev_seq/prev_hash."""
+
+    lane: int
+    first: int
+    last: int
+    prev_seq: int
+    prev_hash: str
+    seals: tuple[_LaneSeal, ...]
+
+
+@dataclass
+class _Result:
+    lane: int
+    first: int
+    count: int = 0
+    last_seq: int = 0
+    last_hash: str = ""
+    problems: list[tuple[int, int, str, str]] = field(default_factory=list)
+    blocks: dict[int, list[tuple[int, int, bytes]]] = field(default_factory=dict)
+    heads_seen: list[int] = field(default_factory=list)
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -95,9 +116,8 @@ def _as_datetime(value: Any) -> datetime:
     return value  # type: ignore[no-any-return]
 
 
-def _check_checkpoints(report: Report) -> dict[int, tuple[list[int], list[_Seal]]]:
-    """Signatures and links of every checkpoint; returns, per lane, the checkpoints' upper
-    bounds (sorted) and the checkpoints, so entries can be dealt to the seal that covers them."""
+def _check_checkpoints(report: Report) -> list[_Seal]:
+    """Signatures and links of every checkpoint; returns what each claims to seal."""
     trusted = keys.trusted_public_keys()
     previous: Checkpoint | None = None
     seals: list[_Seal] = []
@@ -143,16 +163,16 @@ def _check_checkpoints(report: Report) -> dict[int, tuple[list[int], list[_Seal]
         if checkpoint.timestamp_token:
             report.timestamped += 1
             _check_timestamp(report, where, checkpoint)
-        seals.append(_Seal(checkpoint, body))
+        bases, position = {}, 0
+        since = body.get("since", {})
+        for lane_key in sorted(body.get("heads", {}), key=int):
+            sealed = body["heads"][lane_key]["seq"] - since.get(lane_key, 0)
+            if sealed > 0:
+                bases[int(lane_key)] = position
+                position += sealed
+        seals.append(_Seal(checkpoint.number, body, bases))
         previous = checkpoint
-    by_lane: dict[int, tuple[list[int], list[_Seal]]] = {}
-    for seal in seals:
-        for lane_key, head in seal.body.get("heads", {}).items():
-            bounds, owners = by_lane.setdefault(int(lane_key), ([], []))
-            if head["seq"] > (bounds[-1] if bounds else 0):
-                bounds.append(head["seq"])
-                owners.append(seal)
-    return by_lane
+    return seals
 
 
 def _check_timestamp(report: Report, where: str, checkpoint: Checkpoint) -> None:
@@ -169,114 +189,239 @@ def _check_timestamp(report: Report, where: str, checkpoint: Checkpoint) -> None
         report.add(where, f"its RFC 3161 timestamp does not verify: {exc}")
 
 
+def _lane_seals(seals: list[_Seal], lane: int) -> tuple[_LaneSeal, ...]:
+    found = []
+    for seal in seals:
+        if lane in seal.bases:
+            head = seal.body["heads"][str(lane)]
+            since = seal.body.get("since", {}).get(str(lane), 0)
+            found.append(_LaneSeal(seal.number, since, head["seq"], head["hash"], seal.bases[lane]))
+    return tuple(sorted(found, key=lambda s: s.head_seq))
+
+
+def _tasks(seals: list[_Seal], chunk: int) -> tuple[list[_Task], dict[int, int]]:
+    """Pieces of at most `chunk` sequence numbers; returns them and the lanes' last seqs."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lane, MAX(seq) FROM evidence_event GROUP BY lane ORDER BY lane")
+        lanes = dict(cursor.fetchall())
+        tasks = []
+        for lane, last in lanes.items():
+            lane_seals = _lane_seals(seals, lane)
+            for first in range(1, last + 1, chunk):
+                prev_seq, prev_hash = 0, chain.GENESIS
+                if first > 1:
+                    cursor.execute(
+                        "SELECT seq, hash FROM evidence_event WHERE lane = %s AND seq < %s "
+                        "ORDER BY seq DESC LIMIT 1",
+                        [lane, first],
+                    )
+                    row = cursor.fetchone()
+                    if row is not None:
+                        prev_seq, prev_hash = row
+                tasks.append(
+                    _Task(
+                        lane, first, min(first + chunk - 1, last), prev_seq, prev_hash, lane_seals
+                    )
+                )
+    return tasks, lanes
+
+
+def _diagnose(canonical: str, row: tuple[Any, ...], lane: int, prev: str, at: str) -> str:
+    """Why an entry failed the fast checks (the slow path: only for bad entries)."""
+    (
+        _pk,
+        seq,
+        _canonical,
+        _digest,
+        prev_hash,
+        kind,
+        actor,
+        person,
+        procedure,
+        notification,
+        _at,
+    ) = row
+    try:
+        body = json.loads(canonical)
+    except ValueError:
+        return "its content is not JSON (edited?)"
+    if body.get("prev") != prev or prev_hash != prev:
+        return "it does not follow the entry before it (removed or reordered?)"
+    mirrored = (lane, seq, kind, actor, person, procedure, notification, at)
+    signed = tuple(
+        body.get(k)
+        for k in ("lane", "seq", "kind", "actor", "person", "procedure", "notification", "at")
+    )
+    if mirrored != signed:
+        return "its columns differ from its hashed content (edited?)"
+    return "it is not in canonical form (edited?)"
+
+
+def _scan(task: _Task) -> _Result:
+    """Check one piece of one lane. Runs in a worker process for big logs; it reads the
+    database itself and returns only findings, counts and Merkle blocks."""
+    postgres = connection.vendor == "postgresql"
+    at_sql = (
+        "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        if postgres
+        else "CAST(occurred_at AS TEXT)"
+    )
+    query = (
+        "SELECT id, seq, canonical, hash, prev_hash, kind, actor_id, person_id, procedure_id, "  # noqa: S608
+        f"notification_id, {at_sql} FROM evidence_event "
+        "WHERE lane = %s AND seq BETWEEN %s AND %s ORDER BY seq"
+    )
+    result = _Result(task.lane, task.first, last_seq=task.prev_seq, last_hash=task.prev_hash)
+    lane = task.lane
+    sha256 = hashlib.sha256
+    parent = merkle.parent
+    expected, prev = task.prev_seq + 1, task.prev_hash
+    problems = result.problems
+    tail = f',"v":{chain.FORMAT_VERSION}}}'
+    count = 0
+    # The checkpoint whose range (since, head_seq] the scan is in; entries come in seq order,
+    # so it only ever moves forward. Its Merkle blocks are built inline (see AlignedBuilder).
+    pending = list(task.seals)
+    seal: _LaneSeal | None = None
+    blocks: list[tuple[int, int, bytes]] = []
+    position = 0
+
+    def enter(seq: int) -> _LaneSeal | None:
+        nonlocal blocks, position
+        while pending and pending[0].head_seq < seq:
+            pending.pop(0)
+        if not pending or seq <= pending[0].since:
+            return None
+        found = pending[0]
+        blocks = result.blocks.setdefault(found.number, [])
+        position = found.base + seq - found.since - 1
+        return found
+
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(query, [lane, task.first, task.last])
+        while rows := cursor.fetchmany(2000):
+            for row in rows:
+                (pk, seq, canonical, digest, prev_hash, kind, actor, person, procedure,
+                 notification, at) = row  # fmt: skip
+                count += 1
+                if not postgres:  # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]", in UTC
+                    at = at.replace(" ", "T") + ("Z" if len(at) > 19 else ".000000Z")
+                if seq != expected:
+                    problems.append(
+                        (lane, seq, f"entry {lane}:{seq} (id {pk})",
+                         f"entries {lane}:{expected} to {lane}:{seq - 1} are missing"
+                         if seq > expected else "its sequence number repeats or goes back")
+                    )  # fmt: skip
+                    seal = enter(seq)
+                raw = sha256(canonical.encode()).digest()
+                actual = raw.hex()
+                if actual != digest:
+                    problems.append((lane, seq, f"entry {lane}:{seq} (id {pk})", EDITED))
+                elif not (
+                    prev_hash == prev
+                    and canonical.startswith(
+                        f'{{"actor":{"null" if actor is None else actor},"at":"{at}",'
+                        '"attachments_sha256":'
+                    )
+                    and canonical.endswith(
+                        f',"kind":"{kind}","lane":{lane},'
+                        f'"notification":{"null" if notification is None else notification},'
+                        f'"person":{"null" if person is None else person},"prev":"{prev}",'
+                        f'"procedure":{"null" if procedure is None else procedure},"seq":{seq}'
+                        + tail
+                    )
+                ):
+                    why = _diagnose(canonical, row, lane, prev, at)
+                    problems.append((lane, seq, f"entry {lane}:{seq} (id {pk})", why))
+                if seal is None or seq > seal.head_seq:
+                    seal = enter(seq) if pending else None
+                if seal is not None:
+                    # AlignedBuilder.add_leaf, inlined: this runs once per sealed entry.
+                    at_position, size, subtree = position, 1, raw
+                    while blocks and blocks[-1][1] == size and blocks[-1][0] % (2 * size) == 0:
+                        left_position, _size, left = blocks.pop()
+                        at_position, size, subtree = left_position, size * 2, parent(left, subtree)
+                    blocks.append((at_position, size, subtree))
+                    position += 1
+                    if seq == seal.head_seq:
+                        if actual == seal.head_hash:
+                            result.heads_seen.append(seal.number)
+                        else:
+                            problems.append(
+                                (lane, seq, f"entry {lane}:{seq} (id {pk})",
+                                 f"checkpoint #{seal.number} sealed another entry here")
+                            )  # fmt: skip
+                expected, prev = seq + 1, actual
+    result.count = count
+    result.last_seq, result.last_hash = expected - 1, prev
+    return result
+
+
+def _run(tasks: list[_Task], workers: int) -> Iterator[_Result]:
+    if workers <= 1 or len(tasks) <= 1:
+        yield from map(_scan, tasks)
+        return
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # each worker opens its own connection
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        yield from pool.imap_unordered(_scan, tasks)
+
+
 def _check_entries(
     report: Report,
-    seals: dict[int, tuple[list[int], list[_Seal]]],
+    seals: list[_Seal],
     progress: Callable[[int], None] | None,
+    workers: int,
+    chunk: int,
 ) -> None:
+    tasks, lanes = _tasks(seals, chunk)
+    results = sorted(_run(tasks, workers), key=lambda r: (r.lane, r.first))
+    by_number = {seal.number: seal for seal in seals}
+    problems: list[tuple[int, int, str, str]] = []
+    last_of_lane: dict[int, tuple[int, str]] = {}
+    for result in results:
+        report.entries += result.count
+        problems.extend(result.problems)
+        last_of_lane[result.lane] = (result.last_seq, result.last_hash)
+        for number, blocks in result.blocks.items():
+            by_number[number].blocks.extend(blocks)
+        for number in result.heads_seen:
+            by_number[number].heads_seen.add(result.lane)
+        if progress is not None:
+            progress(result.count)
+    report.lanes = len(lanes)
+    for _lane, _seq, where, message in sorted(problems, key=lambda p: (p[0], p[1])):
+        report.add(where, message)
     heads = {h.lane: h for h in ChainHead.objects.all()}
-    lane: int | None = None
-    expected_seq, prev = 1, chain.GENESIS
-    to_datetime = _as_datetime
-    timestamp = chain.timestamp
-    sha256 = hashlib.sha256
-    loads = json.loads
-
-    def close_lane() -> None:
-        if lane is None:
-            return
+    for lane, (last_seq, last_hash) in last_of_lane.items():
         head = heads.pop(lane, None)
-        if head is None or head.seq != expected_seq - 1 or head.hash != prev:
+        if head is None or head.seq != last_seq or head.hash != last_hash:
             report.add(
                 f"lane {lane}",
-                f"the log ends at {lane}:{expected_seq - 1}, but the lane head says "
+                f"the log ends at {lane}:{last_seq}, but the lane head says "
                 f"{lane}:{head.seq if head else '?'} (entries removed from the end?)",
             )
-
-    for count, row in enumerate(_rows(), start=1):
-        (pk, row_lane, seq, kind, occurred_at, actor, person, procedure, notification,
-         canonical, prev_hash, digest) = row  # fmt: skip
-        if row_lane != lane:
-            close_lane()
-            lane, expected_seq, prev = row_lane, 1, chain.GENESIS
-            report.lanes += 1
-        where = f"entry {row_lane}:{seq} (id {pk})"
-        if seq != expected_seq:
-            report.add(
-                where,
-                f"entries {row_lane}:{expected_seq} to {row_lane}:{seq - 1} are missing"
-                if seq > expected_seq
-                else "its sequence number repeats or goes back",
-            )
-        if sha256(canonical.encode()).hexdigest() != digest:
-            report.add(where, "its hash does not match its content (edited?)")
-        body = loads(canonical)
-        if body["prev"] != prev or prev_hash != prev:
-            report.add(where, "it does not follow the entry before it (removed or reordered?)")
-        if (
-            body["lane"] != row_lane
-            or body["seq"] != seq
-            or body["kind"] != kind
-            or body["actor"] != actor
-            or body["person"] != person
-            or body["procedure"] != procedure
-            or body["notification"] != notification
-            or body["at"] != timestamp(to_datetime(occurred_at))
-        ):
-            report.add(where, "its columns differ from its hashed content (edited?)")
-        bounds_owners = seals.get(row_lane)
-        if bounds_owners is not None:
-            bounds, owners = bounds_owners
-            i = bisect.bisect_left(bounds, seq)
-            if i < len(bounds):
-                seal = owners[i]
-                seal.accumulator.add(digest)
-                report.sealed += 1
-                head = seal.body["heads"].get(str(row_lane))
-                if head is not None and head["seq"] == seq:
-                    seal.heads_seen.add(str(row_lane))
-                    if head["hash"] != digest:
-                        report.add(
-                            where, f"checkpoint #{seal.checkpoint.number} sealed another entry here"
-                        )
-        expected_seq, prev = seq + 1, digest
-        report.entries = count
-        if progress is not None and count % 10000 == 0:
-            progress(10000)
-    close_lane()
-    for lane_left, head in heads.items():
+    for lane, head in heads.items():
         if head.seq:
             report.add(
-                f"lane {lane_left}",
-                f"the lane head says {lane_left}:{head.seq}, but the lane has no entries",
+                f"lane {lane}", f"the lane head says {lane}:{head.seq}, but it has no entries"
             )
-
-
-def _check_seals(report: Report, seals: dict[int, tuple[list[int], list[_Seal]]]) -> None:
-    checked: set[int] = set()
-    for _bounds, owners in seals.values():
-        for seal in owners:
-            if seal.checkpoint.number in checked:
-                continue
-            checked.add(seal.checkpoint.number)
-            where = f"checkpoint #{seal.checkpoint.number}"
-            if seal.accumulator.size != seal.body.get("entries"):
-                report.add(
-                    where,
-                    f"it sealed {seal.body.get('entries')} entries; "
-                    f"{seal.accumulator.size} are there",
-                )
-            elif seal.accumulator.root != seal.body.get("merkle_root"):
-                report.add(where, "the entries it sealed have changed (Merkle root differs)")
-            since = seal.body.get("since", {})
-            moved = {
-                lane
-                for lane, head in seal.body.get("heads", {}).items()
-                if head["seq"] > since.get(lane, 0)
-            }
-            missing = moved - seal.heads_seen
-            if missing:
-                report.add(where, f"the entries it sealed last on lanes {sorted(missing)} are gone")
+    for seal in seals:
+        where = f"checkpoint #{seal.number}"
+        covered, root = merkle.root_from_blocks(seal.blocks)
+        claimed = seal.body.get("entries")
+        report.sealed += covered
+        if covered != claimed:
+            report.add(where, f"it sealed {claimed} entries; {covered} are there")
+        elif root != seal.body.get("merkle_root"):
+            report.add(where, "the entries it sealed have changed (Merkle root differs)")
+        missing = set(seal.bases) - seal.heads_seen
+        if missing:
+            report.add(where, f"the entries it sealed last on lanes {sorted(missing)} are gone")
 
 
 def _check_files(report: Report) -> None:
@@ -330,11 +475,26 @@ def _check_files(report: Report) -> None:
             report.add(where, "its attachments differ from those in its deposit entry")
 
 
-def verify(*, files: bool = True, progress: Callable[[int], None] | None = None) -> Report:
+PARALLEL_FROM = 200_000  # entries; below this, worker processes cost more than they save
+
+
+def verify(
+    *,
+    files: bool = True,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    chunk: int = 100_000,
+) -> Report:
+    """Check everything; `workers` processes share the log's pieces (default: one per CPU
+    for a log of PARALLEL_FROM entries or more, else none)."""
     report = Report()
     seals = _check_checkpoints(report)
-    _check_entries(report, seals, progress)
-    _check_seals(report, seals)
+    if workers is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM evidence_event")
+            (total,) = cursor.fetchone()
+        workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 1
+    _check_entries(report, seals, progress, workers, chunk)
     if files:
         _check_files(report)
     return report

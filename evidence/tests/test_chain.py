@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from evidence import chain, keys, triggers
-from evidence.actions import record, seal
+from evidence.actions import EventSpec, record, record_many, seal
 from evidence.models import ChainHead, Checkpoint, Event, EventKind
 from evidence.verify import verify
 from tests import factories
@@ -305,3 +305,30 @@ def test_a_checkpoint_seals_entries_across_lanes(settings):
     report = verify()
     assert report.ok, report.problems
     assert report.sealed == 17
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_check_pieces_and_join_them(settings):
+    """Big logs are checked by several processes, each on a piece of a lane; the pieces'
+    Merkle blocks and chain ends must join up exactly as one scan would."""
+    settings.BUZON_EVIDENCE_LANES = 1
+    for n in range(3):
+        with transaction.atomic():
+            record_many_specs = [
+                EventSpec(EventKind.PASSWORD_CHANGED, None, data={"n": n * 20 + i})
+                for i in range(20)
+            ]
+            record_many(record_many_specs)
+        seal()
+    report = verify(workers=2, chunk=7)
+    assert report.ok, report.problems
+    assert (report.entries, report.sealed, report.checkpoints) == (60, 60, 3)
+
+    victim = Event.objects.get(seq=30)
+    tamper(f"DELETE FROM evidence_event WHERE id = {victim.pk}")  # noqa: S608
+    report = verify(workers=2, chunk=7)
+    assert str(report.problems[0]).startswith("entry 0:31")
+    assert "entries 0:30 to 0:30 are missing" in str(report.problems[0])
+    assert any(
+        "checkpoint #2: it sealed 20 entries; 19 are there" in str(p) for p in report.problems
+    )
