@@ -24,6 +24,9 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from backoffice.access import officer_required
+from evidence import certificates
+from evidence.actions import issue_certificate
+from evidence.tsa import TimestampError
 from legaltime.policies import current_policy, deadline_for, effect_of
 from mailboxes.actions import deposit_notification
 from mailboxes.content import render_markdown
@@ -273,17 +276,22 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@never_cache
-@officer_required("mailbox.view_notification")
-def notification_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def _of_my_units(request: HttpRequest, public_id: uuid.UUID) -> Notification:
+    """A notification of one of the officer's units; any other is a 404."""
     user = request.user
     assert isinstance(user, User)
     try:
-        notification = Notification.objects.select_related(
+        return Notification.objects.select_related(
             "unit", "procedure__procedure_type", "person", "deposited_by"
         ).get(public_id=public_id, unit__in=units_of(user))
     except Notification.DoesNotExist:
         raise Http404 from None
+
+
+@never_cache
+@officer_required("mailbox.view_notification")
+def notification_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    notification = _of_my_units(request, public_id)
     return render(
         request,
         "backoffice/notification.html",
@@ -295,6 +303,24 @@ def notification_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpRes
             "opening": getattr(notification, "opening", None),
         },
     )
+
+
+@never_cache
+@officer_required("mailbox.view_notification")
+def notification_certificate(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The constancia de notificación, as the person would get it (officers may issue it before
+    the notification is opened: it then certifies the deposit and the alerts)."""
+    notification = _of_my_units(request, public_id)
+    user = request.user
+    assert isinstance(user, User)
+    try:
+        issued, pdf = issue_certificate(notification, requested_by=user)
+    except TimestampError:
+        messages.error(
+            request, _("No se pudo emitir la constancia en este momento. Inténtelo más tarde.")
+        )
+        return redirect("backoffice:notification", public_id=notification.public_id)
+    return certificates.download_response(notification, issued, pdf)
 
 
 def purge_stale_drafts(now: datetime, older_than: timedelta = timedelta(hours=24)) -> int:

@@ -15,6 +15,11 @@ urlpatterns = [
         notifications.notification_timeline,
         name="notification",
     ),
+    path(
+        "notificaciones/<uuid:public_id>/constancia.pdf",
+        notifications.notification_certificate,
+        name="notification_certificate",
+    ),
     path("tramites/<procedure_number:number>/", views.procedure_detail, name="procedure"),
     path("tramites/<procedure_number:number>/reemitir/", views.reissue, name="reissue"),
     path(

@@ -279,3 +279,50 @@ def seal(*, force: bool = False) -> Checkpoint | None:
             )
     except IntegrityError:
         return None
+
+
+# --- Certificates -----------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from evidence.models import Certificate
+
+
+def issue_certificate(
+    notification: Notification, *, requested_by: User | None
+) -> tuple[Certificate, bytes]:
+    """Issue a constancia de notificación: a signed snapshot of the notification's evidence as
+    of now, registered under a fresh verification code. Every call issues a new one.
+
+    Rendering and signing happen outside any transaction (they take milliseconds and hold no
+    lock); the certificate's row and its evidence entry are then written together.
+    """
+    from evidence.certificates import latest_checkpoint, render_certificate
+    from evidence.models import Certificate
+    from verification.codes import new_code
+
+    code = new_code()
+    issued_at = timezone.now()
+    pdf = render_certificate(notification, code=code, issued_at=issued_at)
+    digest = hashlib.sha256(pdf).hexdigest()
+    checkpoint = latest_checkpoint(issued_at)  # the one the PDF shows
+    with transaction.atomic():
+        certificate = Certificate.objects.create(
+            code=code,
+            notification=notification,
+            issued_at=issued_at,
+            requested_by=requested_by if requested_by is not None and requested_by.pk else None,
+            sha256=digest,
+            size=len(pdf),
+            checkpoint=checkpoint,
+        )
+        record_about(
+            notification,
+            EventKind.CERTIFICATE_ISSUED,
+            actor=requested_by,
+            data={
+                "code": code,
+                "sha256": digest,
+                "checkpoint": checkpoint.number if checkpoint else None,
+            },
+        )
+    return certificate, pdf

@@ -8,6 +8,7 @@ urlpatterns = [
     path("notificaciones/", views.casilla, name="notifications"),
     path("notificaciones/<uuid:public_id>/", views.detail, name="detail"),
     path("notificaciones/<uuid:public_id>/abrir/", views.open_view, name="open"),
+    path("notificaciones/<uuid:public_id>/constancia.pdf", views.certificate, name="certificate"),
     path(
         "notificaciones/<uuid:public_id>/adjuntos/<uuid:attachment_id>/",
         views.attachment,

@@ -1,19 +1,25 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.throttling import client_ip
+from evidence import certificates
+from evidence.actions import issue_certificate
+from evidence.tsa import TimestampError
 from mailboxes.access import current_person, person_required
 from mailboxes.actions import RequestMeta, open_notification, record_download, record_view
 from mailboxes.models import Attachment, Kind, Notification
@@ -114,6 +120,7 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "attachments": notification.attachments.all() if notification.opened_at else [],
             "opening": getattr(notification, "opening", None),
             "today": timezone.localdate(),
+            "certificate_available": certificate_available(notification, timezone.localdate()),
         },
     )
 
@@ -152,3 +159,29 @@ def attachment(
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def certificate_available(notification: Notification, today: date) -> bool:
+    """The person may download the constancia de notificación once the notification was opened
+    or has taken effect: it then certifies a legal fact. Downloading it never opens it."""
+    return notification.opened_at is not None or (
+        notification.effective_date is not None and notification.effective_date <= today
+    )
+
+
+@never_cache
+@person_required
+def certificate(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    notification = _get_own(request, public_id)
+    if not certificate_available(notification, timezone.localdate()):
+        return redirect("mailbox:detail", public_id=notification.public_id)
+    assert isinstance(request.user, User)
+    try:
+        issued, pdf = issue_certificate(notification, requested_by=request.user)
+    except TimestampError:
+        messages.error(
+            request,
+            gettext("No se pudo emitir la constancia en este momento. Inténtelo más tarde."),
+        )
+        return redirect("mailbox:detail", public_id=notification.public_id)
+    return certificates.download_response(notification, issued, pdf)
