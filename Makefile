@@ -27,6 +27,7 @@ setup-dev: $(VENV)/.dev setup
 
 run: setup ## Set up, migrate, load demo data and serve on http://127.0.0.1:$(PORT) with the task worker
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py seed_demo
 	PORT=$(PORT) exec $(PY) -m buzon.serve

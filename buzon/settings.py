@@ -318,6 +318,41 @@ elif TESTING:
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- Cache: shared by every web process, because rate limits count in it ---------------------
+# Redis with REDIS_URL; otherwise a table in the database (`manage.py createcachetable`, which
+# `make run` runs; test databases get it when they are created), with an atomic increment.
+if REDIS_URL:
+    CACHES: dict[str, dict[str, object]] = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "buzon",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "verification.ratelimit.AtomicDatabaseCache",
+            "LOCATION": "buzon_cache",
+            # Culling deletes live entries once it is full, so leave room for many clients.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+# django-ratelimit: the client is found as for login throttling (BUZON_TRUSTED_PROXY_COUNT).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "accounts.throttling.client_ip"
+RATELIMIT_CACHE_PREFIX = "rl:"
+
+# --- Public verification (/verificar/) -------------------------------------------------------
+# Per client address and window: code lookups, and PDF uploads checked against the registry.
+BUZON_VERIFY_WINDOW_MINUTES = env_int("BUZON_VERIFY_WINDOW_MINUTES", 10, minimum=1)
+BUZON_VERIFY_LOOKUPS_PER_IP = env_int("BUZON_VERIFY_LOOKUPS_PER_IP", 30, minimum=1)
+BUZON_VERIFY_UPLOADS_PER_IP = env_int("BUZON_VERIFY_UPLOADS_PER_IP", 10, minimum=1)
+# The largest PDF that can be checked (it is hashed as it arrives and never stored).
+BUZON_VERIFY_UPLOAD_MAX_BYTES = env_int(
+    "BUZON_VERIFY_UPLOAD_MAX_BYTES", BUZON_ATTACHMENT_MAX_BYTES, minimum=1024
+)
+
 # --- The agency ------------------------------------------------------------------------------
 AGENCY = {
     "name": env_str("BUZON_AGENCY_NAME", "Superintendencia Nacional de Migraciones"),
