@@ -75,7 +75,7 @@ def _flush_around_triggers() -> None:
             *statements,
             *triggers.install_sql(connection.vendor),
             # Lane heads, as post_migrate makes them (appends never create them mid-test).
-            f"INSERT INTO evidence_chainhead (lane, seq, hash) VALUES {heads}",
+            f"INSERT INTO evidence_chainhead (lane, seq, hash) VALUES {heads}",  # noqa: S608
         ]
 
     flush.sql_flush = sql_flush  # type: ignore[attr-defined]

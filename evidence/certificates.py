@@ -13,7 +13,6 @@ evidence.actions.issue_certificate() is the one place that issues and registers 
 
 from __future__ import annotations
 
-import bisect
 import html
 import io
 import re
@@ -43,9 +42,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from evidence import merkle, pki
-from evidence.actions import covered_entries
+from evidence import pki
 from evidence.models import Certificate, Checkpoint, Event, EventKind
+from evidence.proofs import InclusionProof, inclusion_proof, sealing_checkpoint
 
 # The constancia de trámite's look: same colours, type and header band.
 from procedures.pdf import BAND, BODY, INK, LABEL, MUTED, PERU_RED, RULE, SMALL
@@ -83,21 +82,7 @@ CODE = ParagraphStyle(
 )
 
 
-class CertificateError(RuntimeError):
-    """The evidence log does not add up (a checkpoint's root cannot be recomputed): the agency
-    must not certify it. verify_evidence tells what is wrong."""
-
-
 # --- What the certificate says ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InclusionProof:
-    checkpoint: Checkpoint
-    """The checkpoint that sealed the entry; the proof checks against its Merkle root."""
-    index: int
-    size: int
-    path: list[str]
 
 
 @dataclass(frozen=True)
@@ -115,50 +100,6 @@ class Snapshot:
 def latest_checkpoint(as_of: datetime) -> Checkpoint | None:
     """The highest checkpoint made by `as_of`: the one a certificate issued then refers to."""
     return Checkpoint.objects.filter(created_at__lte=as_of).order_by("-number").first()
-
-
-def _head_seq(checkpoint: Checkpoint, lane: int) -> int:
-    head = checkpoint.body["heads"].get(str(lane))
-    return int(head["seq"]) if head else 0
-
-
-def sealing_checkpoint(entry: Event, latest: Checkpoint | None) -> Checkpoint | None:
-    """The first checkpoint that sealed `entry`, or None if `latest` does not seal it yet.
-
-    Lane heads only grow from one checkpoint to the next, so a binary search over the
-    checkpoint numbers finds it in a few reads.
-    """
-    if latest is None or _head_seq(latest, entry.lane) < entry.seq:
-        return None
-    numbers = list(
-        Checkpoint.objects.filter(number__lte=latest.number)
-        .order_by("number")
-        .values_list("number", flat=True)
-    )
-    loaded: dict[int, Checkpoint] = {latest.number: latest}
-
-    def seals(i: int) -> bool:
-        number = numbers[i]
-        if number not in loaded:
-            loaded[number] = Checkpoint.objects.get(number=number)
-        return _head_seq(loaded[number], entry.lane) >= entry.seq
-
-    found = bisect.bisect_left(range(len(numbers)), True, key=seals)
-    return loaded[numbers[found]]
-
-
-def inclusion_proof(entry: Event, checkpoint: Checkpoint) -> InclusionProof:
-    """The audit path of `entry` in the Merkle tree of the checkpoint that sealed it."""
-    body = checkpoint.body
-    leaves = covered_entries(body["since"], body["heads"])
-    positions = {(lane, seq): i for i, (lane, seq, _hash) in enumerate(leaves)}
-    index = positions.get((entry.lane, entry.seq))
-    tree = merkle.Tree([entry_hash for _lane, _seq, entry_hash in leaves])
-    if index is None or leaves[index][2] != entry.hash or tree.root != checkpoint.merkle_root:
-        raise CertificateError(
-            f"checkpoint #{checkpoint.number} does not recompute with entry {entry.position}"
-        )
-    return InclusionProof(checkpoint, index, tree.size, tree.proof(index))
 
 
 def snapshot(notification: Notification, *, as_of: datetime) -> Snapshot:

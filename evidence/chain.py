@@ -47,6 +47,11 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def content_sha256(content: dict[str, Any]) -> str:
+    """The hash of a notification's canonical content (mailboxes.actions.notification_content)."""
+    return sha256_hex(dumps(content))
+
+
 def timestamp(moment: datetime) -> str:
     """UTC with microseconds and a Z: one spelling per instant."""
     if moment.tzinfo is None:

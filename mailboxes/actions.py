@@ -6,11 +6,10 @@ command and the agency API all call these.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from alerts.actions import create_deposit_alerts, enqueue_alerts
+from evidence import chain
 from evidence.actions import EventSpec, about, record_about, record_many
 from evidence.models import EventKind
 from legaltime.policies import (
@@ -42,9 +42,10 @@ from mailboxes.models import Attachment, Notification, Opening, State
 from mailboxes.pdfs import CheckedPdf
 
 
-def content_sha256(notification: Notification) -> str:
-    """Hash of the canonical content: what was notified, to whom, by whom."""
-    canonical = {
+def notification_content(notification: Notification) -> dict[str, Any]:
+    """The canonical content: what was notified, to whom, by whom. Exports carry it as is, so
+    anyone can hash it again (evidence.chain.content_sha256) and compare with the log."""
+    return {
         "id": str(notification.public_id),
         "procedure": notification.procedure.number,
         "person": notification.person.username,
@@ -58,8 +59,10 @@ def content_sha256(notification: Notification) -> str:
         "appeals": notification.appeals,
         "response_business_days": notification.response_business_days,
     }
-    encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def content_sha256(notification: Notification) -> str:
+    return chain.content_sha256(notification_content(notification))
 
 
 def _apply_effect(notification: Notification, effect: Effect) -> None:

@@ -332,3 +332,32 @@ def test_worker_processes_check_pieces_and_join_them(settings):
     assert any(
         "checkpoint #2: it sealed 20 entries; 19 are there" in str(p) for p in report.problems
     )
+
+
+def test_inclusion_proofs_tie_entries_to_their_checkpoint(settings):
+    from evidence import merkle
+    from evidence.proofs import proofs as inclusions
+
+    settings.BUZON_EVIDENCE_LANES = 4
+    for n in range(9):
+        with transaction.atomic():
+            record(EventKind.PASSWORD_CHANGED, actor=None, data={"n": n})
+    first = seal()
+    for n in range(4):
+        with transaction.atomic():
+            record(EventKind.PASSWORD_CHANGED, actor=None, data={"n": 100 + n})
+    second = seal()
+    with transaction.atomic():
+        unsealed = record(EventKind.PASSWORD_CHANGED, actor=None)
+    events = list(Event.objects.all())
+    proofs = inclusions(events)
+    assert unsealed.pk not in proofs
+    roots = {first.number: first.merkle_root, second.number: second.merkle_root}
+    for event in events:
+        if event.pk == unsealed.pk:
+            continue
+        proof = proofs[event.pk]
+        assert proof.checkpoint.number == (first.number if event.data["n"] < 100 else second.number)
+        assert merkle.verify_inclusion(
+            event.hash, proof.index, proof.size, proof.path, roots[proof.checkpoint.number]
+        )

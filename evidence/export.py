@@ -1,0 +1,200 @@
+"""A person's evidence, as a ZIP they can keep and anyone can check offline.
+
+    manifest.json                          what is inside, and the evidence that vouches for it
+    LEEME.txt                              how to check it (in Spanish)
+    notificaciones/<n>-<public id>/
+        contenido.json                     the canonical content (hash it: evidence.chain)
+        texto.md                           the body, as deposited
+        adjuntos/<name>.pdf                the attachments, as deposited
+        constancia-<code>.pdf              a signed certificate issued for the export
+
+manifest.json holds every file's SHA-256; every evidence entry about the person (or the case)
+with its canonical JSON and the Merkle inclusion proof that ties it to a signed checkpoint; the
+checkpoints' signed statements; and the public keys that signed them. The export seals the log
+first, after issuing the certificates, so every entry, theirs included, has a proof.
+`python -m evidence.offline export.zip` checks all of it without the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import Q
+from django.utils import timezone
+
+from evidence import chain, keys
+from evidence.actions import issue_certificate, seal
+from evidence.models import Checkpoint, Event
+from evidence.proofs import proofs as inclusion_proofs
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from people.models import Person
+    from procedures.models import Procedure
+
+FORMAT = "buzon-export/1"
+
+README = """\
+Exportación de evidencia del Buzón electrónico de {agency}
+Generada el {generated_at} (UTC) para {holder}.
+
+Qué contiene
+- notificaciones/: cada notificación con su contenido (contenido.json y texto.md), sus
+  documentos adjuntos tal como se depositaron y una constancia de notificación firmada.
+- manifest.json: la huella SHA-256 de cada archivo; cada registro de evidencia (depósito,
+  alertas, fecha de efecto, acuse de lectura, consultas, descargas...) con la prueba de que
+  forma parte de un punto de control firmado por la entidad; y las claves públicas.
+
+Cómo comprobarla sin conexión
+  python -m evidence.offline {filename} --clave <clave-publica-de-la-entidad.pub>
+(desde una copia del código de Buzón). Compare la huella de la clave con la que publica la
+entidad. La comprobación confirma que ningún archivo ni registro fue alterado.
+"""
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    notifications: int
+    entries: int
+    files: int
+    checkpoint: int | None
+
+
+def _scope(person: Person, procedure: Procedure | None) -> tuple[Any, Q]:
+    from mailboxes.models import Notification
+
+    notifications = Notification.objects.filter(person=person)
+    events = Q(person=person)
+    if procedure is not None:
+        notifications = notifications.filter(procedure=procedure)
+        events = Q(procedure=procedure)
+    return (
+        notifications.select_related("procedure", "person", "unit")
+        .prefetch_related("attachments")
+        .order_by("deposited_at", "pk"),
+        events,
+    )
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:120] or "documento"
+
+
+def write_export(
+    out: IO[bytes],
+    *,
+    person: Person,
+    procedure: Procedure | None = None,
+    requested_by: User | None,
+    filename: str = "buzon.zip",
+) -> ExportSummary:
+    """Write the ZIP to `out` (a file or a temporary file; it is not held in memory)."""
+    from mailboxes.actions import notification_content
+
+    notifications, event_scope = _scope(person, procedure)
+    # Certificates first, then a seal, so that their entries are covered by the proofs.
+    certificates: dict[int, tuple[str, bytes]] = {}
+    for notification in notifications:
+        certificate, pdf = issue_certificate(notification, requested_by=requested_by)
+        certificates[notification.pk] = (certificate.code, pdf)
+    seal()
+
+    files: dict[str, dict[str, Any]] = {}
+    described: list[dict[str, Any]] = []
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
+        def add(path: str, data: bytes) -> None:
+            archive.writestr(path, data)
+            files[path] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+        for number, notification in enumerate(notifications, start=1):
+            folder = f"notificaciones/{number:04d}-{notification.public_id}"
+            content = notification_content(notification)
+            add(f"{folder}/contenido.json", chain.dumps(content).encode())
+            add(f"{folder}/texto.md", notification.body_markdown.encode())
+            attachments = []
+            for attachment in sorted(notification.attachments.all(), key=lambda a: a.pk):
+                path = f"{folder}/adjuntos/{attachment.pk}-{_safe(attachment.original_name)}"
+                with default_storage.open(str(attachment.file.name), "rb") as handle:
+                    add(path, handle.read())
+                attachments.append(
+                    {"name": attachment.original_name, "path": path, "sha256": attachment.sha256}
+                )
+            code, pdf = certificates[notification.pk]
+            certificate_path = f"{folder}/constancia-{code}.pdf"
+            add(certificate_path, pdf)
+            described.append(
+                {
+                    "id": notification.pk,
+                    "public_id": str(notification.public_id),
+                    "procedure": notification.procedure.number,
+                    "subject": notification.subject,
+                    "deposited_at": chain.timestamp(notification.deposited_at),
+                    "effective_date": notification.effective_date.isoformat()
+                    if notification.effective_date
+                    else None,
+                    "content": f"{folder}/contenido.json",
+                    "content_sha256": notification.content_sha256,
+                    "attachments": attachments,
+                    "certificate": {"code": code, "path": certificate_path},
+                }
+            )
+
+        events = list(Event.objects.filter(event_scope).order_by("occurred_at", "pk"))
+        proofs = inclusion_proofs(events)
+        used = sorted({proof.checkpoint.number for proof in proofs.values()})
+        checkpoints = list(Checkpoint.objects.filter(number__in=used).order_by("number"))
+        public_keys = {c.key_id: keys.public_key_pem(c.key_id) for c in checkpoints}
+        manifest = {
+            "format": FORMAT,
+            "generated_at": chain.timestamp(timezone.now()),
+            "agency": settings.AGENCY["name"],
+            "holder": {"name": person.full_name, "document": person.document_label},
+            "scope": {"procedure": procedure.number if procedure else None},
+            "notifications": described,
+            "entries": [
+                {
+                    "id": event.pk,
+                    "position": event.position,
+                    "canonical": event.canonical,
+                    "hash": event.hash,
+                    "inclusion": proofs[event.pk].as_dict() if event.pk in proofs else None,
+                }
+                for event in events
+            ],
+            "checkpoints": [
+                {
+                    "number": c.number,
+                    "statement": c.statement,
+                    "signature": c.signature,
+                    "key_id": c.key_id,
+                }
+                for c in checkpoints
+            ],
+            "public_keys": public_keys,
+            "files": files,
+        }
+        archive.writestr(
+            "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode()
+        )
+        archive.writestr(
+            "LEEME.txt",
+            README.format(
+                agency=settings.AGENCY["name"],
+                generated_at=manifest["generated_at"],
+                holder=person.full_name,
+                filename=filename,
+            ).encode(),
+        )
+    return ExportSummary(
+        notifications=len(described),
+        entries=len(events),
+        files=len(files),
+        checkpoint=used[-1] if used else None,
+    )
