@@ -1,4 +1,4 @@
-"""`make run`: serve the site with gunicorn and run the task worker, as one unit.
+"""`make run`: serve the site with gunicorn, the task worker and the clock, as one unit.
 
 Both run as child processes. Ctrl-C (SIGINT) or SIGTERM stops both; if either exits on its
 own, the other is stopped too, so the product never runs half-alive.
@@ -49,6 +49,8 @@ def main() -> int:
             children[f"worker-{n}"] = subprocess.Popen(command)  # noqa: S603
     else:
         children["worker"] = subprocess.Popen([python, "manage.py", "db_worker"])  # noqa: S603
+    # Periodic commands: checkpoints, legal time, purges.
+    children["clock"] = subprocess.Popen([python, "-m", "buzon.clock"])  # noqa: S603
     print(f"Buzón: http://127.0.0.1:{port}/buzon/ingresar/  (Ctrl-C stops everything)", flush=True)
 
     stopping = False

@@ -142,7 +142,7 @@ class Attachment(models.Model):
     )
     file = models.FileField(upload_to=attachment_path, max_length=200)
     original_name = models.CharField(_("nombre original"), max_length=200)
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     size = models.PositiveIntegerField(_("tamaño en bytes"))
 
     class Meta:

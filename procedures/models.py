@@ -127,7 +127,7 @@ class Receipt(models.Model):
     record_pdf = models.BinaryField(_("copia de archivo (cifrada)"))
     credentials_pdf = models.BinaryField(_("copia con credenciales (cifrada)"), null=True)
     credentials_until = models.DateTimeField(_("credenciales disponibles hasta"), null=True)
-    sha256 = models.CharField(_("SHA-256 del PDF entregado"), max_length=64)
+    sha256 = models.CharField(_("SHA-256 del PDF entregado"), max_length=64, db_index=True)
     size = models.PositiveIntegerField(_("tamaño en bytes"))
 
     class Meta:
