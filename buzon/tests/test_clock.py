@@ -19,10 +19,10 @@ def test_the_clock_seals_settles_and_stops_on_sigterm(tmp_path):
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DATABASE_URL", None)
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True
     )
-    clock = subprocess.Popen(  # noqa: S603
+    clock = subprocess.Popen(
         [sys.executable, "-m", "buzon.clock"],
         cwd=ROOT,
         env=env,
