@@ -44,6 +44,7 @@ test: setup-dev ## Set up and run the whole test suite (PostgreSQL when DATABASE
 	fi
 
 bench: setup-dev ## Run the benchmarks and write bench/results/latest.json
+	$(PY) manage.py collectstatic --no-input --verbosity 0  # the bench runs development settings
 	BUZON_ENV=test $(PY) -m bench
 
 lint: setup-dev ## ruff (lint + format check) and mypy
