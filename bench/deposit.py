@@ -52,6 +52,7 @@ BATCH_SIZE = 200  # deposit_many's default, used by the raw floor too
 PDF_PAD_KB = 30
 PDF_SIZE_RANGE = (25 * 1024, 40 * 1024)  # "about 30 KB"
 TARGET_RATIO = 0.5
+FLOOR_LANE = 999  # the raw floor's event rows, apart from the real lanes
 
 
 # --- Process plumbing, shared with bench.inbox -----------------------------------------------
@@ -197,6 +198,12 @@ def _raw_floor(template: Notification, pdf: bytes, keys: list[str], files_dir: P
         f"VALUES ({', '.join(['%s'] * len(e_columns))})"
     )
 
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(MAX(seq), 0) FROM {e_table} WHERE lane = %s",  # noqa: S608
+            [FLOOR_LANE],
+        )
+        floor_seq = [cursor.fetchone()[0]]
     start = time.perf_counter()
     for first in range(0, len(keys), BATCH_SIZE):
         batch = keys[first : first + BATCH_SIZE]
@@ -244,7 +251,17 @@ def _raw_floor(template: Notification, pdf: bytes, keys: list[str], files_dir: P
             e_rows = []
             for key in batch:
                 for event in e_templates:
-                    values = dict(event, notification_id=ids[key], occurred_at=deposited_at)
+                    # Unique where the log is unique: a lane of its own, a running sequence
+                    # number and a distinct hash (the chain's hashing is deposit_many's cost).
+                    floor_seq[0] += 1
+                    values = dict(
+                        event,
+                        notification_id=ids[key],
+                        occurred_at=deposited_at,
+                        lane=FLOOR_LANE,
+                        seq=floor_seq[0],
+                        hash=uuid.uuid4().hex + uuid.uuid4().hex,
+                    )
                     e_rows.append([values[c] for c in e_columns])
             cursor.executemany(insert_event, e_rows)
     return time.perf_counter() - start
