@@ -608,10 +608,10 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
         Paragraph(
             _e(
                 _(
-                    "Cómo comprobarla sin conexión (RFC 9162, sección 2.1.3.2): la hoja es "
-                    "SHA-256(0x00 || hash de la entrada) y cada nodo es SHA-256(0x01 || "
-                    "izquierdo || derecho). Con el índice, el tamaño y la ruta se recalcula la "
-                    "raíz, que debe ser igual a la raíz firmada del punto de control."
+                    "Cómo comprobarla sin conexión (algoritmo de RFC 9162, sección 2.1.3.2): la "
+                    "hoja es el hash de la entrada y cada nodo es SHA-256(0x01 || izquierdo || "
+                    "derecho). Con el índice, el tamaño y la ruta se recalcula la raíz, que debe "
+                    "ser igual a la raíz firmada del punto de control."
                 )
             ),
             SMALL,
