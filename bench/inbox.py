@@ -54,7 +54,7 @@ INSERT INTO mailbox_notification (
     public_id, kind, subject, body_markdown, body_html, ends_administrative_route, appeals,
     response_business_days, policy, deposited_at, effective_date, effect_rule, deadline_date,
     opened_at, state, idempotency_key, deposited_by_id, person_id, procedure_id, unit_id,
-    authority, authority_address, idempotency_digest)
+    authority, authority_address, idempotency_digest, content_sha256)
 SELECT lower(hex(randomblob(16))),
     CASE d.n %% 3 WHEN 0 THEN 'approval' WHEN 1 THEN 'fine' ELSE 'other' END,
     'Notificación de prueba ' || d.n,
@@ -67,7 +67,7 @@ SELECT lower(hex(randomblob(16))),
     (SELECT pr.person_id FROM procedures_procedure pr WHERE pr.id = d.procedure_id),
     d.procedure_id,
     CASE d.n %% 4 WHEN 0 THEN %s WHEN 1 THEN %s WHEN 2 THEN %s ELSE %s END,
-    'Subgerencia de prueba', 'Av. España 734, Breña, Lima', ''
+    'Subgerencia de prueba', 'Av. España 734, Breña, Lima', '', lower(hex(randomblob(32)))
 FROM (
     SELECT n,
         datetime(%s, '-' || ((n * 2654435761) %% %s) || ' seconds') AS at,
@@ -81,7 +81,7 @@ INSERT INTO mailbox_notification (
     public_id, kind, subject, body_markdown, body_html, ends_administrative_route, appeals,
     response_business_days, policy, deposited_at, effective_date, effect_rule, deadline_date,
     opened_at, state, idempotency_key, deposited_by_id, person_id, procedure_id, unit_id,
-    authority, authority_address, idempotency_digest)
+    authority, authority_address, idempotency_digest, content_sha256)
 SELECT gen_random_uuid(),
     (ARRAY['approval', 'fine', 'other'])[1 + d.n %% 3],
     'Notificación de prueba ' || d.n,
@@ -93,7 +93,7 @@ SELECT gen_random_uuid(),
     CASE WHEN d.n %% 10 < 7 THEN 'opened' ELSE 'deposited' END,
     NULL, NULL, pr.person_id, pr.id,
     (ARRAY[%s, %s, %s, %s]::bigint[])[1 + d.n %% 4],
-    'Subgerencia de prueba', 'Av. España 734, Breña, Lima', ''
+    'Subgerencia de prueba', 'Av. España 734, Breña, Lima', '', md5(d.n::text) || md5(d.at::text)
 FROM (
     SELECT n,
         %s::timestamptz - make_interval(secs => (n::bigint * 2654435761) %% %s) AS at,
