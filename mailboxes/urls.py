@@ -9,6 +9,8 @@ urlpatterns = [
     path("notificaciones/<uuid:public_id>/", views.detail, name="detail"),
     path("notificaciones/<uuid:public_id>/abrir/", views.open_view, name="open"),
     path("notificaciones/<uuid:public_id>/constancia.pdf", views.certificate, name="certificate"),
+    path("exportar/", views.export, name="export"),
+    path("exportar/<procedure_number:number>/", views.export_procedure, name="export_procedure"),
     path(
         "notificaciones/<uuid:public_id>/adjuntos/<uuid:attachment_id>/",
         views.attachment,

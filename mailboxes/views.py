@@ -1,31 +1,43 @@
 from __future__ import annotations
 
+import logging
+import tempfile
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.throttling import client_ip
 from evidence import certificates
 from evidence.actions import issue_certificate
+from evidence.export import write_export
+from evidence.pki import PdfSignatureError
+from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
 from mailboxes.access import current_person, person_required
 from mailboxes.actions import RequestMeta, open_notification, record_download, record_view
 from mailboxes.models import Attachment, Kind, Notification
 from people.models import Person
+from procedures.models import Procedure
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
+# An export is written to a temporary file before it is sent: kept in memory up to this size,
+# then on disk, so a large mailbox never sits whole in the worker's memory.
+EXPORT_SPOOL_BYTES = 2 * 1024 * 1024
 
 
 class InboxFilter(forms.Form):
@@ -185,3 +197,124 @@ def certificate(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
         return redirect("mailbox:detail", public_id=notification.public_id)
     return certificates.download_response(notification, issued, pdf)
+
+
+# --- Evidence export --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportScope:
+    procedure: Procedure | None  # None: the whole mailbox
+    notifications: int
+    unopened: int
+
+
+def _export_scopes(person: Person) -> tuple[ExportScope, list[ExportScope]]:
+    """The whole mailbox, and each of the person's procedures that has notifications."""
+    procedures = (
+        person.procedures.select_related("procedure_type")
+        .annotate(
+            total=Count("notifications"),
+            unopened=Count("notifications", filter=Q(notifications__opened_at__isnull=True)),
+        )
+        .filter(total__gt=0)
+        .order_by("-filing_date", "-id")
+    )
+    scopes = [ExportScope(p, p.total, p.unopened) for p in procedures]
+    mailbox = ExportScope(
+        None, sum(s.notifications for s in scopes), sum(s.unopened for s in scopes)
+    )
+    return mailbox, scopes
+
+
+def _export_page(
+    request: HttpRequest, person: Person, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    mailbox, scopes = _export_scopes(person)
+    return render(
+        request,
+        "mailbox/export.html",
+        {"person": person, "mailbox": mailbox, "scopes": scopes, "error": error},
+        status=status,
+    )
+
+
+def export_filename(person: Person, procedure: Procedure | None, today: date) -> str:
+    stamp = today.strftime("%Y%m%d")
+    if procedure is not None:
+        return f"tramite-{procedure.number}-{stamp}.zip"
+    document = "".join(person.document_label.split())
+    return f"buzon-{document}-{stamp}.zip"
+
+
+def _export(request: HttpRequest, person: Person, procedure: Procedure | None) -> HttpResponseBase:
+    """Issue the certificates, seal the log and send the ZIP (evidence/export.py).
+
+    The ZIP carries every notification's content, so a notification that was never opened
+    must be opened first: reading it through the export would skip the acuse de lectura."""
+    unopened = _own(person).filter(opened_at__isnull=True)
+    if procedure is not None:
+        unopened = unopened.filter(procedure=procedure)
+    if unopened.exists():
+        return _export_page(
+            request,
+            person,
+            error=gettext(
+                "Antes de exportar, abra sus notificaciones sin leer. El archivo incluye su "
+                "contenido, y abrirlas es lo que registra el acuse de lectura."
+            ),
+            status=409,
+        )
+    assert isinstance(request.user, User)
+    filename = export_filename(person, procedure, timezone.localdate())
+    spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)  # noqa: SIM115
+    try:
+        write_export(
+            spool, person=person, procedure=procedure, requested_by=request.user, filename=filename
+        )
+    except (TimestampError, PdfSignatureError, ProofError):
+        spool.close()
+        log.exception("evidence export failed for person %s", person.pk)
+        return _export_page(
+            request,
+            person,
+            error=gettext(
+                "No pudimos preparar su archivo en este momento. Inténtelo de nuevo más tarde; "
+                "sus notificaciones siguen disponibles en su casilla."
+            ),
+            status=503,
+        )
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    response = FileResponse(
+        spool, as_attachment=True, filename=filename, content_type="application/zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@person_required
+def export(request: HttpRequest) -> HttpResponseBase:
+    """The page that explains the export and offers it; its POST exports the whole mailbox.
+    A POST, because every export issues certificates (evidence entries)."""
+    person = current_person(request)
+    if request.method == "POST":
+        return _export(request, person, procedure=None)
+    return _export_page(request, person)
+
+
+@never_cache
+@require_POST
+@person_required
+def export_procedure(request: HttpRequest, number: str) -> HttpResponseBase:
+    person = current_person(request)
+    try:
+        procedure = person.procedures.get(number=number)
+    except Procedure.DoesNotExist:
+        raise Http404 from None  # unknown, or someone else's: the same answer
+    return _export(request, person, procedure)
