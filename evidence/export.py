@@ -66,10 +66,12 @@ class ExportSummary:
     checkpoint: int | None
 
 
-def _scope(person: Person, procedure: Procedure | None) -> tuple[Any, Q]:
+def _scope(person: Person, procedure: Procedure | None, opened_only: bool) -> tuple[Any, Q]:
     from mailboxes.models import Notification
 
     notifications = Notification.objects.filter(person=person)
+    if opened_only:
+        notifications = notifications.filter(opened_at__isnull=False)
     events = Q(person=person)
     if procedure is not None:
         notifications = notifications.filter(procedure=procedure)
@@ -93,11 +95,16 @@ def write_export(
     procedure: Procedure | None = None,
     requested_by: User | None,
     filename: str = "buzon.zip",
+    opened_only: bool = False,
 ) -> ExportSummary:
-    """Write the ZIP to `out` (a file or a temporary file; it is not held in memory)."""
+    """Write the ZIP to `out` (a file or a temporary file; it is not held in memory).
+
+    `opened_only` leaves out the content of notifications the person has not opened (their
+    entries stay): the casilla exports only what was opened, since opening is the acuse.
+    """
     from mailboxes.actions import notification_content
 
-    notifications, event_scope = _scope(person, procedure)
+    notifications, event_scope = _scope(person, procedure, opened_only)
     # Certificates first, then a seal, so that their entries are covered by the proofs.
     certificates: dict[int, tuple[str, bytes]] = {}
     for notification in notifications:

@@ -269,8 +269,14 @@ def _export(request: HttpRequest, person: Person, procedure: Procedure | None) -
     filename = export_filename(person, procedure, timezone.localdate())
     spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)  # noqa: SIM115
     try:
+        # opened_only: a notification deposited since the check above stays out of the ZIP.
         write_export(
-            spool, person=person, procedure=procedure, requested_by=request.user, filename=filename
+            spool,
+            person=person,
+            procedure=procedure,
+            requested_by=request.user,
+            filename=filename,
+            opened_only=True,
         )
     except (TimestampError, PdfSignatureError, ProofError):
         spool.close()

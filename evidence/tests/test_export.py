@@ -192,3 +192,17 @@ def test_the_command_line_reports_in_spanish(mailbox, tmp_path, capsys):
         archive.writestr("extra.pdf", b"%PDF-1.4")
     assert offline.main([str(path)]) == 1
     assert "extra.pdf: archivo añadido, no figura en el manifiesto" in capsys.readouterr().out
+
+
+def test_opened_only_leaves_out_what_was_not_opened(mailbox, tmp_path):
+    path = tmp_path / "abiertas.zip"
+    person = mailbox.procedure.person
+    with path.open("wb") as out:
+        summary = write_export(out, person=person, requested_by=person.user, opened_only=True)
+    assert summary.notifications == 1  # the fixture opened one of its two notifications
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        texts = [archive.read(n).decode() for n in archive.namelist() if n.endswith("texto.md")]
+    assert [n["subject"] for n in manifest["notifications"]] == ["Aprobación de su CPP"]
+    assert len(texts) == 1
+    assert offline.check(path).problems == []
