@@ -8,6 +8,7 @@ unless every lane is busy, and the chain never forks.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from evidence import chain, keys, merkle
 from evidence.models import ChainHead, Checkpoint, Event, EventKind
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -99,6 +102,8 @@ def record_many(events: list[EventSpec]) -> list[Event]:
         return []
     head = _lock_a_lane()
     now = timezone.now()
+    if head.at is not None and head.at > now:
+        now = head.at  # this host's clock is behind the last appender's: time never goes back
     seq, prev = head.seq, head.hash
     rows = []
     for spec in events:
@@ -138,7 +143,7 @@ def record_many(events: list[EventSpec]) -> list[Event]:
         )
         prev = digest
     Event.objects.bulk_create(rows)
-    ChainHead.objects.filter(lane=head.lane).update(seq=seq, hash=prev)
+    ChainHead.objects.filter(lane=head.lane).update(seq=seq, hash=prev, at=now)
     return rows
 
 
@@ -236,11 +241,8 @@ def seal(*, force: bool = False) -> Checkpoint | None:
     try:
         with transaction.atomic():
             previous = Checkpoint.objects.select_for_update().order_by("-number").first()
-            heads = {
-                str(h.lane): {"seq": h.seq, "hash": h.hash}
-                for h in ChainHead.objects.order_by("lane")
-                if h.seq > 0
-            }
+            lane_heads = [h for h in ChainHead.objects.order_by("lane") if h.seq > 0]
+            heads = {str(h.lane): {"seq": h.seq, "hash": h.hash} for h in lane_heads}
             since: dict[str, int] = (
                 {lane: head["seq"] for lane, head in previous.body["heads"].items()}
                 if previous
@@ -249,7 +251,10 @@ def seal(*, force: bool = False) -> Checkpoint | None:
             leaves = covered_entries(since, heads)
             if not leaves and previous is not None and not force:
                 return None
-            now = timezone.now()
+            # No earlier than anything it seals, whatever this host's clock says.
+            now = max([timezone.now(), *(h.at for h in lane_heads if h.at is not None)])
+            if previous is not None:
+                now = max(now, previous.created_at)
             root = merkle.root([h for _lane, _seq, h in leaves])
             statement = statement_for(
                 number=previous.number + 1 if previous else 1,
@@ -265,7 +270,13 @@ def seal(*, force: bool = False) -> Checkpoint | None:
             if settings.BUZON_TSA_URL:
                 from evidence import tsa
 
-                token = tsa.timestamp(hashlib.sha256(statement.encode()).digest())
+                try:
+                    token = tsa.timestamp(hashlib.sha256(statement.encode()).digest())
+                except tsa.TimestampError:
+                    # A TSA outage must not stop sealing (the window of unsealed entries would
+                    # grow); the checkpoint is still signed, and verify_evidence counts the
+                    # checkpoints without a token.
+                    log.exception("no RFC 3161 timestamp for checkpoint; sealed without one")
             return Checkpoint.objects.create(
                 number=previous.number + 1 if previous else 1,
                 created_at=now,

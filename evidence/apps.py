@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models.signals import post_migrate
 
 
@@ -13,7 +13,8 @@ def _after_migrate(sender: AppConfig, using: str = "default", **kwargs: Any) -> 
 
     connection = connections[using]
     if "evidence_event" in connection.introspection.table_names():
-        triggers.install(connection)
+        with transaction.atomic(using=using):  # never a moment without the triggers
+            triggers.install(connection)
         ensure_heads(using=using)
 
 

@@ -89,6 +89,7 @@ class Event(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["lane", "seq"], name="evidence_event_lane_seq"),
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="evidence_event_seq_1"),
         ]
 
     def __str__(self) -> str:
@@ -117,6 +118,9 @@ class ChainHead(models.Model):
     lane = models.PositiveSmallIntegerField(primary_key=True)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+    # The time of the lane's last entry: a lane's times never go back, even if the clocks of
+    # two application hosts disagree (verify_evidence checks it).
+    at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("cabeza de carril")

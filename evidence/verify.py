@@ -78,6 +78,7 @@ class _LaneSeal:
     head_seq: int
     head_hash: str
     base: int
+    at: str  # the checkpoint's time: nothing it seals can be later
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class _Result:
     count: int = 0
     last_seq: int = 0
     last_hash: str = ""
+    first_at: str = ""
+    last_at: str = ""
     problems: list[tuple[int, int, str, str]] = field(default_factory=list)
     blocks: dict[int, list[tuple[int, int, bytes]]] = field(default_factory=dict)
     heads_seen: list[int] = field(default_factory=list)
@@ -195,19 +198,27 @@ def _lane_seals(seals: list[_Seal], lane: int) -> tuple[_LaneSeal, ...]:
         if lane in seal.bases:
             head = seal.body["heads"][str(lane)]
             since = seal.body.get("since", {}).get(str(lane), 0)
-            found.append(_LaneSeal(seal.number, since, head["seq"], head["hash"], seal.bases[lane]))
+            found.append(
+                _LaneSeal(
+                    seal.number,
+                    since,
+                    head["seq"],
+                    head["hash"],
+                    seal.bases[lane],
+                    str(seal.body.get("at", "")),
+                )
+            )
     return tuple(sorted(found, key=lambda s: s.head_seq))
 
 
-def _tasks(seals: list[_Seal], chunk: int) -> tuple[list[_Task], dict[int, int]]:
-    """Pieces of at most `chunk` sequence numbers; returns them and the lanes' last seqs."""
+def _tasks(seals: list[_Seal], chunk: int, heads: dict[int, ChainHead]) -> list[_Task]:
+    """Pieces of at most `chunk` sequence numbers of each lane, up to the lane heads read
+    before the scan (what is appended meanwhile is left for the next run)."""
+    tasks = []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT lane, MAX(seq) FROM evidence_event GROUP BY lane ORDER BY lane")
-        lanes = dict(cursor.fetchall())
-        tasks = []
-        for lane, last in lanes.items():
+        for lane, head in sorted(heads.items()):
             lane_seals = _lane_seals(seals, lane)
-            for first in range(1, last + 1, chunk):
+            for first in range(1, head.seq + 1, chunk):
                 prev_seq, prev_hash = 0, chain.GENESIS
                 if first > 1:
                     cursor.execute(
@@ -218,12 +229,25 @@ def _tasks(seals: list[_Seal], chunk: int) -> tuple[list[_Task], dict[int, int]]
                     row = cursor.fetchone()
                     if row is not None:
                         prev_seq, prev_hash = row
-                tasks.append(
-                    _Task(
-                        lane, first, min(first + chunk - 1, last), prev_seq, prev_hash, lane_seals
-                    )
-                )
-    return tasks, lanes
+                last = min(first + chunk - 1, head.seq)
+                tasks.append(_Task(lane, first, last, prev_seq, prev_hash, lane_seals))
+    return tasks
+
+
+def _strays(report: Report) -> None:
+    """Rows the scan cannot reach: outside 1..head of their lane, or in a lane without a head
+    (read after the scan, so entries appended meanwhile are not strays)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.id, e.lane, e.seq FROM evidence_event e "
+            "LEFT JOIN evidence_chainhead h ON h.lane = e.lane "
+            "WHERE h.lane IS NULL OR e.seq < 1 OR e.seq > h.seq ORDER BY e.lane, e.seq"
+        )
+        for pk, lane, seq in cursor.fetchall():
+            report.add(
+                f"entry {lane}:{seq} (id {pk})",
+                "it lies outside its lane's chain (inserted by hand?)",
+            )
 
 
 def _diagnose(canonical: str, row: tuple[Any, ...], lane: int, prev: str, at: str) -> str:
@@ -279,6 +303,7 @@ def _scan(task: _Task) -> _Result:
     problems = result.problems
     tail = f',"v":{chain.FORMAT_VERSION}}}'
     count = 0
+    first_at = last_at = ""  # canonical timestamps compare as text in time order
     # The checkpoint whose range (since, head_seq] the scan is in; entries come in seq order,
     # so it only ever moves forward. Its Merkle blocks are built inline (see AlignedBuilder).
     pending = list(task.seals)
@@ -306,6 +331,14 @@ def _scan(task: _Task) -> _Result:
                 count += 1
                 if not postgres:  # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]", in UTC
                     at = at.replace(" ", "T") + ("Z" if len(at) > 19 else ".000000Z")
+                if at < last_at:
+                    problems.append(
+                        (lane, seq, f"entry {lane}:{seq} (id {pk})",
+                         "its time is earlier than the entry before it (backdated?)")
+                    )  # fmt: skip
+                if not first_at:
+                    first_at = at
+                last_at = at
                 if seq != expected:
                     problems.append(
                         (lane, seq, f"entry {lane}:{seq} (id {pk})",
@@ -336,6 +369,11 @@ def _scan(task: _Task) -> _Result:
                 if seal is None or seq > seal.head_seq:
                     seal = enter(seq) if pending else None
                 if seal is not None:
+                    if at > seal.at:
+                        problems.append(
+                            (lane, seq, f"entry {lane}:{seq} (id {pk})",
+                             f"it is dated after checkpoint #{seal.number}, which seals it")
+                        )  # fmt: skip
                     # AlignedBuilder.add_leaf, inlined: this runs once per sealed entry.
                     at_position, size, subtree = position, 1, raw
                     while blocks and blocks[-1][1] == size and blocks[-1][0] % (2 * size) == 0:
@@ -354,6 +392,7 @@ def _scan(task: _Task) -> _Result:
                 expected, prev = seq + 1, actual
     result.count = count
     result.last_seq, result.last_hash = expected - 1, prev
+    result.first_at, result.last_at = first_at, last_at
     return result
 
 
@@ -378,38 +417,40 @@ def _check_entries(
     workers: int,
     chunk: int,
 ) -> None:
-    tasks, lanes = _tasks(seals, chunk)
+    heads = {h.lane: h for h in ChainHead.objects.filter(seq__gt=0)}
+    tasks = _tasks(seals, chunk, heads)
     results = sorted(_run(tasks, workers), key=lambda r: (r.lane, r.first))
     by_number = {seal.number: seal for seal in seals}
     problems: list[tuple[int, int, str, str]] = []
-    last_of_lane: dict[int, tuple[int, str]] = {}
+    last_of_lane: dict[int, tuple[int, str, str]] = {}
     for result in results:
         report.entries += result.count
         problems.extend(result.problems)
-        last_of_lane[result.lane] = (result.last_seq, result.last_hash)
+        earlier = last_of_lane.get(result.lane)
+        if earlier is not None and result.first_at and result.first_at < earlier[2]:
+            problems.append(
+                (result.lane, result.first, f"entry {result.lane}:{result.first}",
+                 "its time is earlier than the entry before it (backdated?)")
+            )  # fmt: skip
+        last_of_lane[result.lane] = (result.last_seq, result.last_hash, result.last_at)
         for number, blocks in result.blocks.items():
             by_number[number].blocks.extend(blocks)
         for number in result.heads_seen:
             by_number[number].heads_seen.add(result.lane)
         if progress is not None:
             progress(result.count)
-    report.lanes = len(lanes)
+    report.lanes = len(heads)
     for _lane, _seq, where, message in sorted(problems, key=lambda p: (p[0], p[1])):
         report.add(where, message)
-    heads = {h.lane: h for h in ChainHead.objects.all()}
-    for lane, (last_seq, last_hash) in last_of_lane.items():
-        head = heads.pop(lane, None)
-        if head is None or head.seq != last_seq or head.hash != last_hash:
+    for lane, head in heads.items():
+        last_seq, last_hash, _at = last_of_lane.get(lane, (0, chain.GENESIS, ""))
+        if head.seq != last_seq or head.hash != last_hash:
             report.add(
                 f"lane {lane}",
                 f"the log ends at {lane}:{last_seq}, but the lane head says "
-                f"{lane}:{head.seq if head else '?'} (entries removed from the end?)",
+                f"{lane}:{head.seq} (entries removed from the end?)",
             )
-    for lane, head in heads.items():
-        if head.seq:
-            report.add(
-                f"lane {lane}", f"the lane head says {lane}:{head.seq}, but it has no entries"
-            )
+    _strays(report)
     for seal in seals:
         where = f"checkpoint #{seal.number}"
         covered, root = merkle.root_from_blocks(seal.blocks)

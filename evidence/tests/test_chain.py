@@ -4,14 +4,16 @@ verify_evidence catches when someone with database access tampers with it."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from evidence import chain, keys, triggers
 from evidence.actions import EventSpec, record, record_many, seal
@@ -361,3 +363,74 @@ def test_inclusion_proofs_tie_entries_to_their_checkpoint(settings):
         assert merkle.verify_inclusion(
             event.hash, proof.index, proof.size, proof.path, roots[proof.checkpoint.number]
         )
+
+
+def _forged_entry(after: Event, *, at: str, seq: int | None = None) -> tuple[str, str]:
+    """A well-formed entry that follows `after`, as someone with INSERT rights could write."""
+    body = json.loads(after.canonical)
+    body.update(seq=seq or after.seq + 1, prev=after.hash, at=at, kind="notification_opened")
+    canonical = chain.dumps(body)
+    return canonical, chain.sha256_hex(canonical)
+
+
+def _insert(after: Event, canonical: str, digest: str, seq: int, lane: int | None = None) -> None:
+    body = json.loads(canonical)
+    tamper(
+        "INSERT INTO evidence_event (lane, seq, kind, occurred_at, actor_id, person_id, "
+        "procedure_id, notification_id, canonical, prev_hash, hash) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        params=[
+            after.lane if lane is None else lane,
+            seq,
+            body["kind"],
+            datetime.fromisoformat(body["at"].replace("Z", "+00:00")),
+            body["actor"],
+            body["person"],
+            body["procedure"],
+            body["notification"],
+            canonical,
+            body["prev"],
+            digest,
+        ],
+    )
+
+
+def test_an_entry_with_sequence_number_zero_is_refused(history):
+    first = Event.objects.order_by("seq")[0]
+    canonical, digest = _forged_entry(first, at=first.entry["at"], seq=0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert(first, canonical, digest, seq=0)
+
+
+def test_an_entry_beyond_the_lane_head_is_caught(history):
+    last = Event.objects.order_by("-seq")[0]
+    canonical, digest = _forged_entry(last, at=last.entry["at"])
+    _insert(last, canonical, digest, seq=last.seq + 1)  # the head is not moved
+    status, output = run_verify()
+    assert status == 1
+    assert f"entry 0:{last.seq + 1}" in output
+    assert "it lies outside its lane's chain" in output
+
+
+def test_a_backdated_entry_is_caught(history):
+    last = Event.objects.order_by("-seq")[0]
+    canonical, digest = _forged_entry(last, at="2026-01-02T10:00:00.000000Z")
+    _insert(last, canonical, digest, seq=last.seq + 1)
+    tamper(
+        "UPDATE evidence_chainhead SET seq = %s, hash = %s WHERE lane = %s",
+        params=[last.seq + 1, digest, last.lane],
+    )
+    status, output = run_verify()
+    assert status == 1
+    assert f"entry 0:{last.seq + 1}" in output
+    assert "its time is earlier than the entry before it (backdated?)" in output
+
+
+def test_time_never_goes_back_in_a_lane_even_if_a_clock_does(settings):
+    settings.BUZON_EVIDENCE_LANES = 1
+    with transaction.atomic():
+        first = record(EventKind.PASSWORD_CHANGED, actor=None)
+    with time_machine.travel(first.occurred_at - timedelta(minutes=5)), transaction.atomic():
+        second = record(EventKind.PASSWORD_CHANGED, actor=None)
+    assert second.occurred_at == first.occurred_at
+    assert verify().ok
