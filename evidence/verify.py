@@ -465,55 +465,132 @@ def _check_entries(
             report.add(where, f"the entries it sealed last on lanes {sorted(missing)} are gone")
 
 
-def _check_files(report: Report) -> None:
+def _latest_dates(entries: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """The effective date and deadline the log last recorded for a notification."""
+    effective = deadline = None
+    for entry in entries:
+        data = entry["data"]
+        if entry["kind"] in (
+            EventKind.NOTIFICATION_EFFECTIVE,
+            EventKind.NOTIFICATION_DEEMED_REJECTED,
+        ):
+            effective, deadline = data.get("effective_date"), data.get("deadline_date")
+        elif entry["kind"] == EventKind.DATES_RECALCULATED:
+            effective = _after(data.get("effective_date"))
+            deadline = _after(data.get("deadline_date"))
+    return effective, deadline
+
+
+def _after(change: Any) -> str | None:
+    value = change[1] if isinstance(change, list) and len(change) == 2 else None
+    return None if value in (None, "None") else str(value)
+
+
+def _check_notification(
+    report: Report, notification: Any, entries: list[dict[str, Any]], files: bool
+) -> None:
+    """One notification's rows against the entries about it: content, attachments, the acuse,
+    the legal dates and the certificates issued, so that no edited row can reach a
+    certificate or the public page."""
     from mailboxes.actions import content_sha256
+
+    where = f"notification {notification.public_id}"
+    if content_sha256(notification) != notification.content_sha256:
+        report.add(where, "its content differs from the hash recorded at deposit (edited?)")
+    deposits = [e for e in entries if e["kind"] == EventKind.NOTIFICATION_DEPOSITED]
+    if len(deposits) != 1:
+        report.add(where, "it has no deposit entry in the log")
+        return
+    deposit = deposits[0]
+    if deposit["content_sha256"] != notification.content_sha256:
+        report.add(where, "its content hash differs from the one in its deposit entry")
+    recorded_at = deposit["data"].get("deposited_at")
+    if recorded_at is not None and recorded_at != chain.timestamp(notification.deposited_at):
+        report.add(where, "its deposit time differs from the one in its deposit entry")
+    effective, deadline = _latest_dates(entries)
+    row_effective = notification.effective_date.isoformat() if notification.effective_date else None
+    row_deadline = notification.deadline_date.isoformat() if notification.deadline_date else None
+    if (row_effective, row_deadline) != (effective, deadline):
+        report.add(where, "its effective date or deadline differs from the last ones recorded")
+    opened = [e for e in entries if e["kind"] == EventKind.NOTIFICATION_OPENED]
+    opening = getattr(notification, "opening", None)
+    if opening is None and opened:
+        report.add(where, "the log records an acuse that its row does not have")
+    elif opening is not None:
+        recorded = opened[0]["data"] if len(opened) == 1 else None
+        row = {
+            "ip": opening.ip_address,
+            "user_agent": opening.user_agent,
+            "opened_at": chain.timestamp(opening.opened_at),
+        }
+        if recorded is None or any(
+            key in recorded and recorded[key] != value for key, value in row.items()
+        ):
+            report.add(where, "its acuse (time, IP or browser) differs from the one recorded")
+    issued = {
+        e["data"].get("code"): e["data"].get("sha256")
+        for e in entries
+        if e["kind"] == EventKind.CERTIFICATE_ISSUED
+    }
+    for certificate in notification.certificates.all():
+        if issued.get(certificate.code) != certificate.sha256:
+            report.add(
+                f"certificate {certificate.code[:4]}…",
+                "its registered PDF hash differs from the one recorded when it was issued",
+            )
+    recorded_files = deposit["attachments_sha256"] or []
+    stored = []
+    for attachment in sorted(notification.attachments.all(), key=lambda a: a.pk):
+        report.attachments += 1
+        stored.append(attachment.sha256)
+        if not files:
+            continue
+        name = f"attachment {attachment.public_id} ({attachment.original_name})"
+        try:
+            with default_storage.open(str(attachment.file.name), "rb") as handle:
+                digest = hashlib.sha256()
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError:
+            report.add(name, "its file is missing")
+            continue
+        if digest.hexdigest() != attachment.sha256:
+            report.add(name, "its file differs from the one deposited (SHA-256 mismatch)")
+    if stored != recorded_files:
+        report.add(where, "its attachments differ from those in its deposit entry")
+
+
+def _check_records(report: Report, *, files: bool) -> None:
+    """Every notification against the log, a thousand at a time."""
     from mailboxes.models import Notification
 
-    deposited: dict[int, dict[str, Any]] = {}
     notifications = (
-        Notification.objects.select_related("procedure", "person", "unit")
-        .prefetch_related("attachments")
+        Notification.objects.select_related("procedure", "person", "unit", "opening")
+        .prefetch_related("attachments", "certificates")
         .order_by("pk")
     )
+    batch: list[Any] = []
+
+    def flush() -> None:
+        entries: dict[int, list[dict[str, Any]]] = {}
+        rows = (
+            Event.objects.filter(notification_id__in=[n.pk for n in batch])
+            .order_by("occurred_at", "id")
+            .values_list("notification_id", "canonical")
+        )
+        for nid, text in rows:
+            entries.setdefault(nid, []).append(json.loads(text))
+        for notification in batch:
+            report.notifications += 1
+            _check_notification(report, notification, entries.get(notification.pk, []), files)
+        batch.clear()
+
     for notification in notifications.iterator(chunk_size=1000):
-        report.notifications += 1
-        where = f"notification {notification.public_id}"
-        if content_sha256(notification) != notification.content_sha256:
-            report.add(where, "its content differs from the hash recorded at deposit (edited?)")
-        if notification.pk not in deposited:
-            # The deposit entries of this notification and the next ids, in one query.
-            deposited = {
-                nid: json.loads(text)
-                for nid, text in Event.objects.filter(
-                    kind=EventKind.NOTIFICATION_DEPOSITED,
-                    notification_id__gte=notification.pk,
-                    notification_id__lt=notification.pk + 1000,
-                ).values_list("notification_id", "canonical")
-            }
-        entry = deposited.get(notification.pk)
-        if entry is None:
-            report.add(where, "it has no deposit entry in the log")
-            continue
-        if entry["content_sha256"] != notification.content_sha256:
-            report.add(where, "its content hash differs from the one in its deposit entry")
-        recorded = entry["attachments_sha256"] or []
-        stored = []
-        for attachment in sorted(notification.attachments.all(), key=lambda a: a.pk):
-            report.attachments += 1
-            stored.append(attachment.sha256)
-            name = f"attachment {attachment.public_id} ({attachment.original_name})"
-            try:
-                with default_storage.open(str(attachment.file.name), "rb") as handle:
-                    digest = hashlib.sha256()
-                    for block in iter(lambda: handle.read(1 << 20), b""):
-                        digest.update(block)
-            except OSError:
-                report.add(name, "its file is missing")
-                continue
-            if digest.hexdigest() != attachment.sha256:
-                report.add(name, "its file differs from the one deposited (SHA-256 mismatch)")
-        if stored != recorded:
-            report.add(where, "its attachments differ from those in its deposit entry")
+        batch.append(notification)
+        if len(batch) == 1000:
+            flush()
+    if batch:
+        flush()
 
 
 PARALLEL_FROM = 200_000  # entries; below this, worker processes cost more than they save
@@ -536,8 +613,7 @@ def verify(
             (total,) = cursor.fetchone()
         workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 1
     _check_entries(report, seals, progress, workers, chunk)
-    if files:
-        _check_files(report)
+    _check_records(report, files=files)
     return report
 
 

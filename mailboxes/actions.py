@@ -159,6 +159,7 @@ def _deposit_events(
             actor=actor,
             data={
                 "public_id": str(notification.public_id),
+                "deposited_at": chain.timestamp(notification.deposited_at),
                 "attachments": [
                     {"name": a.original_name, "sha256": a.sha256, "size": a.size}
                     for a in attachments
@@ -359,7 +360,11 @@ def open_notification(notification: Notification, *, reader: User, meta: Request
                 locked,
                 EventKind.NOTIFICATION_OPENED,
                 actor=reader,
-                data={"ip": meta.ip_address, "user_agent": meta.user_agent[:300]},
+                data={
+                    "ip": meta.ip_address,
+                    "user_agent": meta.user_agent[:300],
+                    "opened_at": chain.timestamp(now),
+                },
             )
             if not had_effect and locked.effective_date is not None:
                 # Opened after the calendar-days term, this records a rejection.

@@ -434,3 +434,37 @@ def test_time_never_goes_back_in_a_lane_even_if_a_clock_does(settings):
         second = record(EventKind.PASSWORD_CHANGED, actor=None)
     assert second.occurred_at == first.occurred_at
     assert verify().ok
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        (
+            "UPDATE mailbox_opening SET ip_address = '198.51.100.1'",
+            "its acuse (time, IP or browser) differs from the one recorded",
+        ),
+        (
+            "UPDATE mailbox_notification SET effective_date = '2026-01-05'",
+            "its effective date or deadline differs from the last ones recorded",
+        ),
+        (
+            "UPDATE mailbox_notification SET deposited_at = '2026-01-05 15:00:00'",
+            "its deposit time differs from the one in its deposit entry",
+        ),
+    ],
+)
+def test_rows_a_certificate_prints_are_checked_against_the_log(history, statement, message):
+    tamper(statement)
+    status, output = run_verify()
+    assert status == 1
+    assert f"notification {history.public_id}: {message}" in output
+
+
+def test_a_certificate_with_another_hash_is_caught(history):
+    from evidence.actions import issue_certificate
+
+    certificate, _pdf = issue_certificate(history, requested_by=None)
+    tamper("UPDATE evidence_certificate SET sha256 = %s", params=["0" * 64])
+    status, output = run_verify()
+    assert status == 1
+    assert f"certificate {certificate.code[:4]}…: its registered PDF hash differs" in output
