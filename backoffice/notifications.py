@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,8 @@ from accounts.models import User
 from backoffice.access import officer_required
 from evidence import certificates
 from evidence.actions import issue_certificate
+from evidence.pki import PdfSignatureError
+from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
 from legaltime.policies import current_policy, deadline_for, effect_of
 from mailboxes.actions import deposit_notification
@@ -33,6 +36,7 @@ from mailboxes.content import render_markdown
 from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput, check_notification
 from mailboxes.models import IssuingUnit, Kind, Notification
 
+log = logging.getLogger(__name__)
 DRAFTS_KEY = "buzon_notification_drafts"
 APPEAL_ROWS = 3
 ROUTE_CHOICES = [
@@ -315,7 +319,8 @@ def notification_certificate(request: HttpRequest, public_id: uuid.UUID) -> Http
     assert isinstance(user, User)
     try:
         issued, pdf = issue_certificate(notification, requested_by=user)
-    except TimestampError:
+    except (TimestampError, PdfSignatureError, ProofError):
+        log.exception("certificate for notification %s not issued", notification.pk)
         messages.error(
             request, _("No se pudo emitir la constancia en este momento. Inténtelo más tarde.")
         )

@@ -309,8 +309,13 @@ def issue_certificate(
     """
     from evidence.certificates import latest_checkpoint, render_certificate
     from evidence.models import Certificate
+    from evidence.proofs import sealing_checkpoint
     from verification.codes import new_code
 
+    deposit = notification.events.filter(kind=EventKind.NOTIFICATION_DEPOSITED).first()
+    latest = Checkpoint.objects.order_by("-number").first()
+    if deposit is not None and sealing_checkpoint(deposit, latest) is None:
+        seal()  # so that the certificate carries the deposit's inclusion proof
     code = new_code()
     issued_at = timezone.now()
     pdf = render_certificate(notification, code=code, issued_at=issued_at)

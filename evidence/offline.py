@@ -14,7 +14,8 @@ evidence/merkle.py. It checks that:
   the root its checkpoint signed;
 - each notification's content hashes to the content hash in its deposit entry; its attachments
   are the ones that entry names; and its certificate PDF is the one a signed entry registered.
-Messages are in Spanish, for the people who receive such a ZIP. Exit status 0 means intact.
+Messages are in Spanish, for the people who receive such a ZIP. Exit status: 0 intact, 1
+altered or incomplete, 2 unreadable, 3 consistent but checked only against the ZIP's own keys.
 """
 
 from __future__ import annotations
@@ -35,6 +36,25 @@ from evidence import chain, merkle
 
 FORMAT = "buzon-export/1"
 KNOWN_FILES = {"manifest.json", "LEEME.txt"}
+UNTRUSTED_KEY = 3  # exit status: consistent, but signed by keys taken from the ZIP itself
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _value in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("a key appears twice")
+    return dict(pairs)
+
+
+def _canonical(text: str) -> dict[str, Any] | None:
+    """The object, if `text` is exactly its canonical JSON (one spelling, no repeated keys)."""
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or chain.dumps(value) != text:
+        return None
+    return value
 
 
 def _key_id(public: Ed25519PublicKey) -> str:
@@ -77,12 +97,15 @@ class Checker:
         self._notifications(entries)
 
     def _files(self) -> None:
+        names = self.archive.namelist()
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.problem(f"{name}: aparece más de una vez en el ZIP")
         listed = self.manifest.get("files", {})
         for path, expected in listed.items():
             data = self.read(path)
             if data is not None and hashlib.sha256(data).hexdigest() != expected["sha256"]:
                 self.problem(f"{path}: el archivo fue modificado (su SHA-256 no coincide)")
-        for name in self.archive.namelist():
+        for name in sorted(set(names)):
             if name not in listed and name not in KNOWN_FILES:
                 self.problem(f"{name}: archivo añadido, no figura en el manifiesto")
 
@@ -133,7 +156,8 @@ class Checker:
         for item in self.manifest.get("entries", []):
             label = f"registro {item.get('position')}"
             canonical = item["canonical"]
-            if chain.sha256_hex(canonical) != item["hash"]:
+            body = _canonical(canonical)
+            if chain.sha256_hex(canonical) != item["hash"] or body is None:
                 self.problem(f"{label}: su contenido no corresponde a su huella (alterado)")
                 continue
             inclusion = item.get("inclusion")
@@ -149,13 +173,13 @@ class Checker:
             ):
                 self.problem(f"{label}: la prueba de inclusión no lleva a la raíz firmada")
                 continue
-            verified.append(json.loads(canonical))
+            verified.append(body)
         return verified
 
     def _notifications(self, entries: list[dict[str, Any]]) -> None:
         deposits = {e["notification"]: e for e in entries if e["kind"] == "notification_deposited"}
         certificates = {
-            e["data"].get("code"): e["data"].get("sha256")
+            e["data"].get("code"): (e["notification"], e["data"].get("sha256"))
             for e in entries
             if e["kind"] == "certificate_issued"
         }
@@ -165,10 +189,7 @@ class Checker:
             if deposit is None:
                 self.problem(f"{label}: no hay un registro de depósito verificado")
                 continue
-            content = self.read(item["content"])
-            content_hash = chain.content_sha256(json.loads(content)) if content else None
-            if content is not None and content_hash != deposit["content_sha256"]:
-                self.problem(f"{label}: su contenido no es el que se depositó")
+            self._content(label, item, deposit)
             hashes = []
             for attachment in item["attachments"]:
                 data = self.read(attachment["path"])
@@ -180,8 +201,38 @@ class Checker:
             if certificate:
                 data = self.read(certificate["path"])
                 registered = certificates.get(certificate["code"])
-                if data is not None and hashlib.sha256(data).hexdigest() != registered:
+                if data is not None and (
+                    registered is None
+                    or registered[0] != item["id"]
+                    or hashlib.sha256(data).hexdigest() != registered[1]
+                ):
                     self.problem(f"{label}: la constancia no es la registrada con su código")
+
+    def _content(self, label: str, item: dict[str, Any], deposit: dict[str, Any]) -> None:
+        """The content file, the text file and the manifest's own words, against the deposit
+        entry: what a reader sees must be what was notified."""
+        raw = self.read(item["content"])
+        if raw is None:
+            return
+        content = _canonical(raw.decode("utf-8", errors="replace"))
+        if content is None or chain.content_sha256(content) != deposit["content_sha256"]:
+            self.problem(f"{label}: su contenido no es el que se depositó")
+            return
+        text_path = item["content"].rsplit("/", 1)[0] + "/texto.md"
+        text = self.read(text_path)
+        if text is not None and text.decode("utf-8", errors="replace") != content["body"]:
+            self.problem(f"{label}: el texto (texto.md) no es el que se depositó")
+        claims = {
+            "public_id": content["id"],
+            "procedure": content["procedure"],
+            "subject": content["subject"],
+        }
+        recorded_at = deposit["data"].get("deposited_at")
+        if recorded_at is not None:
+            claims["deposited_at"] = recorded_at
+        for key, value in claims.items():
+            if item.get(key) != value:
+                self.problem(f"{label}: el manifiesto dice otra cosa que la evidencia ({key})")
 
 
 def check(path: Path, *, keys: list[Path] | None = None, published: Path | None = None) -> Checker:
@@ -231,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         for problem in checker.problems:
             print(f"  - {problem}")
         return 1
+    if not args.clave:
+        print(
+            "COHERENTE, pero comprobada con las claves que trae el propio ZIP: para saber que "
+            "la firmó la entidad, repita la comprobación con --clave y su clave pública."
+        )
+        return UNTRUSTED_KEY
     print("ÍNTEGRA: todos los archivos y registros coinciden con la evidencia firmada.")
     return 0
 

@@ -486,6 +486,10 @@ def _after(change: Any) -> str | None:
     return None if value in (None, "None") else str(value)
 
 
+def _newest_checkpoint() -> int:
+    return Checkpoint.objects.order_by("-number").values_list("number", flat=True).first() or 0
+
+
 def _check_notification(
     report: Report, notification: Any, entries: list[dict[str, Any]], files: bool
 ) -> None:
@@ -532,6 +536,13 @@ def _check_notification(
         for e in entries
         if e["kind"] == EventKind.CERTIFICATE_ISSUED
     }
+    newest = _newest_checkpoint()
+    for entry in entries:
+        mentioned = (
+            entry["data"].get("checkpoint") if entry["kind"] == "certificate_issued" else None
+        )
+        if isinstance(mentioned, int) and mentioned > newest:
+            report.add(where, f"a certificate cites checkpoint #{mentioned}, which is missing")
     for certificate in notification.certificates.all():
         if issued.get(certificate.code) != certificate.sha256:
             report.add(
@@ -596,16 +607,30 @@ def _check_records(report: Report, *, files: bool) -> None:
 PARALLEL_FROM = 200_000  # entries; below this, worker processes cost more than they save
 
 
+def _check_published(report: Report, published: dict[int, str]) -> None:
+    """Checkpoints known from outside the database (published, or printed on certificates
+    people hold) must be there, unchanged: deleting the newest ones leaves no other trace."""
+    found = dict(Checkpoint.objects.filter(number__in=published).values_list("number", "hash"))
+    for number, statement_hash in sorted(published.items()):
+        if number not in found:
+            report.add(f"checkpoint #{number}", "it was published but is missing (deleted?)")
+        elif found[number] != statement_hash:
+            report.add(f"checkpoint #{number}", "it differs from the one published")
+
+
 def verify(
     *,
     files: bool = True,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     chunk: int = 100_000,
+    published: dict[int, str] | None = None,
 ) -> Report:
     """Check everything; `workers` processes share the log's pieces (default: one per CPU
-    for a log of PARALLEL_FROM entries or more, else none)."""
+    for a log of PARALLEL_FROM entries or more, else none). `published` maps checkpoint
+    numbers to statement hashes known from outside the database."""
     report = Report()
+    _check_published(report, published or {})
     seals = _check_checkpoints(report)
     if workers is None:
         with connection.cursor() as cursor:

@@ -190,7 +190,8 @@ def certificate(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     assert isinstance(request.user, User)
     try:
         issued, pdf = issue_certificate(notification, requested_by=request.user)
-    except TimestampError:
+    except (TimestampError, PdfSignatureError, ProofError):
+        log.exception("certificate for notification %s not issued", notification.pk)
         messages.error(
             request,
             gettext("No se pudo emitir la constancia en este momento. Inténtelo más tarde."),

@@ -117,8 +117,9 @@ def test_the_certificate_shows_what_was_notified_to_whom_and_when(settings):
     assert "maria.gonzalez@example.org" not in flat
     assert "+51987654321" not in flat
     assert notification.effect_rule.split(" (")[0] in flat
-    # Not sealed yet: the certificate says so instead of printing a proof.
-    assert "aún no está sellada" in flat or "Aún no hay puntos de control" in flat
+    # Issuing seals an unsealed deposit first, so the certificate always carries its proof.
+    assert "Prueba de inclusión" in flat
+    assert "aún no está sellada" not in flat
 
 
 def test_the_qr_code_and_the_code_lead_to_the_public_verification_page(settings):

@@ -468,3 +468,34 @@ def test_a_certificate_with_another_hash_is_caught(history):
     status, output = run_verify()
     assert status == 1
     assert f"certificate {certificate.code[:4]}…: its registered PDF hash differs" in output
+
+
+def test_a_published_checkpoint_that_is_gone_is_caught(history):
+    record(EventKind.PASSWORD_CHANGED, actor=None)
+    newest = seal()
+    published = f"{newest.number}:{newest.hash}"
+    status, output = run_verify_with("--checkpoint", published)
+    assert status == 0, output
+    # Delete the newest checkpoint and cut the log back to where the one before ended.
+    last = Event.objects.order_by("-seq")[0]
+    triggers.uninstall(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM evidence_checkpoint WHERE id = {newest.pk}")  # noqa: S608
+        cursor.execute(f"DELETE FROM evidence_event WHERE id = {last.pk}")  # noqa: S608
+        cursor.execute(
+            "UPDATE evidence_chainhead SET seq = %s, hash = %s WHERE lane = 0",
+            [last.seq - 1, last.prev_hash],
+        )
+    assert run_verify()[0] == 0  # without outside knowledge, a clean cut looks intact...
+    status, output = run_verify_with("--checkpoint", published)
+    assert status == 1  # ...which is why checkpoints should be published
+    assert f"checkpoint #{newest.number}: it was published but is missing" in output
+
+
+def run_verify_with(*args: str) -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("verify_evidence", "--no-progress", *args, stdout=out, stderr=StringIO())
+    except CommandError as exc:
+        return 1, out.getvalue() + str(exc)
+    return 0, out.getvalue()

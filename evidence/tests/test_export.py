@@ -206,3 +206,43 @@ def test_opened_only_leaves_out_what_was_not_opened(mailbox, tmp_path):
     assert [n["subject"] for n in manifest["notifications"]] == ["Aprobación de su CPP"]
     assert len(texts) == 1
     assert offline.check(path).problems == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (  # a repeated key: a JSON reader keeps one, a person may read the other
+            lambda files, manifest: files.update(
+                {
+                    name: files[name].replace(b'{"appeals"', b'{"body":"FORJADO","appeals"')
+                    for name in files
+                    if name.endswith("contenido.json")
+                }
+            ),
+            "su contenido no es el que se depositó",
+        ),
+        (
+            lambda files, manifest: files.update(
+                {name: b"Otro texto." for name in files if name.endswith("texto.md")}
+            ),
+            "el texto (texto.md) no es el que se depositó",
+        ),
+        (
+            lambda files, manifest: manifest["notifications"][0].update(subject="Otro asunto"),
+            "el manifiesto dice otra cosa que la evidencia (subject)",
+        ),
+    ],
+)
+def test_what_a_reader_sees_must_be_what_was_deposited(mailbox, tmp_path, change, message):
+    path = export(mailbox, tmp_path)
+    rewrite(path, change)
+    problems = offline.check(path, keys=[trusted_key(tmp_path)]).problems
+    assert any(message in p for p in problems), problems
+
+
+def test_without_the_agencys_key_the_answer_is_not_integra(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    assert offline.main([str(path)]) == offline.UNTRUSTED_KEY
+    out = capsys.readouterr().out
+    assert "COHERENTE, pero comprobada con las claves que trae el propio ZIP" in out
+    assert "ÍNTEGRA" not in out

@@ -4,7 +4,7 @@ the ZIP checks out offline, as a lawyer or a court would check it."""
 import pytest
 from playwright.sync_api import expect
 
-from evidence import offline
+from evidence import keys, offline
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,9 @@ def test_a_person_exports_the_mailbox_and_it_checks_out_offline(
     context.close()
 
     capsys.readouterr()
-    assert offline.main([str(path)]) == 0
+    key = tmp_path / "agencia.pub"
+    key.write_text(keys.public_key_pem(keys.current_key().key_id), encoding="ascii")
+    assert offline.main([str(path), "--clave", str(key)]) == 0
     out = capsys.readouterr().out
     assert "1 notificaciones" in out
     assert "ÍNTEGRA" in out

@@ -22,10 +22,31 @@ class Command(BaseCommand):
             help="Check the log and checkpoints only, not the attachment files.",
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument(
+            "--checkpoint",
+            action="append",
+            default=[],
+            metavar="N:SHA256",
+            help="A checkpoint known from outside the database (published, or printed on a "
+            "certificate): its number and statement hash. Repeatable.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with tqdm(unit=" entries", disable=options["no_progress"], file=self.stderr._out) as bar:
-            report = verify(files=not options["skip_files"], progress=bar.update)
+            report = verify(
+                files=not options["skip_files"],
+                progress=bar.update,
+                published=self._published(options["checkpoint"]),
+            )
         self.stdout.write(summary(report))
         if not report.ok:
             raise CommandError(f"evidence check failed at {report.problems[0].where}")
+
+    def _published(self, values: list[str]) -> dict[int, str]:
+        published = {}
+        for value in values:
+            number, _sep, digest = value.partition(":")
+            if not number.isdigit() or len(digest) != 64:
+                raise CommandError(f"--checkpoint {value!r}: expected N:<64 hex digits>")
+            published[int(number)] = digest.lower()
+        return published
