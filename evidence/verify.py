@@ -465,6 +465,21 @@ def _check_entries(
             report.add(where, f"the entries it sealed last on lanes {sorted(missing)} are gone")
 
 
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _value in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("a key appears twice")
+    return dict(pairs)
+
+
+def _strict(text: str) -> dict[str, Any] | None:
+    try:
+        body = json.loads(text, object_pairs_hook=_no_repeats)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) and chain.dumps(body) == text else None
+
+
 def _latest_dates(entries: list[dict[str, Any]]) -> tuple[str | None, str | None]:
     """The effective date and deadline the log last recorded for a notification."""
     effective = deadline = None
@@ -587,10 +602,16 @@ def _check_records(report: Report, *, files: bool) -> None:
         rows = (
             Event.objects.filter(notification_id__in=[n.pk for n in batch])
             .order_by("occurred_at", "id")
-            .values_list("notification_id", "canonical")
+            .values_list("notification_id", "canonical", "lane", "seq", "id")
         )
-        for nid, text in rows:
-            entries.setdefault(nid, []).append(json.loads(text))
+        for nid, text, lane, seq, pk in rows:
+            # What certificates print is read from these texts: each must have one spelling
+            # (a repeated key would let a reader and a checker see different values).
+            body = _strict(text)
+            if body is None:
+                report.add(f"entry {lane}:{seq} (id {pk})", "it is not in canonical form")
+                continue
+            entries.setdefault(nid, []).append(body)
         for notification in batch:
             report.notifications += 1
             _check_notification(report, notification, entries.get(notification.pk, []), files)

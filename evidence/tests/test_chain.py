@@ -499,3 +499,18 @@ def run_verify_with(*args: str) -> tuple[int, str]:
     except CommandError as exc:
         return 1, out.getvalue() + str(exc)
     return 0, out.getvalue()
+
+
+def test_an_entry_with_a_repeated_key_is_caught(history):
+    opened = entry(EventKind.NOTIFICATION_OPENED)
+    forged = opened.canonical.replace(
+        '"ip":"203.0.113.7"', '"ip":"203.0.113.7","ip":"198.51.100.1"'
+    )
+    # Even with its hash and the next link recomputed, a text with two spellings is refused.
+    tamper(
+        "UPDATE evidence_event SET canonical = %s, hash = %s WHERE id = %s",
+        params=[forged, chain.sha256_hex(forged), opened.pk],
+    )
+    status, output = run_verify()
+    assert status == 1
+    assert f"entry 0:5 (id {opened.pk}): it is not in canonical form" in output
