@@ -40,6 +40,16 @@ def reference_data(transactional_db: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings: LazySettings) -> None:
+    """Rate-limit counts live in the cache. The database cache is rolled back with each test;
+    Redis (the RQ pass of .ci/run) is not, and ids repeat across tests, so empty it."""
+    if "RedisCache" in str(settings.CACHES["default"]["BACKEND"]):
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _evidence_keys(settings: LazySettings, tmp_path_factory: pytest.TempPathFactory) -> None:
     """A fresh checkpoint keyring per test (generated on first use, as in development)."""
     settings.BUZON_EVIDENCE_KEY_DIR = tmp_path_factory.mktemp("keys")

@@ -27,6 +27,7 @@ from accounts.models import User
 from backoffice.access import officer_required
 from evidence import certificates
 from evidence.actions import issue_certificate
+from evidence.limits import over_limit
 from evidence.pki import PdfSignatureError
 from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
@@ -317,6 +318,12 @@ def notification_certificate(request: HttpRequest, public_id: uuid.UUID) -> Http
     notification = _of_my_units(request, public_id)
     user = request.user
     assert isinstance(user, User)
+    if over_limit(request, "certificate"):
+        messages.error(
+            request,
+            _("Ha pedido muchas constancias en poco tiempo. Inténtelo de nuevo en una hora."),
+        )
+        return redirect("backoffice:notification", public_id=notification.public_id)
     try:
         issued, pdf = issue_certificate(notification, requested_by=user)
     except (TimestampError, PdfSignatureError, ProofError):

@@ -370,6 +370,9 @@ BUZON_EVIDENCE_LANES = env_int("BUZON_EVIDENCE_LANES", 16, minimum=1)
 BUZON_EVIDENCE_KEY_DIR = Path(env_str("BUZON_EVIDENCE_KEY_DIR", str(VAR_DIR / "keys")))
 # How often the clock process seals a checkpoint (seal_evidence also seals on demand).
 BUZON_CHECKPOINT_MINUTES = env_int("BUZON_CHECKPOINT_MINUTES", 15, minimum=1)
+# Per account and hour: certificates issued on request, and evidence exports (evidence/limits.py).
+BUZON_CERTIFICATES_PER_HOUR = env_int("BUZON_CERTIFICATES_PER_HOUR", 30, minimum=1)
+BUZON_EXPORTS_PER_HOUR = env_int("BUZON_EXPORTS_PER_HOUR", 5, minimum=1)
 
 # --- Signing and timestamping (evidence/pki.py, evidence/tsa.py) ----------------------------
 # The agency's signing identity: signer.key.pem, signer.cert.pem and chain.pem in this

@@ -23,6 +23,7 @@ from accounts.throttling import client_ip
 from evidence import certificates
 from evidence.actions import issue_certificate
 from evidence.export import write_export
+from evidence.limits import over_limit
 from evidence.pki import PdfSignatureError
 from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
@@ -188,6 +189,12 @@ def certificate(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not certificate_available(notification, timezone.localdate()):
         return redirect("mailbox:detail", public_id=notification.public_id)
     assert isinstance(request.user, User)
+    if over_limit(request, "certificate"):
+        messages.error(
+            request,
+            gettext("Ha pedido muchas constancias en poco tiempo. Inténtelo de nuevo en una hora."),
+        )
+        return redirect("mailbox:detail", public_id=notification.public_id)
     try:
         issued, pdf = issue_certificate(notification, requested_by=request.user)
     except (TimestampError, PdfSignatureError, ProofError):
@@ -267,6 +274,15 @@ def _export(request: HttpRequest, person: Person, procedure: Procedure | None) -
             status=409,
         )
     assert isinstance(request.user, User)
+    if over_limit(request, "export"):
+        return _export_page(
+            request,
+            person,
+            error=gettext(
+                "Ha pedido muchas exportaciones en poco tiempo. Inténtelo de nuevo en una hora."
+            ),
+            status=429,
+        )
     filename = export_filename(person, procedure, timezone.localdate())
     spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)  # noqa: SIM115
     try:

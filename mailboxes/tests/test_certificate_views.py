@@ -146,3 +146,18 @@ def test_each_download_is_a_new_certificate(maria):
     assert first_code != second_code
     assert first_code in first["Content-Disposition"]
     assert second_code in second["Content-Disposition"]
+
+
+def test_certificates_on_request_are_limited_per_account(maria, settings):
+    settings.BUZON_CERTIFICATES_PER_HOUR = 2
+    notification = factories.deposit(maria)
+    client = logged_in(maria)
+    url = f"/buzon/notificaciones/{notification.public_id}/"
+    client.post(f"{url}abrir/")
+
+    assert client.get(f"{url}constancia.pdf")["Content-Type"] == "application/pdf"
+    assert client.get(f"{url}constancia.pdf")["Content-Type"] == "application/pdf"
+    third = client.get(f"{url}constancia.pdf", follow=True)
+
+    assert "Ha pedido muchas constancias en poco tiempo" in third.content.decode()
+    assert Certificate.objects.count() == 2  # nothing signed, nothing recorded past the limit
