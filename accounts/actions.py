@@ -1,22 +1,35 @@
-"""Legal state changes of access: issuing credentials and changing a password.
+"""Legal state changes of access: issuing credentials, changing and resetting a password.
 
 Each function owns its transaction and writes its evidence event inside it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import PasswordReset, User
 from accounts.passwords import generate_password
+from alerts.sms import get_backend as get_sms_backend
 from evidence.actions import record
 from evidence.models import EventKind
 
 if TYPE_CHECKING:
     from people.models import Person
+
+log = logging.getLogger(__name__)
 
 
 def issue_credentials(person: Person, *, actor: User | None, reissue: bool = False) -> str:
@@ -59,3 +72,133 @@ def change_password(user: User, new_password: str, *, actor: User | None) -> Non
         user.save(update_fields=["password"])
         person = getattr(user, "person", None)
         record(EventKind.PASSWORD_CHANGED, actor=actor or user, person=person)
+
+
+# --- Password recovery ("¿Olvidaste la contraseña?") -----------------------------------------
+
+RESET_LINK_MINUTES = 30
+RESET_CODE_MINUTES = 10
+RESET_MAX_CODE_ATTEMPTS = 5
+
+
+def _reset_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def start_password_reset(username: str, *, ip_address: str | None) -> PasswordReset | None:
+    """Send a single-use reset link (verified email) or code (verified mobile) to the person
+    behind `username`. Returns the reset, or None when there is nobody to send it to; the
+    caller must answer the same way in both cases (see accounts/views.py)."""
+    user = User.objects.filter(username=username, kind=User.Kind.PERSON, is_active=True).first()
+    person = getattr(user, "person", None) if user is not None else None
+    if user is None or person is None:
+        return None
+    if person.email and person.email_verified:
+        channel, destination = PasswordReset.Channel.EMAIL, person.email
+        secret, minutes = secrets.token_urlsafe(32), RESET_LINK_MINUTES
+    elif person.mobile_phone and person.mobile_phone_verified:
+        channel, destination = PasswordReset.Channel.SMS, person.mobile_phone
+        secret, minutes = f"{secrets.randbelow(1_000_000):06d}", RESET_CODE_MINUTES
+    else:
+        return None
+    with transaction.atomic():
+        # A new request ends the earlier ones that were not used.
+        PasswordReset.objects.filter(user=user, used_at__isnull=True).update(
+            expires_at=timezone.now()
+        )
+        reset = PasswordReset.objects.create(
+            user=user,
+            channel=channel,
+            destination=destination,
+            secret_hash=_reset_hash(secret),
+            expires_at=timezone.now() + timedelta(minutes=minutes),
+            ip_address=ip_address,
+        )
+    with translation.override(settings.LANGUAGE_CODE):
+        if channel == PasswordReset.Channel.EMAIL:
+            link = f"{settings.PUBLIC_BASE_URL}/buzon/recuperar/{reset.pk}/{secret}/"
+            send_mail(
+                _("Restablezca la contraseña de su Buzón Electrónico"),
+                _(
+                    "Hola, %(name)s:\n\nPara elegir una contraseña nueva para su Buzón "
+                    "Electrónico, abra este enlace en los próximos %(minutes)d minutos. Sirve "
+                    "una sola vez:\n\n%(link)s\n\nSi usted no lo pidió, ignore este mensaje: "
+                    "su contraseña no cambia."
+                )
+                % {"name": person.given_names, "minutes": minutes, "link": link},
+                None,
+                [destination],
+            )
+        else:
+            get_sms_backend().send(
+                destination,
+                _(
+                    "%(agency)s: su código para restablecer la contraseña del Buzón es "
+                    "%(code)s. Vence en %(m)d minutos. Si no lo pidió, ignórelo."
+                )
+                % {"agency": settings.AGENCY["short_name"], "code": secret, "m": minutes},
+            )
+    return reset
+
+
+def valid_reset(reset_id: int, secret: str) -> PasswordReset | None:
+    """The unused, unexpired reset this link token or code opens, or None. A wrong code is
+    counted (committed) first, so guessing stops after RESET_MAX_CODE_ATTEMPTS."""
+    with transaction.atomic():
+        reset = (
+            PasswordReset.objects.select_for_update()
+            .filter(pk=reset_id, used_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        if reset is None or reset.attempts >= RESET_MAX_CODE_ATTEMPTS:
+            return None
+        if hmac.compare_digest(reset.secret_hash, _reset_hash((secret or "").strip())):
+            return reset
+        reset.attempts += 1
+        reset.save(update_fields=["attempts"])
+    return None
+
+
+def complete_password_reset(reset_id: int, new_password: str, *, ip_address: str | None) -> User:
+    """Set the chosen password, once. Every open session of the person ends (the session
+    hash changes with the password); the reset is recorded as evidence and confirmed to the
+    contact it went to."""
+    with transaction.atomic():
+        reset = (
+            PasswordReset.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=reset_id, used_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        if reset is None:
+            raise ValidationError(_("El enlace o el código ya se usó o venció. Pida otro."))
+        user = reset.user
+        validate_password(new_password, user)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        reset.used_at = timezone.now()
+        reset.save(update_fields=["used_at"])
+        record(
+            EventKind.PASSWORD_RESET,
+            actor=user,
+            person=getattr(user, "person", None),
+            data={"channel": reset.channel, "ip": ip_address},
+        )
+    channel, destination = reset.channel, reset.destination
+
+    def confirm() -> None:
+        text = _(
+            "Se cambió la contraseña de su Buzón Electrónico. Si no fue usted, acuda a una "
+            "sede de %(agency)s o escriba a %(email)s."
+        ) % {"agency": settings.AGENCY["short_name"], "email": settings.AGENCY["info_email"]}
+        try:
+            with translation.override(settings.LANGUAGE_CODE):
+                if channel == PasswordReset.Channel.EMAIL:
+                    send_mail(_("Su contraseña cambió"), text, None, [destination])
+                else:
+                    get_sms_backend().send(destination, text)
+        except Exception:
+            log.exception("could not confirm the password reset of user %s", user.pk)
+
+    transaction.on_commit(confirm)
+    return user

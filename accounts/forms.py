@@ -83,3 +83,53 @@ class OfficerLoginForm(AuthenticationForm):
 
 class BuzonPasswordChangeForm(PasswordChangeForm):
     """Django's form, which checks the current password and runs AUTH_PASSWORD_VALIDATORS."""
+
+
+class RecoveryStartForm(forms.Form):
+    """¿Olvidaste la contraseña?: who you are, as on the login form."""
+
+    doc_type = forms.ChoiceField(label=_("Tipo de documento"), choices=DocumentType.choices)
+    doc_number = forms.CharField(
+        label=_("Número de documento"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "characters"}),
+    )
+
+    def username(self) -> str:
+        """The account name this would be, or one that matches nobody (never an error: the
+        answer must not say whether the number was even possible)."""
+        doc_type = self.cleaned_data["doc_type"]
+        try:
+            return normalize_document(doc_type, self.cleaned_data["doc_number"], "XX").username
+        except ValidationError:
+            return username_for(doc_type, MALFORMED)
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Código recibido por SMS"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class RecoveryPasswordForm(forms.Form):
+    new_password1 = forms.CharField(
+        label=_("Contraseña nueva"),
+        strip=False,
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Al menos 12 caracteres. Una frase que recuerde es una buena contraseña."),
+    )
+    new_password2 = forms.CharField(
+        label=_("Repita la contraseña nueva"),
+        strip=False,
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("new_password1") != data.get("new_password2"):
+            self.add_error("new_password2", _("Las dos contraseñas no coinciden."))
+        return data

@@ -34,3 +34,30 @@ class User(AbstractUser):
     @property
     def is_officer(self) -> bool:
         return self.kind == self.Kind.OFFICER
+
+
+class PasswordReset(models.Model):
+    """A request to choose a new password ("¿Olvidaste la contraseña?"), sent to a verified
+    contact: a link by email (30 minutes) or a code by SMS (10 minutes). Only a hash of the
+    secret is kept; it works once."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("correo electrónico")
+        SMS = "sms", _("celular")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_resets")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    destination = models.CharField(max_length=254)
+    secret_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recuperación de contraseña")
+        verbose_name_plural = _("recuperaciones de contraseña")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.channel}"

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import logging
+import time
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,11 +15,26 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
-from accounts.actions import change_password
-from accounts.forms import BuzonPasswordChangeForm, PersonLoginForm
-from accounts.models import User
+from accounts.actions import (
+    change_password,
+    complete_password_reset,
+    start_password_reset,
+    valid_reset,
+)
+from accounts.forms import (
+    BuzonPasswordChangeForm,
+    PersonLoginForm,
+    RecoveryCodeForm,
+    RecoveryPasswordForm,
+    RecoveryStartForm,
+)
+from accounts.models import PasswordReset, User
+from accounts.throttling import client_ip
 from mailboxes.access import person_required
+
+log = logging.getLogger(__name__)
 
 WRONG_CURRENT_MISSES_KEY = "buzon_old_password_misses"
 WRONG_CURRENT_MISSES_ALLOWED = 5
@@ -70,3 +90,109 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         )
         return redirect("mailbox:home")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+# --- ¿Olvidaste la contraseña? ---------------------------------------------------------------
+
+RESET_PENDING_KEY = "buzon_reset_pending"  # the reset a typed code may open (SMS)
+RESET_VERIFIED_KEY = "buzon_reset_verified"  # the reset whose link or code was right
+# Every answer to a recovery request takes at least this long, whether or not the identity
+# exists and whatever was sent, so the time says nothing either.
+RECOVERY_ANSWER_SECONDS = 1.5
+
+
+def _no_sooner_than(started: float) -> None:
+    left = RECOVERY_ANSWER_SECONDS - (time.monotonic() - started)
+    if left > 0:
+        time.sleep(left)
+
+
+def _recovery_limited(request: HttpRequest, username: str) -> bool:
+    """Per identity (5 an hour) and per client address (20 an hour)."""
+    try:
+        by_identity = is_ratelimited(
+            request,
+            group="recovery.identity",
+            key=lambda _group, _request: username,
+            rate=f"{settings.BUZON_RECOVERY_PER_IDENTITY_PER_HOUR}/h",
+            increment=True,
+        )
+        by_ip = is_ratelimited(
+            request,
+            group="recovery.ip",
+            key="ip",
+            rate=f"{settings.BUZON_RECOVERY_PER_IP_PER_HOUR}/h",
+            increment=True,
+        )
+    except Exception:
+        log.exception("recovery rate limit not applied: the cache failed")
+        return False
+    return bool(by_identity or by_ip)
+
+
+@csrf_protect
+@never_cache
+def recovery_start_view(request: HttpRequest) -> HttpResponse:
+    form = RecoveryStartForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        started = time.monotonic()
+        username = form.username()
+        reset = None
+        if not _recovery_limited(request, username):
+            try:
+                reset = start_password_reset(username, ip_address=client_ip(request))
+            except Exception:
+                log.exception("a password reset could not be sent")
+        request.session[RESET_PENDING_KEY] = (
+            reset.pk if reset is not None and reset.channel == PasswordReset.Channel.SMS else 0
+        )
+        request.session.pop(RESET_VERIFIED_KEY, None)
+        _no_sooner_than(started)
+        return redirect("accounts:recovery_sent")
+    return render(request, "accounts/recovery_start.html", {"form": form})
+
+
+@csrf_protect
+@never_cache
+def recovery_sent_view(request: HttpRequest) -> HttpResponse:
+    form = RecoveryCodeForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        pending = int(request.session.get(RESET_PENDING_KEY) or 0)
+        if pending and valid_reset(pending, form.cleaned_data["code"]) is not None:
+            request.session[RESET_VERIFIED_KEY] = pending
+            return redirect("accounts:recovery_new")
+        form.add_error("code", _("El código no es válido o ya venció."))
+    return render(request, "accounts/recovery_sent.html", {"form": form})
+
+
+@never_cache
+def recovery_link_view(request: HttpRequest, reset_id: int, token: str) -> HttpResponse:
+    if valid_reset(reset_id, token) is None:
+        return render(request, "accounts/recovery_invalid.html", status=400)
+    request.session[RESET_VERIFIED_KEY] = reset_id
+    return redirect("accounts:recovery_new")
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@csrf_protect
+@never_cache
+def recovery_new_view(request: HttpRequest) -> HttpResponse:
+    reset_id = int(request.session.get(RESET_VERIFIED_KEY) or 0)
+    if not reset_id:
+        return render(request, "accounts/recovery_invalid.html", status=400)
+    form = RecoveryPasswordForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complete_password_reset(
+                reset_id, form.cleaned_data["new_password1"], ip_address=client_ip(request)
+            )
+        except ValidationError as exc:
+            form.add_error("new_password1", exc)
+        else:
+            request.session.pop(RESET_VERIFIED_KEY, None)
+            request.session.pop(RESET_PENDING_KEY, None)
+            messages.success(
+                request, _("Listo: su contraseña cambió. Ingrese con su contraseña nueva.")
+            )
+            return redirect("accounts:login")
+    return render(request, "accounts/recovery_new.html", {"form": form})

@@ -373,6 +373,9 @@ BUZON_CHECKPOINT_MINUTES = env_int("BUZON_CHECKPOINT_MINUTES", 15, minimum=1)
 # Per account and hour: certificates issued on request, and evidence exports (evidence/limits.py).
 BUZON_CERTIFICATES_PER_HOUR = env_int("BUZON_CERTIFICATES_PER_HOUR", 30, minimum=1)
 BUZON_EXPORTS_PER_HOUR = env_int("BUZON_EXPORTS_PER_HOUR", 5, minimum=1)
+# "¿Olvidaste la contraseña?": reset requests per identity and per client address, an hour.
+BUZON_RECOVERY_PER_IDENTITY_PER_HOUR = env_int("BUZON_RECOVERY_PER_IDENTITY_PER_HOUR", 5, minimum=1)
+BUZON_RECOVERY_PER_IP_PER_HOUR = env_int("BUZON_RECOVERY_PER_IP_PER_HOUR", 20, minimum=1)
 
 # --- Signing and timestamping (evidence/pki.py, evidence/tsa.py) ----------------------------
 # The agency's signing identity: signer.key.pem, signer.cert.pem and chain.pem in this

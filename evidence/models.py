@@ -24,6 +24,7 @@ class EventKind(models.TextChoices):
     CREDENTIALS_ISSUED = "credentials_issued", _("Credenciales emitidas")
     CREDENTIALS_REISSUED = "credentials_reissued", _("Credenciales reemitidas")
     PASSWORD_CHANGED = "password_changed", _("Contraseña cambiada")
+    PASSWORD_RESET = "password_reset", _("Contraseña restablecida con un enlace o código")
     RECEIPT_DOWNLOADED = "receipt_downloaded", _("Constancia descargada")
     NOTIFICATION_DEPOSITED = "notification_deposited", _("Notificación depositada")
     NOTIFICATION_EFFECTIVE = "notification_effective", _("Fecha de efecto determinada")

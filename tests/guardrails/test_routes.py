@@ -11,6 +11,10 @@ PUBLIC = {
     "",  # redirects to the buzón login
     "buzon/ingresar/",
     "buzon/salir/",  # POST-only; logging out an anonymous visitor does nothing
+    "buzon/recuperar/",  # ¿Olvidaste la contraseña?: for people who cannot log in
+    "buzon/recuperar/enviado/",
+    "buzon/recuperar/nueva/",  # only with a verified link or code in the session
+    "buzon/recuperar/<int:reset_id>/<str:token>/",
     "oficina/ingresar/",
     "verificar/",
     "verificar/<str:code>",

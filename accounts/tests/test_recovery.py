@@ -1,0 +1,205 @@
+"""¿Olvidaste la contraseña?: a single-use link or code to a verified contact, the same answer
+for anyone, throttled, and recorded as evidence."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from accounts import views
+from accounts.models import PasswordReset
+from evidence.models import Event, EventKind
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+NEW_PASSWORD = "una frase nueva y larga para el buzón"
+
+
+@pytest.fixture(autouse=True)
+def waits(monkeypatch):
+    """The answer's minimum duration, recorded instead of slept (tests never wait on time)."""
+    calls: list[float] = []
+    monkeypatch.setattr("accounts.views.time.sleep", calls.append)
+    return calls
+
+
+@pytest.fixture
+def maria():
+    registration = factories.register()
+    factories.verified(registration, email="maria@example.org")
+    return registration
+
+
+def ask(client: Client, registration: Any = None, number: str = "") -> Any:
+    person = registration.procedure.person if registration else None
+    return client.post(
+        "/buzon/recuperar/",
+        {
+            "doc_type": person.doc_type if person else "CPP",
+            "doc_number": number or (person.doc_number if person else "009876543"),
+        },
+        follow=True,
+    )
+
+
+def page(response) -> str:
+    """The page without its per-session CSRF token."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def link_in(message) -> str:
+    match = re.search(r"https?://[^/\s]+(/buzon/recuperar/\d+/[\w-]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def test_the_login_page_links_to_recovery(client):
+    page = client.get("/buzon/ingresar/").content.decode()
+    assert 'href="/buzon/recuperar/"' in page
+    assert "¿Olvidaste la contraseña?" in page
+
+
+def test_known_and_unknown_identities_get_the_same_answer(client, maria, waits):
+    known = ask(Client(), maria)
+    unknown = ask(Client(), number="009999999")
+    malformed = ask(Client(), number="12")
+    assert known.status_code == unknown.status_code == malformed.status_code == 200
+    assert page(known) == page(unknown) == page(malformed)
+    assert known.redirect_chain == unknown.redirect_chain == malformed.redirect_chain
+    # Every answer is held to the same minimum duration (the timing class).
+    assert len(waits) == 3
+    assert all(0 < w <= views.RECOVERY_ANSWER_SECONDS for w in waits)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["maria@example.org"]
+
+
+def test_the_link_works_once_ends_sessions_and_leaves_evidence(
+    maria, django_capture_on_commit_callbacks
+):
+    person = maria.procedure.person
+    other_session = Client()
+    other_session.force_login(person.user)
+    client = Client()
+    ask(client, maria)
+    link = link_in(mail.outbox[0])
+
+    assert client.get(link).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            "/buzon/recuperar/nueva/",
+            {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+            follow=True,
+        )
+    assert "Listo: su contraseña cambió" in done.content.decode()
+    person.user.refresh_from_db()
+    assert person.user.check_password(NEW_PASSWORD)
+    assert other_session.get("/buzon/").status_code == 302  # the old session is over
+    event = Event.objects.get(kind=EventKind.PASSWORD_RESET)
+    assert (event.person, event.data["channel"]) == (person, "email")
+    assert mail.outbox[-1].subject == "Su contraseña cambió"
+
+    again = Client().get(link)
+    assert again.status_code == 400
+    assert "ya no sirve" in again.content.decode()
+
+
+def test_a_link_expires_after_30_minutes(maria):
+    client = Client()
+    ask(client, maria)
+    link = link_in(mail.outbox[0])
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        assert client.get(link).status_code == 400
+
+
+def test_a_new_request_ends_the_earlier_link(maria):
+    ask(Client(), maria)
+    first = link_in(mail.outbox[0])
+    ask(Client(), maria)
+    assert Client().get(first).status_code == 400
+    assert Client().get(link_in(mail.outbox[1])).status_code == 302
+
+
+def test_with_only_a_verified_mobile_a_code_is_sent(settings):
+    registration = factories.register()
+    factories.verified(registration, email="", phone="+51987654321")
+    client = Client()
+    with mock.patch("accounts.actions.get_sms_backend") as backend:
+        ask(client, registration)
+    number, text = backend.return_value.send.call_args.args
+    assert number == "+51987654321"
+    code = re.search(r"\b(\d{6})\b", text).group(1)
+
+    guess = "000000" if code != "000000" else "111111"
+    wrong = client.post("/buzon/recuperar/enviado/", {"code": guess})
+    assert "El código no es válido" in wrong.content.decode()
+    right = client.post("/buzon/recuperar/enviado/", {"code": code})
+    assert right.status_code == 302
+    assert right["Location"] == "/buzon/recuperar/nueva/"
+
+
+def test_a_code_stops_after_five_wrong_tries(settings):
+    registration = factories.register()
+    factories.verified(registration, email="", phone="+51987654321")
+    client = Client()
+    with mock.patch("accounts.actions.get_sms_backend") as backend:
+        ask(client, registration)
+    code = re.search(r"\b(\d{6})\b", backend.return_value.send.call_args.args[1]).group(1)
+    for guess in ("000001", "000002", "000003", "000004", "000005"):
+        client.post("/buzon/recuperar/enviado/", {"code": guess if guess != code else "999999"})
+    assert client.post("/buzon/recuperar/enviado/", {"code": code}).status_code == 200
+    assert PasswordReset.objects.get().attempts == 5
+
+
+def test_a_code_expires_after_10_minutes(settings):
+    registration = factories.register()
+    factories.verified(registration, email="", phone="+51987654321")
+    client = Client()
+    with mock.patch("accounts.actions.get_sms_backend") as backend:
+        ask(client, registration)
+    code = re.search(r"\b(\d{6})\b", backend.return_value.send.call_args.args[1]).group(1)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert client.post("/buzon/recuperar/enviado/", {"code": code}).status_code == 200
+
+
+def test_nobody_reaches_the_new_password_page_without_a_link_or_code(maria):
+    client = Client()
+    ask(client, maria)  # asked, but has not opened the link
+    response = client.post(
+        "/buzon/recuperar/nueva/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    assert response.status_code == 400
+    maria.procedure.person.user.refresh_from_db()
+    assert not maria.procedure.person.user.check_password(NEW_PASSWORD)
+
+
+def test_requests_are_throttled_per_identity_and_per_address(maria, settings):
+    settings.BUZON_RECOVERY_PER_IDENTITY_PER_HOUR = 2
+    settings.BUZON_RECOVERY_PER_IP_PER_HOUR = 4
+    for _ in range(4):
+        ask(Client(), maria)
+    assert len(mail.outbox) == 2  # the identity's limit; the answers stay the same
+    other = factories.register(doc_number="002223334")
+    factories.verified(other, email="jose@example.org")
+    ask(Client(), other)
+    assert len(mail.outbox) == 2  # this address has made its 4 requests this hour
+    ask(Client(REMOTE_ADDR="198.51.100.20"), other)
+    assert [m.to for m in mail.outbox[2:]] == [["jose@example.org"]]
+
+
+def test_a_weak_new_password_is_refused_and_the_link_still_works(maria):
+    client = Client()
+    ask(client, maria)
+    client.get(link_in(mail.outbox[0]))
+    weak = client.post(
+        "/buzon/recuperar/nueva/", {"new_password1": "corta", "new_password2": "corta"}
+    )
+    assert weak.status_code == 200
+    assert PasswordReset.objects.get().used_at is None
