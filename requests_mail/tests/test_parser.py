@@ -41,7 +41,18 @@ JPEG_SHA256 = "618b93b51c642252828a7f3af21fcf2a35557758a429e99e71825c7836e5da92"
 PDF_SHA256 = "554f5147984d75fe7e43c6f15d08e3d52097907a122299c06613e84b3b4c8749"
 
 
+# Samples made in code rather than kept as binary files.
+GENERATED = {
+    # Bytes that are no email at all: controls, a BOM, every byte value.
+    "14_basura.eml": bytes([0, 1, 0xFE, 0xFF])
+    + bytes(range(256)) * 3
+    + bytes((i * 37) % 256 for i in range(54)),
+}
+
+
 def sample(name: str) -> bytes:
+    if name in GENERATED:
+        return GENERATED[name]
     return (MESSAGES / name).read_bytes()
 
 
@@ -288,7 +299,7 @@ def test_sample_fields_are_extracted_exactly(name: str) -> None:
 
 
 def test_every_sample_file_has_expectations() -> None:
-    assert sorted(p.name for p in MESSAGES.glob("*.eml")) == sorted(EXPECTED)
+    assert sorted([*(p.name for p in MESSAGES.glob("*.eml")), *GENERATED]) == sorted(EXPECTED)
 
 
 def test_html_only_mail_becomes_readable_text_without_hidden_parts() -> None:
@@ -631,7 +642,10 @@ FUZZ = settings(
     database=None,  # no .hypothesis/ directory in the repository
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-SAMPLES = {path.name: path.read_bytes() for path in sorted(MESSAGES.glob("*.eml"))}
+SAMPLES = {
+    **{path.name: path.read_bytes() for path in sorted(MESSAGES.glob("*.eml"))},
+    **GENERATED,
+}
 
 
 @FUZZ
