@@ -49,6 +49,19 @@ def _fresh_rate_limits(settings: LazySettings) -> None:
         cache.clear()
 
 
+@pytest.fixture(scope="session")
+def signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tmp_path_factory.mktemp("signing")
+
+
+@pytest.fixture(autouse=True)
+def _signing_identity(settings: LazySettings, signing_dir: Any) -> None:
+    """One development signing identity for the run (generated on first use, as in
+    development), outside the repository; no timestamp authority unless a test sets one."""
+    settings.BUZON_SIGNING_DIR = signing_dir
+    settings.BUZON_TSA_URL = ""
+
+
 @pytest.fixture(autouse=True)
 def _evidence_keys(settings: LazySettings, tmp_path_factory: pytest.TempPathFactory) -> None:
     """A fresh checkpoint keyring per test (generated on first use, as in development)."""

@@ -13,17 +13,6 @@ pytestmark = pytest.mark.django_db
 DOWNLOAD = "Descargar constancia de notificación (PDF)"
 
 
-@pytest.fixture(scope="session")
-def signing_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("signing")
-
-
-@pytest.fixture(autouse=True)
-def _signing(settings, signing_dir):
-    settings.BUZON_SIGNING_DIR = signing_dir
-    settings.BUZON_TSA_URL = ""
-
-
 def notifier(username, unit):
     user = factories.unit_officer(username, unit=unit)
     user.groups.add(Group.objects.get(name=NOTIFIERS))

@@ -18,17 +18,6 @@ pytestmark = pytest.mark.django_db
 USER_AGENT = "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 Chrome/131.0 Mobile"
 
 
-@pytest.fixture(scope="session")
-def signing_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("signing")
-
-
-@pytest.fixture(autouse=True)
-def _signing(settings, signing_dir):
-    settings.BUZON_SIGNING_DIR = signing_dir
-    settings.BUZON_TSA_URL = ""
-
-
 def notification_with_history(*, open_it=True):
     """A notification with two attachments, alerts on two channels, an opening, views and
     downloads: about ten timeline entries."""

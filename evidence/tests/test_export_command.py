@@ -18,17 +18,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="session")
-def signing_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("signing")
-
-
-@pytest.fixture(autouse=True)
-def _signing(settings, signing_dir):
-    settings.BUZON_SIGNING_DIR = signing_dir
-    settings.BUZON_TSA_URL = ""
-
-
 @pytest.fixture
 def ana():
     first = factories.register(

@@ -17,17 +17,6 @@ LIMA = ZoneInfo("America/Lima")
 DOWNLOAD = "Descargar constancia de notificación (PDF)"
 
 
-@pytest.fixture(scope="session")
-def signing_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("signing")
-
-
-@pytest.fixture(autouse=True)
-def _signing(settings, signing_dir):
-    settings.BUZON_SIGNING_DIR = signing_dir
-    settings.BUZON_TSA_URL = ""
-
-
 def logged_in(registration):
     number, password = factories.credentials_of(registration)
     client = Client()

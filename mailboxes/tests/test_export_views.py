@@ -23,17 +23,6 @@ PAGE = "/buzon/exportar/"
 DASH = "\N{EN DASH}"  # between a procedure's number and its type
 
 
-@pytest.fixture(scope="session")
-def signing_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("signing")
-
-
-@pytest.fixture(autouse=True)
-def _signing(settings, signing_dir):
-    settings.BUZON_SIGNING_DIR = signing_dir
-    settings.BUZON_TSA_URL = ""
-
-
 def logged_in(registration):
     number, password = factories.credentials_of(registration)
     client = Client()
