@@ -85,6 +85,108 @@ def _reset_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+ACTIVATION_LINK_HOURS = 48
+
+
+def _user_for(person: Person) -> User:
+    """The person's buzón user; created without a usable password for someone registered
+    before credentials existed (the password they choose next becomes their credentials)."""
+    if person.user is None:
+        user = User(username=person.username, kind=User.Kind.PERSON)
+        user.set_unusable_password()
+        user.save()
+        person.user = user
+        person.save(update_fields=["user", "updated_at"])
+    return person.user
+
+
+def _send_reset(
+    user: User,
+    person: Person,
+    *,
+    purpose: str,
+    channel: str,
+    destination: str,
+    link: bool,
+    lifetime: timedelta,
+    ip_address: str | None,
+) -> PasswordReset:
+    """Store a new single-use secret (ending the unused earlier ones) and send it."""
+    secret = secrets.token_urlsafe(32) if link else f"{secrets.randbelow(1_000_000):06d}"
+    with transaction.atomic():
+        PasswordReset.objects.filter(user=user, used_at__isnull=True).update(
+            expires_at=timezone.now()
+        )
+        reset = PasswordReset.objects.create(
+            user=user,
+            purpose=purpose,
+            channel=channel,
+            destination=destination,
+            secret_hash=_reset_hash(secret),
+            expires_at=timezone.now() + lifetime,
+            ip_address=ip_address,
+        )
+    minutes = int(lifetime.total_seconds() // 60)
+    hours = minutes // 60
+    with translation.override(settings.LANGUAGE_CODE):
+        if channel == PasswordReset.Channel.SMS:
+            get_sms_backend().send(
+                destination,
+                _(
+                    "%(agency)s: su código para elegir la contraseña del Buzón es "
+                    "%(code)s. Vence en %(m)d minutos. Si no lo pidió, ignórelo."
+                )
+                % {"agency": settings.AGENCY["short_name"], "code": secret, "m": minutes},
+            )
+        elif link and purpose == PasswordReset.Purpose.ACTIVATION:
+            url = f"{settings.PUBLIC_BASE_URL}/buzon/recuperar/{reset.pk}/{secret}/"
+            send_mail(
+                _("Active su Buzón Electrónico"),
+                _(
+                    "Hola, %(name)s:\n\nAprobamos su solicitud de credenciales. Para elegir la "
+                    "contraseña de su Buzón Electrónico, abra este enlace en las próximas "
+                    "%(hours)d horas. Sirve una sola vez:\n\n%(link)s\n\nSu usuario es su "
+                    "tipo y número de documento."
+                )
+                % {"name": person.given_names, "hours": hours, "link": url},
+                None,
+                [destination],
+            )
+        elif link:
+            url = f"{settings.PUBLIC_BASE_URL}/buzon/recuperar/{reset.pk}/{secret}/"
+            send_mail(
+                _("Restablezca la contraseña de su Buzón Electrónico"),
+                _(
+                    "Hola, %(name)s:\n\nPara elegir una contraseña nueva para su Buzón "
+                    "Electrónico, abra este enlace en los próximos %(minutes)d minutos. Sirve "
+                    "una sola vez:\n\n%(link)s\n\nSi usted no lo pidió, ignore este mensaje: "
+                    "su contraseña no cambia."
+                )
+                % {"name": person.given_names, "minutes": minutes, "link": url},
+                None,
+                [destination],
+            )
+        else:
+            send_mail(
+                _("Su código para el Buzón Electrónico: %(code)s") % {"code": secret},
+                _(
+                    "Hola, %(name)s:\n\nSu código para elegir la contraseña de su Buzón "
+                    "Electrónico en la Agencia Digital es %(code)s. Vence en %(minutes)d "
+                    "minutos.\n\nSi usted no lo pidió, no lo comparta con nadie y avísenos "
+                    "a %(email)s."
+                )
+                % {
+                    "name": person.given_names,
+                    "code": secret,
+                    "minutes": minutes,
+                    "email": settings.AGENCY["info_email"],
+                },
+                None,
+                [destination],
+            )
+    return reset
+
+
 def start_password_reset(username: str, *, ip_address: str | None) -> PasswordReset | None:
     """Send a single-use reset link (verified email) or code (verified mobile) to the person
     behind `username`. Returns the reset, or None when there is nobody to send it to; the
@@ -94,51 +196,72 @@ def start_password_reset(username: str, *, ip_address: str | None) -> PasswordRe
     if user is None or person is None:
         return None
     if person.email and person.email_verified:
-        channel, destination = PasswordReset.Channel.EMAIL, person.email
-        secret, minutes = secrets.token_urlsafe(32), RESET_LINK_MINUTES
+        channel, destination, link = PasswordReset.Channel.EMAIL, person.email, True
+        lifetime = timedelta(minutes=RESET_LINK_MINUTES)
     elif person.mobile_phone and person.mobile_phone_verified:
-        channel, destination = PasswordReset.Channel.SMS, person.mobile_phone
-        secret, minutes = f"{secrets.randbelow(1_000_000):06d}", RESET_CODE_MINUTES
+        channel, destination, link = PasswordReset.Channel.SMS, person.mobile_phone, False
+        lifetime = timedelta(minutes=RESET_CODE_MINUTES)
     else:
         return None
-    with transaction.atomic():
-        # A new request ends the earlier ones that were not used.
-        PasswordReset.objects.filter(user=user, used_at__isnull=True).update(
-            expires_at=timezone.now()
-        )
-        reset = PasswordReset.objects.create(
-            user=user,
-            channel=channel,
-            destination=destination,
-            secret_hash=_reset_hash(secret),
-            expires_at=timezone.now() + timedelta(minutes=minutes),
-            ip_address=ip_address,
-        )
-    with translation.override(settings.LANGUAGE_CODE):
-        if channel == PasswordReset.Channel.EMAIL:
-            link = f"{settings.PUBLIC_BASE_URL}/buzon/recuperar/{reset.pk}/{secret}/"
-            send_mail(
-                _("Restablezca la contraseña de su Buzón Electrónico"),
-                _(
-                    "Hola, %(name)s:\n\nPara elegir una contraseña nueva para su Buzón "
-                    "Electrónico, abra este enlace en los próximos %(minutes)d minutos. Sirve "
-                    "una sola vez:\n\n%(link)s\n\nSi usted no lo pidió, ignore este mensaje: "
-                    "su contraseña no cambia."
-                )
-                % {"name": person.given_names, "minutes": minutes, "link": link},
-                None,
-                [destination],
-            )
-        else:
-            get_sms_backend().send(
-                destination,
-                _(
-                    "%(agency)s: su código para restablecer la contraseña del Buzón es "
-                    "%(code)s. Vence en %(m)d minutos. Si no lo pidió, ignórelo."
-                )
-                % {"agency": settings.AGENCY["short_name"], "code": secret, "m": minutes},
-            )
-    return reset
+    return _send_reset(
+        user,
+        person,
+        purpose=PasswordReset.Purpose.RECOVERY,
+        channel=channel,
+        destination=destination,
+        link=link,
+        lifetime=lifetime,
+        ip_address=ip_address,
+    )
+
+
+def access_code_contact(person: Person) -> tuple[str, str] | None:
+    """Where the Agencia Digital sends its code: a verified contact first; else a contact the
+    agency itself recorded when the procedure was filed (never one typed in the Agencia
+    Digital). None when the agency has no contact for the person (docs/security.md)."""
+    for value, verified, channel in (
+        (person.email, person.email_verified, PasswordReset.Channel.EMAIL),
+        (person.mobile_phone, person.mobile_phone_verified, PasswordReset.Channel.SMS),
+        (person.email, False, PasswordReset.Channel.EMAIL),
+        (person.mobile_phone, False, PasswordReset.Channel.SMS),
+    ):
+        if value and (verified or not (person.email_verified or person.mobile_phone_verified)):
+            return channel, value
+    return None
+
+
+def send_access_code(person: Person, *, ip_address: str | None) -> PasswordReset | None:
+    """After a matched Agencia Digital check: a one-time code (10 minutes) to the contact
+    access_code_contact() picks. None when there is no contact."""
+    contact = access_code_contact(person)
+    if contact is None:
+        return None
+    channel, destination = contact
+    return _send_reset(
+        _user_for(person),
+        person,
+        purpose=PasswordReset.Purpose.AGENCY,
+        channel=channel,
+        destination=destination,
+        link=False,
+        lifetime=timedelta(minutes=RESET_CODE_MINUTES),
+        ip_address=ip_address,
+    )
+
+
+def send_activation_link(person: Person, email: str) -> PasswordReset:
+    """A credential request approved: a single-use link (48 hours) to the email address the
+    officer checked. Called by agency.actions.approve_request(), inside its transaction."""
+    return _send_reset(
+        _user_for(person),
+        person,
+        purpose=PasswordReset.Purpose.ACTIVATION,
+        channel=PasswordReset.Channel.EMAIL,
+        destination=email,
+        link=True,
+        lifetime=timedelta(hours=ACTIVATION_LINK_HOURS),
+        ip_address=None,
+    )
 
 
 def valid_reset(reset_id: int, secret: str) -> PasswordReset | None:
@@ -178,12 +301,15 @@ def complete_password_reset(reset_id: int, new_password: str, *, ip_address: str
         user.save(update_fields=["password"])
         reset.used_at = timezone.now()
         reset.save(update_fields=["used_at"])
+        person = getattr(user, "person", None)
         record(
             EventKind.PASSWORD_RESET,
             actor=user,
-            person=getattr(user, "person", None),
-            data={"channel": reset.channel, "ip": ip_address},
+            person=person,
+            data={"channel": reset.channel, "ip": ip_address, "purpose": reset.purpose},
         )
+        if person is not None:
+            _confirm_contact(person, reset)
     channel, destination = reset.channel, reset.destination
 
     def confirm() -> None:
@@ -202,3 +328,31 @@ def complete_password_reset(reset_id: int, new_password: str, *, ip_address: str
 
     transaction.on_commit(confirm)
     return user
+
+
+def _confirm_contact(person: Person, reset: PasswordReset) -> None:
+    """The code or link reached its contact and came back: that contact is now proven. An
+    activation link also makes the checked address the person's alert email when they had
+    no verified one."""
+    if reset.channel == PasswordReset.Channel.EMAIL:
+        value, verified = person.email, person.email_verified
+        if value.lower() != reset.destination.lower() and not (
+            reset.purpose == PasswordReset.Purpose.ACTIVATION and not verified
+        ):
+            return
+        if verified and value.lower() == reset.destination.lower():
+            return
+        person.email, person.email_verified = reset.destination, True
+        fields = ["email", "email_verified"]
+    else:
+        if person.mobile_phone != reset.destination or person.mobile_phone_verified:
+            return
+        person.mobile_phone_verified = True
+        fields = ["mobile_phone_verified"]
+    person.save(update_fields=[*fields, "updated_at"])
+    record(
+        EventKind.CONTACT_VERIFIED,
+        actor=person.user,
+        person=person,
+        data={"channel": reset.channel, "value": reset.destination},
+    )

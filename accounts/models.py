@@ -37,15 +37,24 @@ class User(AbstractUser):
 
 
 class PasswordReset(models.Model):
-    """A request to choose a new password ("¿Olvidaste la contraseña?"), sent to a verified
-    contact: a link by email (30 minutes) or a code by SMS (10 minutes). Only a hash of the
-    secret is kept; it works once."""
+    """A single-use secret that lets a person choose a new password, sent to one contact.
+
+    Recovery ("¿Olvidaste la contraseña?"): a link by email (30 minutes) or a code by SMS
+    (10 minutes) to a verified contact. Agencia Digital: a code (10 minutes) after the identity
+    check. Activation: a link (48 hours) to the contact an officer checked on a credential
+    request. Only a hash of the secret is kept; it works once."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("correo electrónico")
         SMS = "sms", _("celular")
 
+    class Purpose(models.TextChoices):
+        RECOVERY = "recovery", _("¿Olvidaste la contraseña?")
+        AGENCY = "agency", _("Agencia Digital")
+        ACTIVATION = "activation", _("solicitud de credenciales aprobada")
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_resets")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.RECOVERY)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     destination = models.CharField(max_length=254)
     secret_hash = models.CharField(max_length=64)

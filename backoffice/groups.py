@@ -11,11 +11,13 @@ NOTIFIERS = "Notificadores"
 GROUP_PERMISSIONS = {
     # Registers procedures and hands out constancias.
     REGISTRY: ["procedures.add_procedure", "procedures.view_procedure"],
-    # Also reissues credentials after checking a person's identity.
+    # Also reissues credentials after checking a person's identity, and answers credential
+    # requests (Solicitud de credenciales) in /oficina/solicitudes/.
     SUPERVISORS: [
         "procedures.add_procedure",
         "procedures.view_procedure",
         "accounts.reissue_credentials",
+        "agency.handle_credentialrequest",
     ],
     # Compose and deposit notifications for the units they belong to, and follow them.
     NOTIFIERS: ["mailbox.add_notification", "mailbox.view_notification"],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice import notifications, views
+from backoffice import notifications, requests, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -19,6 +19,14 @@ urlpatterns = [
         "notificaciones/<uuid:public_id>/constancia.pdf",
         notifications.notification_certificate,
         name="notification_certificate",
+    ),
+    path("solicitudes/", requests.request_list, name="requests"),
+    path("solicitudes/<str:number>/", requests.request_detail, name="request"),
+    path("solicitudes/<str:number>/decidir/", requests.request_decide, name="request_decide"),
+    path(
+        "solicitudes/<str:number>/archivo/<str:which>/",
+        requests.request_file,
+        name="request_file",
     ),
     path("tramites/<procedure_number:number>/", views.procedure_detail, name="procedure"),
     path("tramites/<procedure_number:number>/reemitir/", views.reissue, name="reissue"),

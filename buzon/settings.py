@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "evidence",
     "mailboxes",
     "alerts",
+    "agency",  # before backoffice: its permission must exist when the groups are ensured
     "backoffice",
     "verification",
     "demo",
@@ -376,6 +377,24 @@ BUZON_EXPORTS_PER_HOUR = env_int("BUZON_EXPORTS_PER_HOUR", 5, minimum=1)
 # "¿Olvidaste la contraseña?": reset requests per identity and per client address, an hour.
 BUZON_RECOVERY_PER_IDENTITY_PER_HOUR = env_int("BUZON_RECOVERY_PER_IDENTITY_PER_HOUR", 5, minimum=1)
 BUZON_RECOVERY_PER_IP_PER_HOUR = env_int("BUZON_RECOVERY_PER_IP_PER_HOUR", 20, minimum=1)
+
+# --- Agencia Digital and credential requests (agency/) --------------------------------------
+# "Verificar" attempts per document and per client address, an hour; matched or not.
+BUZON_AGENCY_PER_IDENTITY_PER_HOUR = env_int("BUZON_AGENCY_PER_IDENTITY_PER_HOUR", 5, minimum=1)
+BUZON_AGENCY_PER_IP_PER_HOUR = env_int("BUZON_AGENCY_PER_IP_PER_HOUR", 20, minimum=1)
+# Web credential requests per client address, an hour.
+BUZON_REQUESTS_PER_IP_PER_HOUR = env_int("BUZON_REQUESTS_PER_IP_PER_HOUR", 5, minimum=1)
+# The identity document attached to a web request: size, and pixels of a photo.
+BUZON_REQUEST_DOCUMENT_MAX_BYTES = env_int(
+    "BUZON_REQUEST_DOCUMENT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024
+)
+BUZON_REQUEST_IMAGE_MAX_PIXELS = env_int("BUZON_REQUEST_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
+# The officers' queue shows a request as late after this many business days.
+BUZON_REQUEST_ANSWER_BUSINESS_DAYS = env_int("BUZON_REQUEST_ANSWER_BUSINESS_DAYS", 3, minimum=1)
+# The SMTP receiver for the information mailbox's forwards (agency/smtp.py).
+BUZON_SMTP_HOST = env_str("BUZON_SMTP_HOST", "127.0.0.1")
+BUZON_SMTP_PORT = env_int("BUZON_SMTP_PORT", 2525, minimum=0)
+BUZON_SMTP_MAX_BYTES = env_int("BUZON_SMTP_MAX_BYTES", 30 * 1024 * 1024, minimum=1024)
 
 # --- Signing and timestamping (evidence/pki.py, evidence/tsa.py) ----------------------------
 # The agency's signing identity: signer.key.pem, signer.cert.pem and chain.pem in this

@@ -24,6 +24,7 @@ urlpatterns = [
     path("buzon/", include("people.urls")),
     path("oficina/", include("backoffice.urls")),
     path("verificar/", include("verification.urls")),
+    path("agencia/", include("agency.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

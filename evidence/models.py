@@ -41,6 +41,11 @@ class EventKind(models.TextChoices):
     CONTACT_VERIFIED = "contact_verified", _("Contacto para alertas verificado")
     RECEIPT_CREDENTIALS_PURGED = "receipt_credentials_purged", _("Copia con credenciales eliminada")
     CERTIFICATE_ISSUED = "certificate_issued", _("Constancia de notificación emitida")
+    IDENTITY_VERIFIED = "identity_verified", _("Identidad verificada en la Agencia Digital")
+    CREDENTIAL_REQUEST_RECEIVED = "request_received", _("Solicitud de credenciales recibida")
+    CREDENTIAL_REQUEST_MERGED = "request_merged", _("Copia de una solicitud fusionada")
+    CREDENTIAL_REQUEST_APPROVED = "request_approved", _("Solicitud de credenciales aprobada")
+    CREDENTIAL_REQUEST_REJECTED = "request_rejected", _("Solicitud de credenciales rechazada")
 
 
 class Event(models.Model):

@@ -19,6 +19,16 @@ PUBLIC = {
     "verificar/",
     "verificar/<str:code>",
     "i18n/setlang/",
+    # Agencia Digital and Solicitud de credenciales: for people who have no credentials.
+    "agencia/",
+    "agencia/<str:kind>/",
+    "agencia/solicitud/",
+    "agencia/solicitud/recibida/",
+    # Only with a matched "Verificar" (and, for the password, a right code) in the session;
+    # without it they send the visitor back to /agencia/ (tested in agency/tests).
+    "agencia/inicio/",
+    "agencia/buzon/",
+    "agencia/contrasena/",
 }
 
 
