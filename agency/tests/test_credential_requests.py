@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from accounts.models import PasswordReset
@@ -324,3 +328,24 @@ def test_an_email_request_that_could_not_be_read_is_queued_for_review(supervisor
         f"/oficina/solicitudes/{ingested.case.number}/archivo/{message.pk}/"
     )
     assert b"".join(raw.streaming_content) == b"\x00\xff garbage that is not an email"
+
+
+def test_an_acknowledgement_that_failed_is_sent_by_the_next_retry(monkeypatch, committed):
+    def refuse(*args, **kwargs):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr("agency.mail.send_mail", refuse)
+    with committed():
+        submit(Client())
+    case = CredentialRequest.objects.get()
+    assert case.ack_sent_at is None and not mail.outbox  # the case is kept all the same
+    monkeypatch.undo()
+    later = timezone.now() + timedelta(minutes=10)
+    with time_machine.travel(later), committed():
+        call_command("retry_request_acks", stdout=io.StringIO())
+    case.refresh_from_db()
+    assert case.ack_sent_at is not None
+    assert [m.to for m in mail.outbox] == [["maria.gonzalez@example.org"]]
+    with time_machine.travel(later), committed():
+        call_command("retry_request_acks", stdout=io.StringIO())
+    assert len(mail.outbox) == 1  # once only

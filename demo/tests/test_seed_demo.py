@@ -1,7 +1,11 @@
+import io
+
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from agency.models import CredentialRequest
 from people.models import Person
 from procedures.models import Procedure, Receipt
 
@@ -14,6 +18,7 @@ def snapshot():
         Person.objects.count(),
         Procedure.objects.count(),
         Receipt.objects.count(),
+        CredentialRequest.objects.count(),
     )
 
 
@@ -36,6 +41,31 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client):
     )
     assert officer.status_code == 302
     assert officer["Location"] == "/oficina/"
+    assert "SC-" in client.get("/oficina/solicitudes/").content.decode()  # one request waits
+
+
+def test_the_demo_person_without_credentials_gets_in_through_the_agencia_digital(
+    client, monkeypatch
+):
+    monkeypatch.setattr("agency.views.time.sleep", lambda seconds: None)
+    call_command("seed_demo", stdout=io.StringIO())
+    response = client.post(
+        "/agencia/extranjero/",
+        {
+            "doc_type": "CE",
+            "doc_number": "000456789",
+            "given_names": "Yohana",
+            "first_surname": "Pérez",
+            "second_surname": "Díaz",
+            "birth_date": "1994-07-21",
+            "nationality": "VE",
+            "procedure_number": "LM260000103",
+            "filing_date": "2026-04-06",
+        },
+    )
+    assert response["Location"] == "/agencia/inicio/"
+    client.get("/agencia/buzon/")
+    assert mail.outbox[-1].to == ["yohana.perez@example.org"]
 
 
 def test_seed_demo_refuses_production(settings):

@@ -15,6 +15,8 @@ from django.db import transaction
 
 from accounts.actions import change_password
 from accounts.models import User
+from agency.actions import RequestInput, submit_request
+from agency.models import CredentialRequest
 from backoffice.groups import NOTIFIERS, REGISTRY, SUPERVISORS
 from mailboxes.actions import deposit_notification
 from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput
@@ -31,6 +33,17 @@ OFFICERS = [
     ("admin", "Admin", "Buzón", [], "demo-admin-buzon-2026", True),
 ]
 NOTIFYING_UNIT = "SIN"
+# A credential request waiting in /oficina/solicitudes/.
+DEMO_REQUEST = RequestInput(
+    doc_type="DNI",
+    doc_number="10117410",
+    given_names="Luis Alberto",
+    surnames="Paredes Mendoza",
+    birth_date=date(1985, 9, 30),
+    nationality="PE",
+    contact_email="luis.paredes@example.org",
+    message="Mi constancia no trae la contraseña del buzón.",
+)
 
 
 def _demo_pdf(title: str) -> bytes:
@@ -118,6 +131,24 @@ PEOPLE = [
         ),
         "demo-buzon-luis",
     ),
+    # No known password: she gets in through the Agencia Digital (flow 2b). Her email is on
+    # file but not verified, so the one-time code goes there (var/mail/ in development).
+    (
+        PersonInput(
+            doc_type="CE",
+            doc_number="000456789",
+            given_names="Yohana",
+            first_surname="Pérez",
+            second_surname="Díaz",
+            birth_date=date(1994, 7, 21),
+            nationality="VE",
+            email="yohana.perez@example.org",
+        ),
+        ProcedureInput(
+            procedure_type="CPP", office="LM", filing_date=date(2026, 4, 6), number="LM260000103"
+        ),
+        None,
+    ),
 ]
 
 
@@ -150,21 +181,29 @@ class Command(BaseCommand):
                 result = register_procedure(person_input, procedure_input, actor=None)
                 person_user = result.procedure.person.user
                 assert person_user is not None
-                if result.created:
+                if result.created and password:
                     # The constancia holds a random password; the demo uses a printed one.
                     change_password(person_user, password, actor=None)
                 person = result.procedure.person
-                logins.append((person.get_doc_type_display(), person.doc_number, password))
+                if password:
+                    logins.append((person.get_doc_type_display(), person.doc_number, password))
             # María's email is verified, so her alerts go out (to var/mail/ in development).
             Person.objects.filter(doc_number="001234567").update(email_verified=True)
         for item in DEMO_NOTIFICATIONS:
             deposit_notification(item, actor=None)
+        if not CredentialRequest.objects.exists():
+            submit_request(DEMO_REQUEST, None, ip_address=None)
 
         self.stdout.write("Demo logins (demo only):")
         base = settings.PUBLIC_BASE_URL
         self.stdout.write(f"  Buzón (persona)  {base}/buzon/ingresar/")
         for doc_type, number, password in logins:
             self.stdout.write(f"    {doc_type:<55} {number:<10} {password}")
+        self.stdout.write(
+            f"  Agencia Digital  {base}/agencia/  (sin credenciales) Extranjero · Carné de "
+            "Extranjería 000456789 · Yohana Pérez Díaz · 21/07/1994 · Venezuela · trámite "
+            "LM260000103 del 06/04/2026; el código llega a var/mail/"
+        )
         self.stdout.write(f"  Oficina          {base}/oficina/")
         for username, _first, _last, groups, password, superuser in OFFICERS:
             role = "superusuario, también /admin/" if superuser else ", ".join(groups)
