@@ -32,7 +32,7 @@ from legaltime.calendar import add_business_days, lima_date
 from people.documents import DocumentType, normalize_document
 from people.models import Person
 from procedures.models import Procedure
-from requests_mail.parser import ParsedRequest, parse
+from requests_mail.parser import NOT_A_REQUEST, ParsedRequest, parse
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ class RequestInput:
 
 def _numbered(case: CredentialRequest) -> None:
     """Give a new case its number, SC-<year>-<id>, from its primary key."""
-    case.number = f"SC-{case.received_at:%Y}-{case.pk:06d}"
+    case.number = f"SC-{timezone.localtime(case.received_at):%Y}-{case.pk:06d}"
     case.save(update_fields=["number"])
 
 
@@ -244,7 +244,7 @@ def submit_request(
                     "ip": ip_address,
                 },
             )
-            transaction.on_commit(lambda: _queue_mail(case.pk, "ack"))
+            transaction.on_commit(lambda: _queue_mail(case.pk, "ack"), robust=True)
     except BaseException:
         if stored:
             default_storage.delete(stored)
@@ -264,21 +264,32 @@ def ingest_email(raw: bytes, *, mail_from: str = "", peer: str = "") -> Ingested
     the caller answers the SMTP client with a temporary error so the message is sent again.
     Never refuses a message for its content: what cannot be read becomes a case for review.
     """
-    parsed = parse(raw)
     now = timezone.now()
     sha = hashlib.sha256(raw).hexdigest()
     path = default_storage.save(f"correos/{now:%Y/%m}/{sha}.eml", ContentFile(raw))
+    filed = None
     try:
+        parsed = parse(raw)
         for _attempt in range(3):
             try:
-                return _ingest(parsed, raw, path, sha, now, mail_from=mail_from, peer=peer)
+                filed = _ingest(parsed, raw, path, sha, now, mail_from=mail_from, peer=peer)
+                break
             except IntegrityError:
                 # A copy of the same message opened its case at the same moment: merge into it.
                 continue
+    finally:
+        if filed is None:  # nothing refers to the file: remove it, the sender will retry
+            default_storage.delete(path)
+    if filed is None:
         raise RuntimeError("could not file the message after three attempts")
-    except BaseException:
-        default_storage.delete(path)
-        raise
+    return filed
+
+
+def acknowledge(parsed: ParsedRequest) -> bool:
+    """Acknowledge every message except one recognised as something else (spam, a reply to
+    another matter): the sender is not authenticated, and answering those would make Buzón
+    send mail to any address a stranger writes in From. They are filed all the same."""
+    return NOT_A_REQUEST not in parsed.reasons
 
 
 def _case_fields(parsed: ParsedRequest) -> dict[str, object]:
@@ -305,6 +316,7 @@ def _case_fields(parsed: ParsedRequest) -> dict[str, object]:
         "message_id": parsed.message_id[:998],
         "fingerprint": parsed.fingerprint,
         "attachments": [a._asdict() for a in parsed.attachments],
+        "ack_wanted": acknowledge(parsed),
     }
 
 
@@ -341,7 +353,8 @@ def _ingest(
                 actor=None,
                 data={"case": case.number, "channel": case.channel, "sha256": sha},
             )
-            transaction.on_commit(lambda: _queue_mail(case.pk, "ack"))
+            if case.ack_wanted:
+                transaction.on_commit(lambda: _queue_mail(case.pk, "ack"), robust=True)
         else:
             case.duplicates += 1
             case.save(update_fields=["duplicates"])
@@ -502,10 +515,14 @@ def _queue_mail(case_id: int, kind: str) -> None:
 
 
 def retry_acknowledgements(older_than: timedelta = timedelta(minutes=5)) -> int:
-    """Send the acknowledgements that did not go out (run by the clock every hour)."""
+    """Send the acknowledgements that did not go out (run by the clock every hour), for a
+    week; after that an officer answers the case."""
+    now = timezone.now()
     pending = CredentialRequest.objects.filter(
+        ack_wanted=True,
         ack_sent_at__isnull=True,
-        received_at__lt=timezone.now() - older_than,
+        received_at__lt=now - older_than,
+        received_at__gt=now - timedelta(days=7),
     ).exclude(contact_email="")
     count = 0
     for case_id in pending.values_list("pk", flat=True)[:500]:

@@ -65,8 +65,8 @@ def send_request_mail(case_id: int, kind: str) -> str:
     case = CredentialRequest.objects.filter(pk=case_id).first()
     if case is None or not case.contact_email:
         return "no address"
-    if kind == "ack" and case.ack_sent_at is not None:
-        return "already sent"
+    if kind == "ack" and (case.ack_sent_at is not None or not case.ack_wanted):
+        return "not wanted or already sent"
     with translation.override(settings.LANGUAGE_CODE):
         send_mail(SUBJECTS[kind](case.number), body(case, kind), None, [case.contact_email])
     if kind == "ack":

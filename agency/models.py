@@ -110,6 +110,8 @@ class CredentialRequest(models.Model):
     attachments = models.JSONField(_("adjuntos del correo"), default=list, blank=True)
     duplicates = models.PositiveIntegerField(_("copias recibidas y fusionadas"), default=0)
 
+    # False for a message recognised as something else (spam): filed, never answered.
+    ack_wanted = models.BooleanField(_("requiere acuse"), default=True)
     ack_sent_at = models.DateTimeField(_("acuse enviado el"), null=True, blank=True)
 
     # The officer's decision.

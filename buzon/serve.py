@@ -1,7 +1,8 @@
-"""`make run`: serve the site with gunicorn, the task worker and the clock, as one unit.
+"""`make run`: serve the site with gunicorn, the task worker, the clock and the SMTP receiver
+for emailed credential requests, as one unit.
 
-Both run as child processes. Ctrl-C (SIGINT) or SIGTERM stops both; if either exits on its
-own, the other is stopped too, so the product never runs half-alive.
+All run as child processes. Ctrl-C (SIGINT) or SIGTERM stops all; if one exits on its own,
+the others are stopped too, so the product never runs half-alive.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def main() -> int:
         children["worker"] = subprocess.Popen([python, "manage.py", "db_worker"])  # noqa: S603
     # Periodic commands: checkpoints, legal time, purges.
     children["clock"] = subprocess.Popen([python, "-m", "buzon.clock"])  # noqa: S603
+    # Credential requests the information mailbox forwards by email (agency/smtp.py).
+    smtp_host = os.environ.get("BUZON_SMTP_HOST", "127.0.0.1")
+    smtp_port = os.environ.get("BUZON_SMTP_PORT", "2525")
+    children["smtp"] = subprocess.Popen(  # noqa: S603
+        [python, "manage.py", "smtp_receiver", "--host", smtp_host, "--port", smtp_port]
+    )
+    print(f"Correo entrante (SMTP): {smtp_host}:{smtp_port}", flush=True)
     print(f"Buzón: http://127.0.0.1:{port}/buzon/ingresar/  (Ctrl-C stops everything)", flush=True)
 
     stopping = False

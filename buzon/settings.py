@@ -393,8 +393,10 @@ BUZON_REQUEST_IMAGE_MAX_PIXELS = env_int("BUZON_REQUEST_IMAGE_MAX_PIXELS", 40_00
 BUZON_REQUEST_ANSWER_BUSINESS_DAYS = env_int("BUZON_REQUEST_ANSWER_BUSINESS_DAYS", 3, minimum=1)
 # The SMTP receiver for the information mailbox's forwards (agency/smtp.py).
 BUZON_SMTP_HOST = env_str("BUZON_SMTP_HOST", "127.0.0.1")
-BUZON_SMTP_PORT = env_int("BUZON_SMTP_PORT", 2525, minimum=0)
-BUZON_SMTP_MAX_BYTES = env_int("BUZON_SMTP_MAX_BYTES", 30 * 1024 * 1024, minimum=1024)
+BUZON_SMTP_PORT = env_int("BUZON_SMTP_PORT", 2525, minimum=1)
+# The parser reads 25 MB of a message (requests_mail.parser.MAX_RAW_BYTES); larger ones are
+# refused at the SMTP door with 552, so the sender's server tells the sender.
+BUZON_SMTP_MAX_BYTES = env_int("BUZON_SMTP_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 
 # --- Signing and timestamping (evidence/pki.py, evidence/tsa.py) ----------------------------
 # The agency's signing identity: signer.key.pem, signer.cert.pem and chain.pem in this
@@ -412,5 +414,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("BUZON_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "pikepdf": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "pikepdf": {"level": "WARNING"},
+        # aiosmtpd logs every SMTP command, addresses included, at INFO.
+        "mail.log": {"level": "WARNING"},
+    },
 }

@@ -78,8 +78,10 @@ def test_by_email_the_seed_message_leads_to_the_casilla(django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         filed = ingest_email(seed_message(person, "ana.perez@example.org"))
     case = filed.case
-    assert case.status == "received" and case.doc_number == person.doc_number
-    assert mail.outbox[-1].to == ["ana.perez@example.org"] and case.number in mail.outbox[-1].body
+    assert case.status == "received"
+    assert case.doc_number == person.doc_number
+    assert mail.outbox[-1].to == ["ana.perez@example.org"]
+    assert case.number in mail.outbox[-1].body
     approve_and_activate(case, person)
     logs_in_and_reads(person, "Resolución que aprueba su CPP")
 
@@ -110,7 +112,8 @@ def test_a_copy_of_the_same_message_is_merged_not_filed_twice(django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         first = ingest_email(raw)
         again = ingest_email(raw.replace(b"Subject:", b"Received: by relay2\nSubject:", 1))
-    assert again.merged and again.case.pk == first.case.pk
+    assert again.merged
+    assert again.case.pk == first.case.pk
     assert CredentialRequest.objects.get().duplicates == 1
     assert InboundMessage.objects.filter(request=first.case).count() == 2
     assert len(mail.outbox) == 1  # one acknowledgement

@@ -64,7 +64,7 @@ def test_a_person_without_credentials_reaches_the_casilla_through_the_agencia_di
     page.locator("#buzon-shortcut").click()
     expect(page.get_by_text("Lo enviamos a a•••@example.org")).to_be_visible()
     shot(page, "5-codigo")
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body)).group(1)
     page.get_by_label("Código de 6 dígitos").fill(code)
     page.get_by_role("button", name="Continuar").click()
 

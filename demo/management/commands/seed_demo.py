@@ -177,16 +177,16 @@ class Command(BaseCommand):
                 if NOTIFIERS in groups:
                     IssuingUnit.objects.get(code=NOTIFYING_UNIT).members.add(user)
             logins = []
-            for person_input, procedure_input, password in PEOPLE:
+            for person_input, procedure_input, printed in PEOPLE:
                 result = register_procedure(person_input, procedure_input, actor=None)
                 person_user = result.procedure.person.user
                 assert person_user is not None
-                if result.created and password:
+                if result.created and printed:
                     # The constancia holds a random password; the demo uses a printed one.
-                    change_password(person_user, password, actor=None)
+                    change_password(person_user, printed, actor=None)
                 person = result.procedure.person
-                if password:
-                    logins.append((person.get_doc_type_display(), person.doc_number, password))
+                if printed:
+                    logins.append((person.get_doc_type_display(), person.doc_number, printed))
             # María's email is verified, so her alerts go out (to var/mail/ in development).
             Person.objects.filter(doc_number="001234567").update(email_verified=True)
         for item in DEMO_NOTIFICATIONS:
