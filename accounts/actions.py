@@ -17,6 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,7 @@ from accounts.models import PasswordReset, User
 from accounts.passwords import generate_password
 from alerts.sms import get_backend as get_sms_backend
 from evidence.actions import record
-from evidence.models import EventKind
+from evidence.models import Event, EventKind
 
 if TYPE_CHECKING:
     from people.models import Person
@@ -88,16 +89,11 @@ def _reset_hash(secret: str) -> str:
 ACTIVATION_LINK_HOURS = 48
 
 
-def _user_for(person: Person) -> User:
-    """The person's buzón user; created without a usable password for someone registered
-    before credentials existed (the password they choose next becomes their credentials)."""
-    if person.user is None:
-        user = User(username=person.username, kind=User.Kind.PERSON)
-        user.set_unusable_password()
-        user.save()
-        person.user = user
-        person.save(update_fields=["user", "updated_at"])
-    return person.user
+def _active_user(person: Person) -> User | None:
+    """The person's active buzón user, or None: a person registered without credentials, or
+    whose account was deactivated, has no online path (a counter reissues them)."""
+    user = person.user
+    return user if user is not None and user.is_active else None
 
 
 def _send_reset(
@@ -114,7 +110,9 @@ def _send_reset(
     """Store a new single-use secret (ending the unused earlier ones) and send it."""
     secret = secrets.token_urlsafe(32) if link else f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
-        PasswordReset.objects.filter(user=user, used_at__isnull=True).update(
+        # A new one ends the unused earlier ones of the same kind (a recovery never cancels
+        # an activation link an officer approved).
+        PasswordReset.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(
             expires_at=timezone.now()
         )
         reset = PasswordReset.objects.create(
@@ -215,18 +213,30 @@ def start_password_reset(username: str, *, ip_address: str | None) -> PasswordRe
     )
 
 
+def _added_later(person: Person) -> set[str]:
+    """Contact fields a later registration filled in (procedures.actions lists them in its
+    `procedure_registered` entry): an officer other than the one who issued the credentials
+    may have typed them, so they do not count as the person's own."""
+    added: set[str] = set()
+    for event in Event.objects.filter(person=person, kind=EventKind.PROCEDURE_REGISTERED):
+        added.update(event.data.get("contact_added") or ())
+    return added
+
+
 def access_code_contact(person: Person) -> tuple[str, str] | None:
-    """Where the Agencia Digital sends its code: a verified contact first; else a contact the
-    agency itself recorded when the procedure was filed (never one typed in the Agencia
-    Digital). None when the agency has no contact for the person (docs/security.md)."""
-    for value, verified, channel in (
-        (person.email, person.email_verified, PasswordReset.Channel.EMAIL),
-        (person.mobile_phone, person.mobile_phone_verified, PasswordReset.Channel.SMS),
-        (person.email, False, PasswordReset.Channel.EMAIL),
-        (person.mobile_phone, False, PasswordReset.Channel.SMS),
-    ):
-        if value and (verified or not (person.email_verified or person.mobile_phone_verified)):
-            return channel, value
+    """Where the Agencia Digital sends its code: a verified contact first; else a contact
+    recorded with the person's first registration, from their own application (never one typed
+    in the Agencia Digital, nor one a later registration added). None when there is no such
+    contact (docs/security.md, "Agencia Digital")."""
+    if person.email and person.email_verified:
+        return PasswordReset.Channel.EMAIL, person.email
+    if person.mobile_phone and person.mobile_phone_verified:
+        return PasswordReset.Channel.SMS, person.mobile_phone
+    later = _added_later(person) if (person.email or person.mobile_phone) else set()
+    if person.email and "email" not in later:
+        return PasswordReset.Channel.EMAIL, person.email
+    if person.mobile_phone and "mobile_phone" not in later:
+        return PasswordReset.Channel.SMS, person.mobile_phone
     return None
 
 
@@ -234,11 +244,12 @@ def send_access_code(person: Person, *, ip_address: str | None) -> PasswordReset
     """After a matched Agencia Digital check: a one-time code (10 minutes) to the contact
     access_code_contact() picks. None when there is no contact."""
     contact = access_code_contact(person)
-    if contact is None:
+    user = _active_user(person)
+    if contact is None or user is None:
         return None
     channel, destination = contact
     return _send_reset(
-        _user_for(person),
+        user,
         person,
         purpose=PasswordReset.Purpose.AGENCY,
         channel=channel,
@@ -249,43 +260,64 @@ def send_access_code(person: Person, *, ip_address: str | None) -> PasswordReset
     )
 
 
-def send_activation_link(person: Person, email: str) -> PasswordReset:
-    """A credential request approved: a single-use link (48 hours) to the email address the
-    officer checked. Called by agency.actions.approve_request(), inside its transaction."""
+def send_activation_link(person: Person) -> PasswordReset:
+    """A credential request approved: a single-use link (48 hours) to the email address on
+    the person's file. Called by agency.actions.approve_request(), inside its transaction."""
+    user = _active_user(person)
+    if user is None or not person.email:
+        raise ValueError("an activation link needs an active account and an email on file")
     return _send_reset(
-        _user_for(person),
+        user,
         person,
         purpose=PasswordReset.Purpose.ACTIVATION,
         channel=PasswordReset.Channel.EMAIL,
-        destination=email,
+        destination=person.email,
         link=True,
         lifetime=timedelta(hours=ACTIVATION_LINK_HOURS),
         ip_address=None,
     )
 
 
-def valid_reset(reset_id: int, secret: str) -> PasswordReset | None:
-    """The unused, unexpired reset this link token or code opens, or None. A wrong code is
-    counted (committed) first, so guessing stops after RESET_MAX_CODE_ATTEMPTS."""
+LINK_PURPOSES = (PasswordReset.Purpose.RECOVERY, PasswordReset.Purpose.ACTIVATION)
+
+
+def valid_reset(reset_id: int, secret: str, *, link: bool) -> PasswordReset | None:
+    """The unused, unexpired reset this link token (link=True) or typed code opens, or None.
+
+    A link opens only a reset that was sent as a link (256 random bits; tries are not
+    counted, so nobody can spend someone else's link by guessing). A code opens only a reset
+    sent as a code, and the caller passes the id its own session holds; a wrong code is
+    counted (committed) first, so guessing stops after RESET_MAX_CODE_ATTEMPTS.
+    """
+    links = Q(channel=PasswordReset.Channel.EMAIL, purpose__in=LINK_PURPOSES)
     with transaction.atomic():
         reset = (
             PasswordReset.objects.select_for_update()
             .filter(pk=reset_id, used_at__isnull=True, expires_at__gt=timezone.now())
+            .filter(links if link else ~links)
             .first()
         )
         if reset is None or reset.attempts >= RESET_MAX_CODE_ATTEMPTS:
             return None
         if hmac.compare_digest(reset.secret_hash, _reset_hash((secret or "").strip())):
             return reset
-        reset.attempts += 1
-        reset.save(update_fields=["attempts"])
+        if not link:
+            reset.attempts += 1
+            reset.save(update_fields=["attempts"])
     return None
 
 
-def complete_password_reset(reset_id: int, new_password: str, *, ip_address: str | None) -> User:
+def complete_password_reset(
+    reset_id: int,
+    new_password: str,
+    *,
+    ip_address: str | None,
+    person: Person | None = None,
+) -> User:
     """Set the chosen password, once. Every open session of the person ends (the session
     hash changes with the password); the reset is recorded as evidence and confirmed to the
-    contact it went to."""
+    contact it went to and to every verified contact. With `person`, the reset must be that
+    person's (checked under the row lock, before anything changes)."""
     with transaction.atomic():
         reset = (
             PasswordReset.objects.select_for_update()
@@ -293,7 +325,11 @@ def complete_password_reset(reset_id: int, new_password: str, *, ip_address: str
             .filter(pk=reset_id, used_at__isnull=True, expires_at__gt=timezone.now())
             .first()
         )
-        if reset is None:
+        if (
+            reset is None
+            or not reset.user.is_active
+            or (person is not None and reset.user_id != person.user_id)
+        ):
             raise ValidationError(_("El enlace o el código ya se usó o venció. Pida otro."))
         user = reset.user
         validate_password(new_password, user)
@@ -302,6 +338,12 @@ def complete_password_reset(reset_id: int, new_password: str, *, ip_address: str
         reset.used_at = timezone.now()
         reset.save(update_fields=["used_at"])
         person = getattr(user, "person", None)
+        notify = {(reset.channel, reset.destination)}
+        if person is not None:
+            if person.email and person.email_verified:
+                notify.add((PasswordReset.Channel.EMAIL, person.email))
+            if person.mobile_phone and person.mobile_phone_verified:
+                notify.add((PasswordReset.Channel.SMS, person.mobile_phone))
         record(
             EventKind.PASSWORD_RESET,
             actor=user,
@@ -310,42 +352,35 @@ def complete_password_reset(reset_id: int, new_password: str, *, ip_address: str
         )
         if person is not None:
             _confirm_contact(person, reset)
-    channel, destination = reset.channel, reset.destination
 
     def confirm() -> None:
         text = _(
             "Se cambió la contraseña de su Buzón Electrónico. Si no fue usted, acuda a una "
             "sede de %(agency)s o escriba a %(email)s."
         ) % {"agency": settings.AGENCY["short_name"], "email": settings.AGENCY["info_email"]}
-        try:
-            with translation.override(settings.LANGUAGE_CODE):
-                if channel == PasswordReset.Channel.EMAIL:
-                    send_mail(_("Su contraseña cambió"), text, None, [destination])
-                else:
-                    get_sms_backend().send(destination, text)
-        except Exception:
-            log.exception("could not confirm the password reset of user %s", user.pk)
+        for channel, destination in sorted(notify):
+            try:
+                with translation.override(settings.LANGUAGE_CODE):
+                    if channel == PasswordReset.Channel.EMAIL:
+                        send_mail(_("Su contraseña cambió"), text, None, [destination])
+                    else:
+                        get_sms_backend().send(destination, text)
+            except Exception:
+                log.exception("could not confirm the password reset of user %s", user.pk)
 
     transaction.on_commit(confirm)
     return user
 
 
 def _confirm_contact(person: Person, reset: PasswordReset) -> None:
-    """The code or link reached its contact and came back: that contact is now proven. An
-    activation link also makes the checked address the person's alert email when they had
-    no verified one."""
+    """The code or link reached a contact on file and came back: that contact is proven."""
     if reset.channel == PasswordReset.Channel.EMAIL:
-        value, verified = person.email, person.email_verified
-        if value.lower() != reset.destination.lower() and not (
-            reset.purpose == PasswordReset.Purpose.ACTIVATION and not verified
-        ):
+        if person.email_verified or person.email.lower() != reset.destination.lower():
             return
-        if verified and value.lower() == reset.destination.lower():
-            return
-        person.email, person.email_verified = reset.destination, True
-        fields = ["email", "email_verified"]
+        person.email_verified = True
+        fields = ["email_verified"]
     else:
-        if person.mobile_phone != reset.destination or person.mobile_phone_verified:
+        if person.mobile_phone_verified or person.mobile_phone != reset.destination:
             return
         person.mobile_phone_verified = True
         fields = ["mobile_phone_verified"]

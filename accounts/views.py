@@ -158,7 +158,8 @@ def recovery_sent_view(request: HttpRequest) -> HttpResponse:
     form = RecoveryCodeForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         pending = int(request.session.get(RESET_PENDING_KEY) or 0)
-        if pending and valid_reset(pending, form.cleaned_data["code"]) is not None:
+        if pending and valid_reset(pending, form.cleaned_data["code"], link=False) is not None:
+            request.session.cycle_key()
             request.session[RESET_VERIFIED_KEY] = pending
             return redirect("accounts:recovery_new")
         form.add_error("code", _("El código no es válido o ya venció."))
@@ -167,8 +168,20 @@ def recovery_sent_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def recovery_link_view(request: HttpRequest, reset_id: int, token: str) -> HttpResponse:
-    if valid_reset(reset_id, token) is None:
+    try:
+        limited = is_ratelimited(
+            request,
+            group="recovery.link",
+            key="ip",
+            rate=f"{settings.BUZON_RECOVERY_PER_IP_PER_HOUR}/h",
+            increment=True,
+        )
+    except Exception:
+        log.exception("recovery link rate limit not applied: the cache failed")
+        limited = False
+    if limited or valid_reset(reset_id, token, link=True) is None:
         return render(request, "accounts/recovery_invalid.html", status=400)
+    request.session.cycle_key()
     request.session[RESET_VERIFIED_KEY] = reset_id
     return redirect("accounts:recovery_new")
 

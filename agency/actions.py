@@ -6,6 +6,8 @@ inside it. Views, the SMTP receiver and the officers' queue call these and hold 
 
 from __future__ import annotations
 
+import contextlib
+import email.policy
 import hashlib
 import io
 import logging
@@ -13,6 +15,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from email.parser import BytesHeaderParser
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -210,7 +213,7 @@ def submit_request(
         status=CredentialRequest.Status.RECEIVED,
         received_at=now,
         doc_type=data.doc_type,
-        doc_number=data.doc_number,
+        doc_number=canonical_number(data.doc_type, data.doc_number),
         given_names=data.given_names,
         surnames=data.surnames,
         birth_date=data.birth_date,
@@ -285,14 +288,26 @@ def ingest_email(raw: bytes, *, mail_from: str = "", peer: str = "") -> Ingested
     return filed
 
 
-def acknowledge(parsed: ParsedRequest) -> bool:
+def acknowledge(parsed: ParsedRequest, raw: bytes) -> bool:
     """Acknowledge every message except one recognised as something else (spam, a reply to
-    another matter): the sender is not authenticated, and answering those would make Buzón
-    send mail to any address a stranger writes in From. They are filed all the same."""
-    return NOT_A_REQUEST not in parsed.reasons
+    another matter) or sent by a machine (an auto-reply, a mailing list): the sender is not
+    authenticated, answering those would make Buzón write to any address a stranger puts in
+    From, and answering an auto-reply could start a loop. They are filed all the same."""
+    return NOT_A_REQUEST not in parsed.reasons and not _machine_sent(raw)
 
 
-def _case_fields(parsed: ParsedRequest) -> dict[str, object]:
+def _machine_sent(raw: bytes) -> bool:
+    """RFC 3834: Auto-Submitted other than "no"; also bulk or list precedence."""
+    try:
+        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:65536])
+        auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
+        precedence = str(headers.get("Precedence", "")).strip().lower()
+    except Exception:  # unreadable headers: the parser has flagged the message already
+        return False
+    return auto not in ("", "no") or precedence in ("bulk", "junk", "list", "auto_reply")
+
+
+def _case_fields(parsed: ParsedRequest, raw: bytes) -> dict[str, object]:
     sender = parsed.sender
     try:
         validate_email(sender)
@@ -316,7 +331,7 @@ def _case_fields(parsed: ParsedRequest) -> dict[str, object]:
         "message_id": parsed.message_id[:998],
         "fingerprint": parsed.fingerprint,
         "attachments": [a._asdict() for a in parsed.attachments],
-        "ack_wanted": acknowledge(parsed),
+        "ack_wanted": acknowledge(parsed, raw),
     }
 
 
@@ -343,7 +358,7 @@ def _ingest(
                 number=f"new-{uuid.uuid4().hex[:16]}",
                 channel=CredentialRequest.Channel.EMAIL,
                 received_at=now,
-                **_case_fields(parsed),
+                **_case_fields(parsed, raw),
             )
             with transaction.atomic():  # a savepoint: the caller retries on a conflict
                 case.save()
@@ -394,26 +409,42 @@ def answer_due_at(case: CredentialRequest) -> datetime:
     return datetime.combine(due, time(23, 59, 59), tzinfo=timezone.get_current_timezone())
 
 
+def canonical_number(doc_type: str, number: str) -> str:
+    """A document number as it is stored for people (zero-padded, no separators) when it is
+    valid for its type; as typed otherwise, for the officer to read."""
+    number = " ".join((number or "").split())
+    if doc_type:
+        with contextlib.suppress(ValidationError):
+            return normalize_document(doc_type, number, "XX").number
+    return number.upper()[:30]
+
+
 def candidates(case: CredentialRequest, limit: int = 5) -> list[Person]:
-    """People the request may be about: the same document number first, then the same names
-    and birth date. The officer decides; nothing is matched automatically."""
+    """People the request may be about, in a fixed order: the same document first; then, for
+    a number with at least 6 digits, the same digits at the end (a mistyped type or missing
+    zeros); then the same birth date and first given name. The officer decides."""
     found: list[Person] = []
     number = case.doc_number.strip()
     if number:
         query = Person.objects.filter(doc_number=number)
         if case.doc_type:
             query = query.filter(doc_type=case.doc_type)
-        found.extend(query[:limit])
-        digits = number.lstrip("0")
-        if not found and digits:
-            found.extend(Person.objects.filter(doc_number__endswith=digits)[:limit])
+        found.extend(query.order_by("pk")[:limit])
+        digits = "".join(ch for ch in number if ch.isdigit()).lstrip("0")
+        if not found and len(digits) >= 6:
+            found.extend(Person.objects.filter(doc_number__endswith=digits).order_by("pk")[:limit])
     if len(found) < limit and case.birth_date and case.given_names:
         first_given = fold(case.given_names).split(" ")[0]
-        for person in Person.objects.filter(birth_date=case.birth_date).exclude(
-            pk__in=[p.pk for p in found]
-        )[:50]:
+        same_day = (
+            Person.objects.filter(birth_date=case.birth_date)
+            .exclude(pk__in=[p.pk for p in found])
+            .order_by("pk")
+        )
+        for person in same_day[:500]:
             if fold(person.given_names).split(" ")[0] == first_given:
                 found.append(person)
+                if len(found) >= limit:
+                    break
     return found[:limit]
 
 
@@ -424,40 +455,53 @@ def _open_case(case_id: int) -> CredentialRequest:
     return case
 
 
+def link_allowed(case: CredentialRequest, person: Person) -> bool:
+    """An activation link goes only to the email on the person's file (never to the address
+    the requester typed, which anyone can choose), and only when the request names the
+    person's document and birth date. Otherwise: a new constancia at a counter."""
+    return bool(
+        person.email
+        and person.user is not None
+        and person.user.is_active
+        and same_document(case, person)
+        and case.birth_date == person.birth_date
+    )
+
+
+def same_document(case: CredentialRequest, person: Person) -> bool:
+    if case.doc_type and case.doc_type != person.doc_type:
+        return False
+    return bool(case.doc_number) and case.doc_number.lstrip("0") == person.doc_number.lstrip("0")
+
+
 def approve_request(
-    case: CredentialRequest,
-    *,
-    person: Person,
-    delivery: str,
-    actor: User,
-    contact_checked: bool = False,
-    email: str = "",
+    case: CredentialRequest, *, person: Person, delivery: str, actor: User
 ) -> CredentialRequest:
-    """Approve: an activation link to the email address the officer checked, or a new
-    constancia at a counter (a supervisor reissues it there, from the procedure's page)."""
+    """Approve: an activation link to the email on the person's file, or a new constancia at
+    a counter (a supervisor reissues it there, from the procedure's page)."""
     if not actor.has_perm("agency.handle_credentialrequest"):
         raise PermissionError("actor may not handle credential requests")
     if delivery not in CredentialRequest.Delivery.values:
         raise ValidationError(_("Elija cómo se entregan las credenciales."), code="delivery")
-    email = (email or "").strip().lower()
-    if delivery == CredentialRequest.Delivery.LINK:
-        if not email:
-            raise ValidationError(_("Indique el correo al que va el enlace."), code="email")
-        validate_email(email)
-        if not contact_checked:
-            raise ValidationError(
-                _("Confirme que comprobó que el correo pertenece a la persona."),
-                code="unchecked",
-            )
     with transaction.atomic():
         case = _open_case(case.pk)
-        person = Person.objects.select_for_update().get(pk=person.pk)
+        person = Person.objects.select_for_update().select_related("user").get(pk=person.pk)
+        link = delivery == CredentialRequest.Delivery.LINK
+        if link and not link_allowed(case, person):
+            raise ValidationError(
+                _(
+                    "El enlace solo puede ir al correo del expediente, y solo si la solicitud "
+                    "indica el documento y la fecha de nacimiento de la persona. Elija la "
+                    "constancia en una sede."
+                ),
+                code="link_not_allowed",
+            )
         case.status = CredentialRequest.Status.APPROVED
         case.person = person
         case.decided_at = timezone.now()
         case.decided_by = actor
         case.delivery = delivery
-        case.delivered_to = email if delivery == CredentialRequest.Delivery.LINK else ""
+        case.delivered_to = person.email if link else ""
         case.save()
         record(
             EventKind.CREDENTIAL_REQUEST_APPROVED,
@@ -465,12 +509,12 @@ def approve_request(
             person=person,
             data={"case": case.number, "delivery": delivery, "to": case.delivered_to},
         )
-        if delivery == CredentialRequest.Delivery.LINK:
+        if link:
             # Sent inside the transaction: if the mail server refuses it, nothing is approved
             # and the officer sees the error and can try again.
-            send_activation_link(person, email)
+            send_activation_link(person)
         else:
-            transaction.on_commit(lambda: _queue_mail(case.pk, "counter"))
+            transaction.on_commit(lambda: _queue_mail(case.pk, "counter"), robust=True)
     return case
 
 
@@ -497,7 +541,7 @@ def reject_request(case: CredentialRequest, *, reason: str, actor: User) -> Cred
             person=case.person,
             data={"case": case.number, "reason": case.reason},
         )
-        transaction.on_commit(lambda: _queue_mail(case.pk, "rejected"))
+        transaction.on_commit(lambda: _queue_mail(case.pk, "rejected"), robust=True)
     return case
 
 

@@ -11,6 +11,7 @@ from agency.actions import (
     IdentityClaim,
     RequestInput,
     check_identity_document,
+    procedure_key,
     too_large,
 )
 from backoffice.forms import DateInput, _country_choices
@@ -130,7 +131,16 @@ class RequestForm(forms.Form):
         self.checked_document: CheckedDocument | None = None
 
     def clean_doc_number(self) -> str:
-        return " ".join(self.cleaned_data["doc_number"].upper().split())
+        value = " ".join(self.cleaned_data["doc_number"].split())
+        if len(value.upper()) > 30:  # some letters grow when upper-cased (ß → SS)
+            raise forms.ValidationError(_("Revise el número de documento."))
+        return value
+
+    def clean_procedure_number(self) -> str:
+        value: str = self.cleaned_data.get("procedure_number") or ""
+        if len(procedure_key(value)) > 20:
+            raise forms.ValidationError(_("Revise el número de trámite."))
+        return value
 
     def clean_document(self) -> Any:
         upload = self.cleaned_data.get("document")

@@ -5,6 +5,7 @@ neither is proven to be the person's."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -61,12 +62,27 @@ def body(case: CredentialRequest, kind: str) -> str:
     )
 
 
+ACKS_PER_ADDRESS_PER_DAY = 3
+
+
+def _acknowledged_today(address: str) -> int:
+    since = timezone.now() - timedelta(days=1)
+    return CredentialRequest.objects.filter(
+        contact_email__iexact=address, ack_sent_at__gte=since
+    ).count()
+
+
 def send_request_mail(case_id: int, kind: str) -> str:
     case = CredentialRequest.objects.filter(pk=case_id).first()
     if case is None or not case.contact_email:
         return "no address"
     if kind == "ack" and (case.ack_sent_at is not None or not case.ack_wanted):
         return "not wanted or already sent"
+    if kind == "ack" and _acknowledged_today(case.contact_email) >= ACKS_PER_ADDRESS_PER_DAY:
+        # Anyone can file requests in someone else's name: an address gets a few a day.
+        CredentialRequest.objects.filter(pk=case.pk).update(ack_wanted=False)
+        log.warning("acknowledgement of %s not sent: daily limit for its address", case.number)
+        return "limited"
     with translation.override(settings.LANGUAGE_CODE):
         send_mail(SUBJECTS[kind](case.number), body(case, kind), None, [case.contact_email])
     if kind == "ack":

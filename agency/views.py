@@ -6,6 +6,7 @@ to a contact the agency holds must come back first (docs/security.md, "Agencia D
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
@@ -33,6 +34,7 @@ from accounts.forms import RecoveryPasswordForm
 from accounts.throttling import client_ip
 from agency.actions import submit_request, verify_identity
 from agency.forms import CodeForm, IdentityForm, RequestForm
+from people.documents import normalize_document
 from people.models import Person
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,25 @@ def _limited(request: HttpRequest, group: str, key: str, rate: str) -> bool:
         return False
 
 
+def _identity_key(doc_type: str, number: str) -> str:
+    """One counter per document however it is typed (dots, dashes, leading zeros...)."""
+    try:
+        return normalize_document(doc_type, number, "XX").username
+    except ValidationError:
+        return f"{doc_type}-?{''.join(number.split()).casefold()[:40]}"
+
+
+def _address_key(ip: str) -> str:
+    """One counter per IPv4 address, or per IPv6 /64 (what one client usually holds)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _verified_person(request: HttpRequest) -> Person | None:
     person_id = request.session.get(VERIFIED_KEY)
     at = request.session.get(VERIFIED_AT_KEY, 0)
@@ -106,16 +127,18 @@ def identity(request: HttpRequest, kind: str) -> HttpResponse:
         started = time.monotonic()
         claim = form.claim()
         ip = client_ip(request)
-        identity_key = f"{claim.doc_type}-{' '.join(claim.doc_number.upper().split())}"
         throttled = _limited(
             request,
             "agency.identity",
-            identity_key,
+            _identity_key(claim.doc_type, claim.doc_number),
             f"{settings.BUZON_AGENCY_PER_IDENTITY_PER_HOUR}/h",
-        ) | _limited(request, "agency.ip", ip, f"{settings.BUZON_AGENCY_PER_IP_PER_HOUR}/h")
+        ) | _limited(
+            request, "agency.ip", _address_key(ip), f"{settings.BUZON_AGENCY_PER_IP_PER_HOUR}/h"
+        )
         person = verify_identity(claim, ip_address=ip, throttled=throttled)
         _forget(request)
-        _no_sooner_than(started)
+        if not throttled:  # a throttled answer says so anyway: holding it hides nothing
+            _no_sooner_than(started)
         if person is not None:
             request.session.cycle_key()
             request.session[VERIFIED_KEY] = person.pk
@@ -165,8 +188,12 @@ def mailbox_access(request: HttpRequest) -> HttpResponse:
     if person is None:
         return redirect("agency:home")
     contact = access_code_contact(person)
-    if contact is None:
-        return render(request, "agency/no_contact.html", {"person": person})
+    if contact is None or person.user is None or not person.user.is_active:
+        return render(
+            request,
+            "agency/no_contact.html",
+            {"person": person, "no_account": contact is not None},
+        )
     form = CodeForm(data=request.POST if "code" in request.POST else None)
     resend = request.method == "POST" and "resend" in request.POST
     if resend or not request.session.get(CODE_KEY):
@@ -198,7 +225,8 @@ def mailbox_access(request: HttpRequest) -> HttpResponse:
             return redirect("agency:mailbox")
     if request.method == "POST" and form.is_valid():
         pending = int(request.session.get(CODE_KEY) or 0)
-        if pending and valid_reset(pending, form.cleaned_data["code"]) is not None:
+        if pending and valid_reset(pending, form.cleaned_data["code"], link=False) is not None:
+            request.session.cycle_key()
             request.session[CODE_OK_KEY] = pending
             return redirect("agency:password")
         form.add_error("code", _("El código no es válido o ya venció."))
@@ -218,13 +246,14 @@ def password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = complete_password_reset(
-                reset_id, form.cleaned_data["new_password1"], ip_address=client_ip(request)
+                reset_id,
+                form.cleaned_data["new_password1"],
+                ip_address=client_ip(request),
+                person=person,  # the code was for this person; never anyone else
             )
         except ValidationError as exc:
             form.add_error("new_password1", exc)
         else:
-            if user.pk != person.user_id:  # the code was for this person; never anyone else
-                raise Http404
             _forget(request)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("mailbox:home")
@@ -240,7 +269,7 @@ def credential_request(request: HttpRequest) -> HttpResponse:
         if _limited(
             request,
             "agency.request",
-            client_ip(request),
+            _address_key(client_ip(request)),
             f"{settings.BUZON_REQUESTS_PER_IP_PER_HOUR}/h",
         ):
             error = _(

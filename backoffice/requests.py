@@ -8,11 +8,13 @@ agency/actions.py.
 from __future__ import annotations
 
 import logging
+from smtplib import SMTPException
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +23,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from agency.actions import answer_due, approve_request, candidates, fold, reject_request
+from agency.actions import (
+    answer_due,
+    approve_request,
+    candidates,
+    fold,
+    link_allowed,
+    reject_request,
+    same_document,
+)
 from agency.models import CredentialRequest, IdentityCheck
 from backoffice.access import officer_required
 from people.models import Person
@@ -37,14 +47,6 @@ class ApproveForm(forms.Form):
         label=gettext_lazy("Entrega de las credenciales"),
         choices=CredentialRequest.Delivery.choices,
         widget=forms.RadioSelect,
-    )
-    email = forms.EmailField(label=gettext_lazy("Correo para el enlace"), required=False)
-    contact_checked = forms.BooleanField(
-        label=gettext_lazy(
-            "Comprobé que este correo pertenece a la persona (por ejemplo, es el de su "
-            "expediente o lo confirmé por teléfono con sus datos)."
-        ),
-        required=False,
     )
 
 
@@ -102,8 +104,7 @@ def _differences(case: CredentialRequest, person: Person) -> dict[str, bool]:
     """Which of the request's data agree with the person's records (for highlighting)."""
     surnames = fold(f"{person.first_surname} {person.second_surname}")
     return {
-        "document": case.doc_number.lstrip("0") == person.doc_number.lstrip("0")
-        and (not case.doc_type or case.doc_type == person.doc_type),
+        "document": same_document(case, person),
         "given_names": fold(case.given_names) == fold(person.given_names),
         "surnames": fold(case.surnames) == surnames,
         "birth_date": case.birth_date == person.birth_date,
@@ -125,11 +126,13 @@ def request_detail(request: HttpRequest, number: str) -> HttpResponse:
                 p.procedures.select_related("procedure_type", "office").order_by("-filing_date")[:5]
             ),
             "checks": list(IdentityCheck.objects.filter(person=p)[:10]),
+            "link_allowed": link_allowed(case, p),
             "approve": ApproveForm(
                 initial={
                     "person": p.pk,
-                    "delivery": CredentialRequest.Delivery.LINK,
-                    "email": case.contact_email,
+                    "delivery": CredentialRequest.Delivery.LINK
+                    if link_allowed(case, p)
+                    else CredentialRequest.Delivery.COUNTER,
                 }
             ),
         }
@@ -173,14 +176,7 @@ def request_decide(request: HttpRequest, number: str) -> HttpResponse:
             person = Person.objects.filter(pk=form.cleaned_data["person"]).first()
             if person is None or person.pk not in allowed:
                 raise ValidationError(_("Elija a una de las personas que coinciden."))
-            approve_request(
-                case,
-                person=person,
-                delivery=form.cleaned_data["delivery"],
-                actor=user,
-                contact_checked=form.cleaned_data["contact_checked"],
-                email=form.cleaned_data["email"] or "",
-            )
+            approve_request(case, person=person, delivery=form.cleaned_data["delivery"], actor=user)
             if form.cleaned_data["delivery"] == CredentialRequest.Delivery.LINK:
                 messages.success(
                     request, _("Solicitud aprobada; enviamos el enlace de activación.")
@@ -193,10 +189,18 @@ def request_decide(request: HttpRequest, number: str) -> HttpResponse:
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
-    except Exception:
-        log.exception("credential request %s could not be decided", case.number)
+    except PermissionError:
+        raise PermissionDenied from None
+    except (OSError, SMTPException):
+        log.exception("the activation link of request %s could not be sent", case.number)
         messages.error(
             request, _("No se pudo enviar el correo; no se guardó nada. Inténtelo de nuevo.")
+        )
+    except DatabaseError:
+        log.exception("credential request %s could not be decided", case.number)
+        messages.error(
+            request,
+            _("Otra persona está resolviendo esta solicitud. Recargue la página e inténtelo."),
         )
     return redirect("backoffice:request", number=case.number)
 

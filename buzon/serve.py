@@ -21,6 +21,9 @@ def main() -> int:
         print(f"PORT must be a number, got {port!r}", file=sys.stderr)
         return 2
     workers = os.environ.get("WEB_CONCURRENCY", "2")
+    # Threads per worker: the recovery and Agencia Digital answers are held to a minimum time
+    # (so that time says nothing), and a held answer must not hold a whole worker.
+    threads = os.environ.get("WEB_THREADS", "4")
     python = sys.executable
     children: dict[str, subprocess.Popen[bytes]] = {
         "web": subprocess.Popen(  # noqa: S603
@@ -33,6 +36,8 @@ def main() -> int:
                 f"127.0.0.1:{port}",
                 "--workers",
                 workers,
+                "--threads",
+                threads,
                 "--access-logfile",
                 "-",
                 "--graceful-timeout",

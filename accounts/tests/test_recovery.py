@@ -203,3 +203,45 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(maria):
     )
     assert weak.status_code == 200
     assert PasswordReset.objects.get().used_at is None
+
+
+def test_a_code_never_opens_the_link_address(settings):
+    """Codes are short: typed only where the session that asked for one can use it."""
+    registration = factories.register()
+    factories.verified(registration, email="", phone="+51987654321")
+    with mock.patch("accounts.actions.get_sms_backend") as backend:
+        ask(Client(), registration)
+    code = re.search(r"\b(\d{6})\b", backend.return_value.send.call_args.args[1]).group(1)
+    reset = PasswordReset.objects.get()
+    stranger = Client()
+    assert stranger.get(f"/buzon/recuperar/{reset.pk}/{code}/").status_code == 400
+    assert stranger.get("/buzon/recuperar/nueva/").status_code == 400
+
+
+def test_wrong_guesses_at_a_link_do_not_spend_it(maria):
+    ask(Client(), maria)
+    link = link_in(mail.outbox[0])
+    reset_id = link.split("/")[3]
+    for _ in range(6):
+        assert Client().get(f"/buzon/recuperar/{reset_id}/wrong-token/").status_code == 400
+    assert Client().get(link).status_code == 302
+
+
+def test_the_password_change_is_confirmed_to_every_verified_contact(
+    django_capture_on_commit_callbacks,
+):
+    registration = factories.register()
+    factories.verified(registration, email="ana@example.org", phone="+51987654321")
+    client = Client()
+    ask(client, registration)
+    client.get(link_in(mail.outbox[0]))
+    with (
+        mock.patch("accounts.actions.get_sms_backend") as backend,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(
+            "/buzon/recuperar/nueva/",
+            {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
+    assert mail.outbox[-1].to == ["ana@example.org"]
+    assert backend.return_value.send.call_args.args[0] == "+51987654321"

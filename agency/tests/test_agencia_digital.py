@@ -4,7 +4,7 @@ a contact the agency holds, a new password, and the casilla. Never anyone else's
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from unittest import mock
 
@@ -259,3 +259,48 @@ def test_a_weak_password_is_refused_in_spanish(client, maria):
     )
     assert response.status_code == 200
     assert "12" in response.content.decode()
+
+
+def test_a_contact_added_by_a_later_registration_gets_no_code(client):
+    """A contact another officer typed on a later procedure is not the person's own."""
+    registration = factories.register()
+    person = registration.procedure.person
+    later = factories.register(
+        doc_number=person.doc_number,
+        email="puesto.despues@example.org",
+        procedure=factories.procedure_input(filing_date=date(2026, 5, 4)),
+    )
+    person.refresh_from_db()
+    assert person.email == "puesto.despues@example.org"
+    verify(client, later)
+    response = client.get("/agencia/buzon/")
+    assert "No tenemos un correo ni un celular suyo" in response.content.decode()
+    assert not mail.outbox
+
+
+def test_a_deactivated_account_cannot_be_set_online(client, maria):
+    user = maria.procedure.person.user
+    user.is_active = False
+    user.save()
+    verify(client, maria)
+    response = client.get("/agencia/buzon/")
+    assert "no se puede activar en línea" in response.content.decode()
+    assert not mail.outbox
+
+
+def test_every_spelling_of_a_document_shares_one_counter(maria, settings):
+    settings.BUZON_AGENCY_PER_IDENTITY_PER_HOUR = 2
+    number = maria.procedure.person.doc_number  # e.g. 000100001
+    for spelling in (number.lstrip("0"), f"{number[:3]}.{number[3:]}"):
+        verify(Client(REMOTE_ADDR="10.0.0.1"), maria, doc_number=spelling, birth_date="1990-01-01")
+    blocked = verify(Client(REMOTE_ADDR="10.0.0.2"), maria, doc_number=f" {number} ")
+    assert "demasiados intentos" in blocked.content.decode()
+
+
+def test_a_recovery_does_not_cancel_an_approved_activation_link(maria):
+    from accounts.actions import send_activation_link, start_password_reset
+
+    activation = send_activation_link(maria.procedure.person)
+    start_password_reset(maria.procedure.person.username, ip_address=None)
+    activation.refresh_from_db()
+    assert activation.expires_at > timezone.now()

@@ -180,55 +180,71 @@ def test_only_officers_who_handle_requests_see_the_queue(maria):
     assert person_client.get("/oficina/solicitudes/").status_code in (302, 403)
 
 
-def test_approving_sends_a_one_time_activation_link_to_the_checked_contact(
-    supervisor_client, maria
-):
-    case = filed()
-    person = maria.procedure.person
-    unchecked = supervisor_client.post(
+def approve(client: Client, case: CredentialRequest, person: Any, delivery: str = "link"):
+    return client.post(
         f"/oficina/solicitudes/{case.number}/decidir/",
-        {
-            "decision": "approve",
-            "person": person.pk,
-            "delivery": "link",
-            "email": case.contact_email,
-        },
+        {"decision": "approve", "person": person.pk, "delivery": delivery},
         follow=True,
     )
-    assert "Confirme que comprobó" in unchecked.content.decode()
-    assert CredentialRequest.objects.get().status == "received"
 
-    supervisor_client.post(
-        f"/oficina/solicitudes/{case.number}/decidir/",
-        {
-            "decision": "approve",
-            "person": person.pk,
-            "delivery": "link",
-            "email": case.contact_email,
-            "contact_checked": "on",
-        },
-    )
+
+def test_approving_sends_a_one_time_activation_link_to_the_email_on_file(
+    supervisor_client, maria, committed
+):
+    case = filed()  # written from maria.gonzalez@example.org; her file says maria@example.org
+    person = maria.procedure.person
+    with committed():
+        approve(supervisor_client, case, person)
     case.refresh_from_db()
     assert case.status == "approved"
     assert case.person == person
-    assert [m.to for m in mail.outbox] == [["maria.gonzalez@example.org"]]
+    # Never to the address the requester typed: anyone can type any address.
+    assert [m.to for m in mail.outbox] == [["maria@example.org"]]
+    assert case.delivered_to == "maria@example.org"
     link = re.search(r"https?://[^/\s]+(/buzon/recuperar/\d+/[\w-]+/)", str(mail.outbox[0].body))
     assert link
     visitor = Client()
     assert visitor.get(link.group(1))["Location"] == "/buzon/recuperar/nueva/"
-    visitor.post(
-        "/buzon/recuperar/nueva/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    )
+    with committed():
+        visitor.post(
+            "/buzon/recuperar/nueva/",
+            {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
     person.refresh_from_db()
     person.user.refresh_from_db()
     assert person.user.check_password(NEW_PASSWORD)
-    assert person.email == "maria.gonzalez@example.org"
-    assert person.email_verified
+    assert person.email_verified  # the link proved the address on file
+    assert mail.outbox[-1].subject == "Su contraseña cambió"
     # Single use.
     assert Client().get(link.group(1)).status_code == 400
     kinds = set(Event.objects.filter(person=person).values_list("kind", flat=True))
     assert {EventKind.CREDENTIAL_REQUEST_APPROVED, EventKind.PASSWORD_RESET} <= kinds
     assert PasswordReset.objects.get().purpose == "activation"
+
+
+@pytest.mark.parametrize(
+    "request_data",
+    [{"birth_date": "1991-04-13"}, {"doc_type": "CPP"}],
+    ids=["another birth date", "another document type"],
+)
+def test_no_link_unless_the_request_names_the_persons_document_and_birth_date(
+    supervisor_client, maria, request_data
+):
+    case = filed(**request_data)
+    detail = supervisor_client.get(f"/oficina/solicitudes/{case.number}/").content.decode()
+    assert "Solo puede aprobarse con una constancia nueva en una sede" in detail
+    refused = approve(supervisor_client, case, maria.procedure.person)
+    assert "El enlace solo puede ir al correo del expediente" in refused.content.decode()
+    assert CredentialRequest.objects.get().status == "received"
+    assert not mail.outbox
+
+
+def test_no_link_without_an_email_on_file(supervisor_client):
+    registration = factories.register(doc_number="001234567")
+    case = filed()
+    refused = approve(supervisor_client, case, registration.procedure.person)
+    assert "El enlace solo puede ir al correo del expediente" in refused.content.decode()
+    assert not PasswordReset.objects.exists()
 
 
 def test_approving_for_the_counter_tells_the_requester_to_come(supervisor_client, maria, committed):
@@ -276,16 +292,8 @@ def test_rejecting_sends_the_reason(supervisor_client, maria, committed):
 def test_an_officer_cannot_approve_for_someone_the_request_does_not_match(supervisor_client, maria):
     stranger = factories.register(doc_number="000777888", given_names="Pedro", email="p@x.org")
     case = filed()
-    supervisor_client.post(
-        f"/oficina/solicitudes/{case.number}/decidir/",
-        {
-            "decision": "approve",
-            "person": stranger.procedure.person.pk,
-            "delivery": "link",
-            "email": "atacante@example.org",
-            "contact_checked": "on",
-        },
-    )
+    approve(supervisor_client, case, stranger.procedure.person)
+    approve(supervisor_client, case, stranger.procedure.person, delivery="counter")
     case.refresh_from_db()
     assert case.status == "received"
     assert not mail.outbox
@@ -298,17 +306,7 @@ def test_a_mail_failure_on_approval_leaves_the_case_open(supervisor_client, mari
         raise OSError("mail server down")
 
     monkeypatch.setattr("accounts.actions.send_mail", refuse)
-    response = supervisor_client.post(
-        f"/oficina/solicitudes/{case.number}/decidir/",
-        {
-            "decision": "approve",
-            "person": maria.procedure.person.pk,
-            "delivery": "link",
-            "email": case.contact_email,
-            "contact_checked": "on",
-        },
-        follow=True,
-    )
+    response = approve(supervisor_client, case, maria.procedure.person)
     assert "no se guardó nada" in response.content.decode()
     case.refresh_from_db()
     assert case.status == "received"
@@ -350,3 +348,12 @@ def test_an_acknowledgement_that_failed_is_sent_by_the_next_retry(monkeypatch, c
     with time_machine.travel(later), committed():
         call_command("retry_request_acks", stdout=io.StringIO())
     assert len(mail.outbox) == 1  # once only
+
+
+def test_letters_that_grow_in_upper_case_are_an_error_not_a_crash(client):
+    response = submit(client, doc_number="ß" * 30, procedure_number="ﬃ" * 15)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Revise el número de documento." in html
+    assert "Revise el número de trámite." in html
+    assert not CredentialRequest.objects.exists()

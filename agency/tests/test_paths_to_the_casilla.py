@@ -46,14 +46,9 @@ def approve_and_activate(case: CredentialRequest, person) -> None:
     assert person.full_name in detail  # the matching record is offered beside the request
     officer.post(
         f"/oficina/solicitudes/{case.number}/decidir/",
-        {
-            "decision": "approve",
-            "person": person.pk,
-            "delivery": "link",
-            "email": case.contact_email,
-            "contact_checked": "on",
-        },
+        {"decision": "approve", "person": person.pk, "delivery": "link"},
     )
+    assert mail.outbox[-1].to == [person.email]  # the address on file, whoever wrote
     link = re.search(r"https?://[^/\s]+(/buzon/recuperar/\d+/[\w-]+/)", str(mail.outbox[-1].body))
     assert link, mail.outbox[-1].body
     visitor = Client()
@@ -72,7 +67,7 @@ def logs_in_and_reads(person, subject: str) -> None:
 
 
 def test_by_email_the_seed_message_leads_to_the_casilla(django_capture_on_commit_callbacks):
-    registration = factories.register()
+    registration = factories.register(email="ana.perez@example.org")
     factories.deposit(registration, subject="Resolución que aprueba su CPP")
     person = registration.procedure.person
     with django_capture_on_commit_callbacks(execute=True):
@@ -87,7 +82,7 @@ def test_by_email_the_seed_message_leads_to_the_casilla(django_capture_on_commit
 
 
 def test_by_web_form_the_request_leads_to_the_casilla():
-    registration = factories.register()
+    registration = factories.register(email="ana.p@example.org")
     factories.deposit(registration, subject="Subsanación de su solicitud")
     person = registration.procedure.person
     Client().post(
@@ -134,3 +129,28 @@ def test_whatever_arrives_is_filed_exactly_once_and_kept_as_received(db, raw):
     with stored.raw.open("rb") as handle:
         assert handle.read() == raw
     assert filed.case.number.startswith("SC-")
+
+
+def test_auto_replies_are_filed_but_never_answered(django_capture_on_commit_callbacks):
+    person = factories.register().procedure.person
+    raw = seed_message(person, "ana.perez@example.org")
+    auto = raw.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        filed = ingest_email(auto)
+    assert filed.case.number.startswith("SC-")
+    assert not filed.case.ack_wanted
+    assert not mail.outbox
+
+
+def test_an_address_gets_at_most_three_acknowledgements_a_day(django_capture_on_commit_callbacks):
+    person = factories.register().procedure.person
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(5):
+            raw = (
+                seed_message(person, "victima@example.org")
+                .replace(b"seed-1@example.org", f"seed-{n}@example.org".encode())
+                .replace(b"Gracias.", f"Gracias ({n}).".encode())
+            )
+            ingest_email(raw)
+    assert CredentialRequest.objects.count() == 5  # all filed
+    assert len(mail.outbox) == 3
