@@ -146,6 +146,10 @@ def main() -> int:
 
     result["evidence"] = evidence.run_all()
     result["certificates"] = certificates.run_all()
+    # Issue 5: credential requests by email, and the Agencia Digital's identity check.
+    from bench import intake
+
+    result["intake"] = intake.run_all()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(
@@ -173,6 +177,20 @@ def main() -> int:
         )
     for database, figures in result["certificates"].items():  # type: ignore[attr-defined]
         print(f"certificates on {database}: {figures}")
+    for database, figures in result["intake"].items():  # type: ignore[attr-defined]
+        smtp, check = figures["smtp_intake"], figures["agency_verify"]
+        print(
+            f"smtp_intake on {database}: {smtp['messages_per_second']} requests/s filed vs "
+            f"SMTP floor {smtp['floor_messages_per_second']}/s: ratio {smtp['ratio']} "
+            f"({smtp['rounds']} rounds of {smtp['per_round']})"
+        )
+        p99 = " / ".join(f"{name} {case['p99_ms']}" for name, case in check["cases"].items())
+        print(
+            f"agency_verify on {database}: p99 ms {p99} vs trivial query "
+            f"{check['baseline_trivial_query']['p99_ms']}; padding {check['padding_ms']} ms "
+            f"covers p99: {check['padding_covers_p99']}; "
+            f"median spread {check['median_spread_ms']} ms"
+        )
     print(f"wrote {RESULTS}")
     return 0
 
