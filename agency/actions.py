@@ -485,7 +485,9 @@ def approve_request(
         raise ValidationError(_("Elija cómo se entregan las credenciales."), code="delivery")
     with transaction.atomic():
         case = _open_case(case.pk)
-        person = Person.objects.select_for_update().select_related("user").get(pk=person.pk)
+        person = (
+            Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
+        )
         link = delivery == CredentialRequest.Delivery.LINK
         if link and not link_allowed(case, person):
             raise ValidationError(
