@@ -26,7 +26,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from agency.actions import Ingested, ingest_email
 
@@ -41,7 +41,9 @@ def _ingest(raw: bytes, mail_from: str, peer: str) -> Ingested:
     try:
         return ingest_email(raw, mail_from=mail_from, peer=peer)
     finally:
-        close_old_connections()
+        # This thread's connection: a pooled thread may sit idle for long, and a connection
+        # left open would also hold the test database on PostgreSQL.
+        connections.close_all()
 
 
 class CredentialRequestHandler:
