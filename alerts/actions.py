@@ -172,7 +172,9 @@ def send_reminders(today: date) -> int:
 
     tomorrow = next_business_day(today)
     created: list[Alert] = []
-    due = Notification.objects.filter(deadline_date=tomorrow).select_related("person")
+    due = Notification.objects.filter(
+        deadline_date=tomorrow, deadline_stopped_at__isnull=True
+    ).select_related("person")
     for notification in due:
         created += create_reminders(notification, Purpose.DEADLINE_SOON)
     # A range, not a date: under the calendar-days policy the term can end on a weekend.

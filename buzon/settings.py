@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "legaltime",
     "evidence",
     "mailboxes",
+    "corrections",
+    "payments",
     "alerts",
     "agency",  # before backoffice: its permission must exist when the groups are ensured
     "backoffice",
@@ -397,6 +399,22 @@ BUZON_SMTP_PORT = env_int("BUZON_SMTP_PORT", 2525, minimum=1)
 # The parser reads 25 MB of a message (requests_mail.parser.MAX_RAW_BYTES); larger ones are
 # refused at the SMTP door with 552, so the sender's server tells the sender.
 BUZON_SMTP_MAX_BYTES = env_int("BUZON_SMTP_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+
+# --- Answers inside the buzón (corrections/, payments/) --------------------------------------
+# Files a person attaches to a correction answer: size of each, files per item.
+BUZON_ANSWER_FILE_MAX_BYTES = env_int("BUZON_ANSWER_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+BUZON_ANSWER_FILES_PER_ITEM = env_int("BUZON_ANSWER_FILES_PER_ITEM", 5, minimum=1)
+# ClamAV: "unix:///run/clamav/clamd.ctl" or "tcp://127.0.0.1:3310"; empty turns scanning off.
+BUZON_CLAMD_URL = env_str("BUZON_CLAMD_URL", "")
+# Installment plans: reminder this many days before each due date; lapse after N missed.
+BUZON_INSTALLMENT_REMINDER_DAYS = env_int("BUZON_INSTALLMENT_REMINDER_DAYS", 3, minimum=1)
+BUZON_INSTALLMENT_MISSED_TO_LAPSE = env_int("BUZON_INSTALLMENT_MISSED_TO_LAPSE", 2, minimum=1)
+# Where and how to pay, printed with every payment code.
+BUZON_PAYMENT_INSTRUCTIONS = env_str(
+    "BUZON_PAYMENT_INSTRUCTIONS",
+    "Pague con el código de pago en Págalo.pe, en agentes y agencias del Banco de la Nación, "
+    "o en la banca por internet de los bancos afiliados.",
+)
 
 # --- Signing and timestamping (evidence/pki.py, evidence/tsa.py) ----------------------------
 # The agency's signing identity: signer.key.pem, signer.cert.pem and chain.pem in this

@@ -46,6 +46,11 @@ class EventKind(models.TextChoices):
     CREDENTIAL_REQUEST_MERGED = "request_merged", _("Copia de una solicitud fusionada")
     CREDENTIAL_REQUEST_APPROVED = "request_approved", _("Solicitud de credenciales aprobada")
     CREDENTIAL_REQUEST_REJECTED = "request_rejected", _("Solicitud de credenciales rechazada")
+    ANSWER_REVIEWED = "answer_reviewed", _("Respuesta a la subsanación revisada")
+    CORRECTION_EXPIRED = "correction_expired", _("Subsanación vencida: trámite no presentado")
+    PAYMENT_RECEIVED = "payment_received", _("Pago recibido")
+    INSTALLMENT_OVERDUE = "installment_overdue", _("Cuota vencida")
+    PLAN_LAPSED = "plan_lapsed", _("Fraccionamiento perdido")
 
 
 class Event(models.Model):

@@ -31,6 +31,7 @@ from legaltime.policies import (
     effect_of,
     pending_until,
 )
+from mailboxes import kinds
 from mailboxes.inputs import (
     CleanNotification,
     Lookups,
@@ -58,7 +59,7 @@ def notification_content(notification: Notification) -> dict[str, Any]:
         "ends_administrative_route": notification.ends_administrative_route,
         "appeals": notification.appeals,
         "response_business_days": notification.response_business_days,
-    }
+    } | ({"details": notification.details} if notification.details else {})
 
 
 def content_sha256(notification: Notification) -> str:
@@ -99,6 +100,7 @@ def _build(
         deposited_by=actor if actor is not None and actor.pk else None,
         idempotency_key=clean.idempotency_key,
         idempotency_digest=clean.digest if clean.idempotency_key else "",
+        details=clean.details,
     )
     notification.content_sha256 = content_sha256(notification)
     _apply_effect(notification, effect)
@@ -207,6 +209,7 @@ def deposit_notification(data: NotificationInput, *, actor: User | None) -> Depo
             effect = effect_of(policy, now, None, now)
             notification = _build(clean, actor=actor, now=now, policy=policy, effect=effect)
             notification.save()
+            kinds.materialize([notification])
             attachments = _store(notification, clean.attachments, written)
             Attachment.objects.bulk_create(attachments)
             record_many(_deposit_events(notification, attachments, actor))
@@ -303,6 +306,7 @@ def deposit_many(
                 ]
                 events: list[EventSpec] = []
                 Notification.objects.bulk_create(notifications)
+                kinds.materialize(notifications)
                 all_attachments: list[Attachment] = []
                 for notification, (_i, clean) in zip(notifications, fresh, strict=True):
                     attachments = _store(notification, clean.attachments, written)
@@ -438,7 +442,9 @@ def record_expired_deadlines(now: datetime | None = None) -> int:
     day counts whole, so it has run out from the next day on, Lima time)."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
-    due = Notification.objects.filter(deadline_date__lt=today, deadline_expired_at__isnull=True)
+    due = Notification.objects.filter(
+        deadline_date__lt=today, deadline_expired_at__isnull=True, deadline_stopped_at__isnull=True
+    )
     recorded = 0
     for pk in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
@@ -449,6 +455,7 @@ def record_expired_deadlines(now: datetime | None = None) -> int:
             )
             if (
                 locked.deadline_expired_at is not None
+                or locked.deadline_stopped_at is not None
                 or locked.deadline_date is None
                 or locked.deadline_date >= today
             ):
@@ -461,6 +468,7 @@ def record_expired_deadlines(now: datetime | None = None) -> int:
                 actor=None,
                 data={"deadline_date": locked.deadline_date.isoformat()},
             )
+            kinds.deadline_expired(locked)
             recorded += 1
     return recorded
 

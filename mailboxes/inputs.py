@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from mailboxes.content import render_markdown
+from mailboxes.kinds import REGISTRY
 from mailboxes.models import IssuingUnit, Kind
 from mailboxes.pdfs import CheckedPdf, check_pdf
 from procedures.models import Procedure
@@ -63,6 +64,8 @@ class NotificationInput:
     appeals: Sequence[Appeal] = ()
     response_business_days: int | None = None
     idempotency_key: str | None = None
+    # Kind-specific data (mailboxes/kinds.py): correction items, a fine, an installment plan.
+    details: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,14 +81,17 @@ class CleanNotification:
     appeals: list[dict[str, Any]]
     response_business_days: int | None
     idempotency_key: str | None
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
-        canonical = [
+        canonical: list[Any] = [
             self.procedure.number, self.unit.code, self.kind, self.subject, self.body_markdown,
             self.ends_administrative_route, self.appeals, self.response_business_days,
             [(a.original_name, a.sha256) for a in self.attachments],
         ]  # fmt: skip
+        if self.details:  # only when present, so digests of earlier deposits stay the same
+            canonical.append(self.details)
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
@@ -198,7 +204,11 @@ def check_notification(
 
     response_days = data.response_business_days
     if data.kind == Kind.CORRECTION and response_days is None:
-        response_days = DEFAULT_CORRECTION_DAYS
+        response_days = (
+            procedure.procedure_type.correction_business_days
+            if procedure is not None
+            else DEFAULT_CORRECTION_DAYS
+        )
     if response_days is not None and not 1 <= response_days <= 365:
         add("response_business_days", _("El plazo debe estar entre 1 y 365 días hábiles."))
 
@@ -213,6 +223,17 @@ def check_notification(
                 )
                 % {"missing": "; ".join(missing)},
             )
+
+    details: dict[str, Any] = {}
+    rules = REGISTRY.get(data.kind)
+    if rules is not None and procedure is not None:
+        try:
+            details = rules.check(data.details, procedure)
+        except ValidationError as exc:
+            for message in exc.messages:
+                add("details", message)
+    elif rules is None and data.details:
+        add("details", _("Este tipo de notificación no lleva datos adicionales."))
 
     key = (data.idempotency_key or "").strip()
     if len(key) > 100:
@@ -237,4 +258,5 @@ def check_notification(
         ],
         response_business_days=response_days,
         idempotency_key=(data.idempotency_key or "").strip() or None,
+        details=details,
     )

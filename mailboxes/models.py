@@ -104,6 +104,12 @@ class Notification(models.Model):
     # SHA-256 of the canonical content (mailboxes.actions.content_sha256), fixed at deposit;
     # every evidence entry about the notification carries it.
     content_sha256 = models.CharField(_("SHA-256 del contenido"), max_length=64)
+    # What a kind carries beyond the text (mailboxes/kinds.py): the observed items of a
+    # correction request, the amount and payment code of a fine, an installment schedule.
+    # Checked at deposit and part of the canonical content.
+    details = models.JSONField(_("detalles"), default=dict, blank=True)
+    # When the person's answer stopped the deadline (art. 136.3); no expiry after that.
+    deadline_stopped_at = models.DateTimeField(_("plazo detenido el"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notificación")

@@ -27,6 +27,7 @@ from evidence.limits import over_limit
 from evidence.pki import PdfSignatureError
 from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
+from mailboxes import kinds
 from mailboxes.access import current_person, person_required
 from mailboxes.actions import RequestMeta, open_notification, record_download, record_view
 from mailboxes.models import Attachment, Kind, Notification
@@ -133,6 +134,7 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "attachments": notification.attachments.all() if notification.opened_at else [],
             "opening": getattr(notification, "opening", None),
             "today": timezone.localdate(),
+            "kind_panel": kinds.panel(notification, request) if notification.opened_at else None,
             "certificate_available": certificate_available(notification, timezone.localdate()),
         },
     )

@@ -13,6 +13,10 @@ class ProcedureType(models.Model):
     code = models.CharField(_("código"), max_length=10, unique=True)
     name = models.CharField(_("nombre"), max_length=200)
     active = models.BooleanField(_("vigente"), default=True)
+    # TUO Ley 27444 art. 136: days to correct a filing; 2 unless the procedure's rules say more.
+    correction_business_days = models.PositiveSmallIntegerField(
+        _("plazo de subsanación (días hábiles)"), default=2
+    )
 
     class Meta:
         verbose_name = _("tipo de trámite")
@@ -40,8 +44,18 @@ class Office(models.Model):
         return self.name
 
 
+class ProcedureStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("En trámite")
+    OBSERVED = "observed", _("Observado: subsanación pendiente")
+    NOT_FILED = "not_filed", _("No presentado (art. 136.4)")
+
+
 class Procedure(models.Model):
     number = models.CharField(_("número de trámite"), max_length=11, unique=True)
+    # Moved only by corrections.actions (a correction request, its answer, its expiry).
+    status = models.CharField(
+        _("estado"), max_length=12, choices=ProcedureStatus.choices, default="in_progress"
+    )
     procedure_type = models.ForeignKey(
         ProcedureType, verbose_name=_("tipo de trámite"), on_delete=models.PROTECT
     )
