@@ -18,9 +18,16 @@ GROUP_PERMISSIONS = {
         "procedures.view_procedure",
         "accounts.reissue_credentials",
         "agency.handle_credentialrequest",
+        "payments.resolve_payment",
     ],
-    # Compose and deposit notifications for the units they belong to, and follow them.
-    NOTIFIERS: ["mailbox.add_notification", "mailbox.view_notification"],
+    # Compose and deposit notifications for the units they belong to, and follow them; review
+    # the answers to their units' correction requests, and follow what is owed and paid.
+    NOTIFIERS: [
+        "mailbox.add_notification",
+        "mailbox.view_notification",
+        "corrections.review_answer",
+        "payments.view_debt",
+    ],
 }
 
 
