@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from backoffice.access import officer_required
+from backoffice.forms import DateInput
 from evidence import certificates
 from evidence.actions import issue_certificate
 from evidence.limits import over_limit
@@ -40,6 +41,7 @@ from mailboxes.models import IssuingUnit, Kind, Notification
 log = logging.getLogger(__name__)
 DRAFTS_KEY = "buzon_notification_drafts"
 APPEAL_ROWS = 3
+CORRECTION_ROWS = 5  # observed items of a correction request
 ROUTE_CHOICES = [
     ("", gettext_lazy("No aplica")),
     ("si", gettext_lazy("Sí")),
@@ -73,6 +75,29 @@ class ComposeForm(forms.Form):
     ends_administrative_route = forms.ChoiceField(
         label=gettext_lazy("¿Agota la vía administrativa?"), choices=ROUTE_CHOICES, required=False
     )
+    # A fine (Kind.FINE): payments/ checks these and assigns the payment code.
+    fine_amount = forms.DecimalField(
+        label=gettext_lazy("Monto (S/)"), required=False, max_digits=9, decimal_places=2
+    )
+    fine_due_date = forms.DateField(
+        label=gettext_lazy("Fecha límite de pago"), required=False, widget=DateInput()
+    )
+    # An installment plan (Kind.INSTALLMENT).
+    plan_total = forms.DecimalField(
+        label=gettext_lazy("Deuda total (S/)"), required=False, max_digits=9, decimal_places=2
+    )
+    plan_installments = forms.IntegerField(
+        label=gettext_lazy("Número de cuotas"), required=False, min_value=2, max_value=72
+    )
+    plan_first_due_date = forms.DateField(
+        label=gettext_lazy("Vencimiento de la primera cuota"), required=False, widget=DateInput()
+    )
+    legal_basis = forms.CharField(
+        label=gettext_lazy("Base legal"),
+        required=False,
+        max_length=500,
+        help_text=gettext_lazy("De la multa o del fraccionamiento."),
+    )
     draft = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -93,6 +118,49 @@ class ComposeForm(forms.Form):
                 min_value=1,
                 max_value=365,
             )
+        for i in range(CORRECTION_ROWS):
+            self.fields[f"item_{i}_description"] = forms.CharField(
+                label=gettext_lazy("Observación"), required=False, max_length=500
+            )
+            self.fields[f"item_{i}_document"] = forms.CharField(
+                label=gettext_lazy("Documento que la subsana"), required=False, max_length=120
+            )
+
+    def item_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"item_{i}_description"], self[f"item_{i}_document"])
+            for i in range(CORRECTION_ROWS)
+        ]
+
+    def details(self) -> dict[str, Any] | None:
+        """The kind's details (mailboxes/kinds.py), from the fields of that kind only."""
+        d = self.cleaned_data
+        kind = d.get("kind")
+        if kind == Kind.CORRECTION:
+            items = [
+                {
+                    "description": d.get(f"item_{i}_description") or "",
+                    "document_kind": d.get(f"item_{i}_document") or "",
+                }
+                for i in range(CORRECTION_ROWS)
+                if d.get(f"item_{i}_description") or d.get(f"item_{i}_document")
+            ]
+            return {"items": items} if items else None
+        if kind == Kind.FINE:
+            return {
+                "amount": str(d["fine_amount"]) if d.get("fine_amount") is not None else "",
+                "legal_basis": d.get("legal_basis") or "",
+                "due_date": d["fine_due_date"].isoformat() if d.get("fine_due_date") else "",
+            }
+        if kind == Kind.INSTALLMENT:
+            first = d.get("plan_first_due_date")
+            return {
+                "total": str(d["plan_total"]) if d.get("plan_total") is not None else "",
+                "installments": d.get("plan_installments"),
+                "first_due_date": first.isoformat() if first else "",
+                "legal_basis": d.get("legal_basis") or "",
+            }
+        return None
 
     def appeal_rows(self) -> list[tuple[forms.BoundField, ...]]:
         return [
@@ -122,6 +190,7 @@ class ComposeForm(forms.Form):
             appeals=self.appeals(),
             response_business_days=d.get("response_business_days"),
             idempotency_key=f"oficina:{d['draft']}" if d.get("draft") else None,
+            details=self.details(),
         )
 
 
@@ -136,6 +205,7 @@ def input_digest(data: NotificationInput) -> str:
         "ends_route": data.ends_administrative_route,
         "appeals": [(a.name, a.where, a.business_days) for a in data.appeals],
         "days": data.response_business_days,
+        "details": data.details or {},
         "files": [(a.name, hashlib.sha256(a.read()).hexdigest()) for a in data.attachments],
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
