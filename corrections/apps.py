@@ -8,3 +8,18 @@ class CorrectionsConfig(AppConfig):
     name = "corrections"
     verbose_name = _("Subsanaciones")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from corrections import panel, rules
+        from mailboxes.kinds import KindRules, register
+        from mailboxes.models import Kind
+
+        register(
+            Kind.CORRECTION,
+            KindRules(
+                check=rules.check,
+                materialize=rules.materialize,
+                deadline_expired=rules.deadline_expired,
+                panel=panel.panel,
+            ),
+        )

@@ -1,0 +1,138 @@
+"""The person's side: file an answer from the notification page, download its cargo."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.throttling import client_ip
+from corrections.actions import AnswerInput, file_answer
+from corrections.models import Answer, CorrectionRequest
+from corrections.panel import stash_errors
+from corrections.uploads import ScannerUnavailableError, UploadInput
+from mailboxes.access import current_person, person_required
+from mailboxes.actions import RequestMeta
+from mailboxes.models import Notification
+
+log = logging.getLogger(__name__)
+
+
+def _own(request: HttpRequest, public_id: uuid.UUID) -> Notification:
+    """Only the session's person's notifications; anyone else's is a 404."""
+    person = current_person(request)
+    try:
+        return Notification.objects.select_related(
+            "person", "procedure__procedure_type", "unit"
+        ).get(public_id=public_id, person=person)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+
+
+def _back(notification: Notification) -> HttpResponseBase:
+    url = reverse("mailbox:detail", kwargs={"public_id": notification.public_id})
+    return redirect(f"{url}#subsanacion")
+
+
+def _uploads(request: HttpRequest) -> dict[int, list[UploadInput]]:
+    files: dict[int, list[UploadInput]] = {}
+    for name in request.FILES:
+        prefix, _dash, number = name.partition("-")
+        if prefix != "item" or not number.isdigit() or len(number) > 3:
+            continue
+        files[int(number)] = [
+            UploadInput(upload.name or "", upload.size or 0, upload.read)
+            for upload in request.FILES.getlist(name)
+        ]
+    return files
+
+
+def _errors(exc: ValidationError, note: str) -> dict[str, Any]:
+    """A ValidationError of file_answer(), as the panel shows it (JSON for the session)."""
+    form: list[str] = []
+    items: dict[str, list[str]] = {}
+    note_errors: list[str] = []
+    for key, messages_ in exc.message_dict.items():
+        if key.startswith("item-"):
+            items[key.removeprefix("item-")] = list(messages_)
+        elif key == "note":
+            note_errors = list(messages_)
+        else:
+            form += list(messages_)
+    if (items or note_errors) and not form:
+        form = [_("No se presentó su respuesta. Corrija lo indicado y vuelva a intentarlo.")]
+    return {"form": form, "items": items, "note": note_errors, "note_value": note[:2000]}
+
+
+@never_cache
+@require_POST
+@person_required
+def answer(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
+    notification = _own(request, public_id)
+    if not CorrectionRequest.objects.filter(notification=notification).exists():
+        raise Http404
+    user = request.user
+    assert isinstance(user, User)
+    note = request.POST.get("note", "")
+    meta = RequestMeta(client_ip(request), request.META.get("HTTP_USER_AGENT", ""))
+    try:
+        file_answer(notification, user=user, data=AnswerInput(_uploads(request), note), meta=meta)
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            exc = ValidationError({NON_FIELD_ERRORS: exc.messages})
+        stash_errors(request, notification, _errors(exc, note))
+        return _back(notification)
+    except ScannerUnavailableError:
+        log.error("answer to notification %s refused: virus scanning unavailable", notification.pk)
+        stash_errors(
+            request,
+            notification,
+            {
+                "form": [
+                    _(
+                        "No pudimos revisar sus archivos con el antivirus en este momento, así "
+                        "que no se presentó su respuesta. Inténtelo de nuevo en unos minutos."
+                    )
+                ],
+                "note_value": note[:2000],
+            },
+        )
+        return _back(notification)
+    messages.success(
+        request,
+        _("Su respuesta fue presentada. Descargue y guarde su cargo de presentación."),
+    )
+    return _back(notification)
+
+
+@never_cache
+@person_required
+def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
+    notification = _own(request, public_id)
+    try:
+        answer = Answer.objects.get(request__notification=notification)
+    except Answer.DoesNotExist:
+        raise Http404 from None
+    return receipt_response(answer, notification)
+
+
+def receipt_response(answer: Answer, notification: Notification) -> FileResponse:
+    response = FileResponse(
+        answer.receipt.open("rb"),
+        as_attachment=True,
+        filename=f"cargo-subsanacion-{notification.procedure.number}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
