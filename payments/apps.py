@@ -8,3 +8,8 @@ class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = _("Multas y fraccionamientos")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from payments import kinds
+
+        kinds.install()

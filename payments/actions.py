@@ -1,0 +1,589 @@
+"""Legal state changes of debts and plans: a payment received, a payment reviewed, an
+installment overdue, a plan lapsed, and the reminders before each due date.
+
+Each function owns its transaction and writes its evidence entry inside it (architecture.md).
+The management commands, and later the agency API (issue 7), call these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from accounts.models import User
+from evidence import chain
+from evidence.actions import record_about
+from evidence.models import EventKind
+from legaltime.policies import current_policy, effect_of, pending_until
+from mailboxes.actions import deposit_notification
+from mailboxes.inputs import AttachmentInput, NotificationInput
+from mailboxes.models import Kind
+from payments import codes
+from payments.models import Debt, Flag, Payment, Plan
+from payments.pdf import LapseContent, ReceiptContent, render_lapse_letter, render_receipt
+from payments.schedule import MAX_AMOUNT, AmountError, canonical, parse_amount, soles
+
+log = logging.getLogger(__name__)
+
+# evidence.models.EventKind has no kind for the review of a flagged payment yet; entries are
+# written with this value until it does (docs/payments.md, "Open points").
+# A payment system's clock may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+# --- Receiving a payment ----------------------------------------------------------------------
+
+
+class PaymentRefused(Exception):  # noqa: N818 (a refusal, not a failure)
+    """A payment confirmation that cannot be applied; nothing was written.
+
+    `code`: "invalid" (the data; `errors` says which field), "unknown_code" (no debt has
+    that payment code), or "conflict" (the transaction id was already used for another payment).
+    """
+
+    def __init__(self, code: str, errors: dict[str, list[str]]) -> None:
+        super().__init__(code, errors)
+        self.code = code
+        self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return " ".join(m for messages in self.errors.values() for m in messages)
+
+
+UNKNOWN_CODE = gettext_noop("Ninguna deuda tiene ese código de pago.")
+CONFLICT = gettext_noop(
+    "Ese número de operación ya se registró para otro pago (otro código, monto, fecha o canal)."
+)
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    transaction_id: str
+    payment_code: str
+    amount: Decimal
+    paid_at: datetime
+    source: str
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    created: bool  # False: this transaction id was already applied; nothing changed
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.payment
+        debt = p.debt
+        return {
+            "created": self.created,
+            "payment": {
+                "id": str(p.public_id),
+                "transaction_id": p.transaction_id,
+                "payment_code": debt.payment_code,
+                "amount": canonical(p.amount),
+                "paid_at": chain.timestamp(p.paid_at),
+                "source": p.source,
+                "outcome": p.outcome,
+                "flag": p.flag,
+                "receipt_sha256": p.receipt_sha256,
+            },
+            "debt": {
+                "kind": debt.kind,
+                "amount": canonical(debt.amount),
+                "paid": canonical(debt.paid),
+                "status": debt.status,
+            },
+        }
+
+
+def clean_payment(
+    transaction_id: str, payment_code: str, amount: Any, paid_at: datetime, source: str
+) -> PaymentInput:
+    errors: dict[str, list[str]] = {}
+    tid = (transaction_id or "").strip()
+    if not tid:
+        errors["transaction_id"] = [_("Falta el número de operación.")]
+    elif len(tid) > 100 or not tid.isprintable():
+        errors["transaction_id"] = [_("El número de operación no es válido.")]
+    code = codes.normalize(payment_code or "")
+    if not codes.is_valid(code):
+        errors["payment_code"] = [
+            _("El código de pago no es válido: son %(n)d dígitos con dígitos de control.")
+            % {"n": codes.LENGTH}
+        ]
+    value = Decimal(0)
+    try:
+        value = parse_amount(amount)
+    except AmountError:
+        errors["amount"] = [_("El monto debe tener como máximo dos decimales, p. ej. 350.00.")]
+    else:
+        if not Decimal(0) < value <= MAX_AMOUNT:
+            errors["amount"] = [
+                _("El monto debe ser mayor que cero y como máximo %(max)s.")
+                % {"max": soles(MAX_AMOUNT)}
+            ]
+    if not isinstance(paid_at, datetime) or timezone.is_naive(paid_at):
+        errors["paid_at"] = [_("Falta la fecha y hora del pago, con su zona horaria.")]
+    elif paid_at > timezone.now() + CLOCK_SKEW:
+        errors["paid_at"] = [_("La fecha del pago está en el futuro.")]
+    src = " ".join((source or "").split())
+    if not src or len(src) > 60:
+        errors["source"] = [_("Indique el canal de pago (hasta 60 caracteres).")]
+    if errors:
+        raise PaymentRefused("invalid", errors)
+    return PaymentInput(tid, code, value, paid_at, src)
+
+
+def _same_or_conflict(earlier: Payment, data: PaymentInput) -> PaymentResult:
+    same = (
+        earlier.debt.payment_code == data.payment_code
+        and earlier.amount == data.amount
+        and earlier.paid_at == data.paid_at
+        and earlier.source == data.source
+    )
+    if not same:
+        raise PaymentRefused("conflict", {"transaction_id": [_(CONFLICT)]})
+    return PaymentResult(earlier, created=False)
+
+
+def _earlier(transaction_id: str) -> Payment | None:
+    return Payment.objects.select_related("debt").filter(transaction_id=transaction_id).first()
+
+
+def _outcome(debt: Debt, amount: Decimal) -> tuple[str, str]:
+    """(outcome, flag) of a payment to this debt, from what it still owed."""
+    owed = debt.amount - debt.paid
+    if debt.status == Debt.Status.CANCELLED or owed <= 0:
+        return Payment.Outcome.OVER, Flag.CLOSED
+    if amount == owed:
+        return Payment.Outcome.EXACT, ""
+    if amount < owed:
+        return Payment.Outcome.PARTIAL, Flag.PARTIAL
+    return Payment.Outcome.OVER, Flag.OVER
+
+
+def _status_after(debt: Debt) -> str:
+    if debt.status == Debt.Status.CANCELLED:
+        return debt.status
+    if debt.paid == debt.amount:
+        return Debt.Status.PAID
+    if debt.paid > debt.amount:
+        return Debt.Status.OVERPAID
+    return Debt.Status.PARTIAL if debt.paid > 0 else Debt.Status.PENDING
+
+
+def concept(debt: Debt) -> str:
+    if debt.kind == Debt.Kind.INSTALLMENT and debt.plan is not None:
+        return _("Cuota %(n)d de %(total)d del fraccionamiento") % {
+            "n": debt.number,
+            "total": debt.plan.installments,
+        }
+    return str(debt.get_kind_display())
+
+
+def _receipt(payment: Payment, debt: Debt) -> ReceiptContent:
+    notification = debt.notification
+    person = notification.person
+    with translation.override(settings.LANGUAGE_CODE):
+        what = concept(debt)
+    return ReceiptContent(
+        receipt_id=str(payment.public_id),
+        person_name=person.full_name,
+        document_label=person.document_label,
+        procedure_number=notification.procedure.number,
+        notification_subject=notification.subject,
+        concept=what,
+        payment_code=debt.payment_code,
+        debt_amount=debt.amount,
+        due_date=debt.due_date,
+        amount=payment.amount,
+        paid_at=payment.paid_at,
+        source=payment.source,
+        transaction_id=payment.transaction_id,
+        received_at=payment.received_at,
+        outcome=payment.outcome,
+        flag=payment.flag,
+        owed_before=payment.owed_before,
+        paid_total=debt.paid,
+    )
+
+
+def _lock_debt(**lookup: Any) -> Debt | None:
+    """Lock a debt for a change, and its plan first when it has one: every function here
+    locks a plan before its debts (lapse_plan() too), so two of them never wait for each
+    other in a circle."""
+    plan_id = Debt.objects.filter(**lookup).values_list("plan_id", flat=True).first()
+    plan = (
+        Plan.objects.select_for_update().filter(pk=plan_id).first() if plan_id is not None else None
+    )
+    debt = (
+        Debt.objects.select_for_update(of=("self",))
+        .select_related("notification__person", "notification__procedure")
+        .filter(**lookup)
+        .first()
+    )
+    if debt is not None and plan is not None:
+        debt.plan = plan  # the locked row, not a copy read before the lock
+    return debt
+
+
+def _refresh_plan(plan: Plan, today: date) -> None:
+    """A plan's missed count, and whether it is now paid in full."""
+    installments = Debt.objects.filter(plan=plan, kind=Debt.Kind.INSTALLMENT)
+    plan.missed = installments.filter(status__in=Debt.OPEN, due_date__lt=today).count()
+    fields = ["missed"]
+    if plan.status == Plan.Status.ACTIVE and not installments.filter(status__in=Debt.OPEN).exists():
+        plan.status = Plan.Status.COMPLETED
+        fields.append("status")
+    plan.save(update_fields=fields)
+
+
+def apply_payment(
+    transaction_id: str, payment_code: str, amount: Any, paid_at: datetime, source: str
+) -> PaymentResult:
+    """Apply a payment confirmation from the payment system.
+
+    Idempotent by the payment system's transaction id: the same confirmation again returns the
+    first payment (created=False); the same id with other data is refused ("conflict"). The
+    id's uniqueness is a database constraint, so two copies arriving at once count once. A
+    partial payment, an overpayment, or a payment to a debt already paid or cancelled is
+    recorded as such and flagged for an officer. Raises PaymentRefused, never anything a
+    caller has to guess about.
+    """
+    data = clean_payment(transaction_id, payment_code, amount, paid_at, source)
+    earlier = _earlier(data.transaction_id)
+    if earlier is not None:
+        return _same_or_conflict(earlier, data)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            debt = _lock_debt(payment_code=data.payment_code)
+            if debt is None:
+                raise PaymentRefused("unknown_code", {"payment_code": [_(UNKNOWN_CODE)]})
+            earlier = _earlier(data.transaction_id)  # applied while we waited for the lock
+            if earlier is not None:
+                return _same_or_conflict(earlier, data)
+            now = timezone.now()
+            outcome, flag = _outcome(debt, data.amount)
+            owed_before = (
+                Decimal("0.00")
+                if debt.status == Debt.Status.CANCELLED
+                else max(debt.amount - debt.paid, Decimal("0.00"))
+            )
+            payment = Payment(
+                transaction_id=data.transaction_id,
+                debt=debt,
+                amount=data.amount,
+                paid_at=data.paid_at,
+                source=data.source,
+                received_at=now,
+                outcome=outcome,
+                owed_before=owed_before,
+                flag=flag,
+            )
+            payment.save()  # the unique transaction id is enforced here
+            debt.paid += data.amount
+            debt.status = _status_after(debt)
+            if flag:
+                debt.flagged, debt.flag_reason = True, flag
+            debt.save(update_fields=["paid", "status", "flagged", "flag_reason"])
+            pdf = render_receipt(_receipt(payment, debt))
+            payment.receipt.save("receipt.pdf", ContentFile(pdf), save=False)
+            written.append(str(payment.receipt.name))
+            payment.receipt_sha256 = hashlib.sha256(pdf).hexdigest()
+            payment.save(update_fields=["receipt", "receipt_sha256"])
+            if debt.plan is not None and debt.kind == Debt.Kind.INSTALLMENT:
+                _refresh_plan(debt.plan, timezone.localdate(now))
+            record_about(
+                debt.notification,
+                EventKind.PAYMENT_RECEIVED,
+                actor=None,
+                data={
+                    "transaction_id": payment.transaction_id,
+                    "payment_code": debt.payment_code,
+                    "debt": debt.kind,
+                    "installment": debt.number,
+                    "amount": canonical(payment.amount),
+                    "paid_at": chain.timestamp(payment.paid_at),
+                    "source": payment.source,
+                    "outcome": outcome,
+                    "flag": flag,
+                    "owed_before": canonical(payment.owed_before),
+                    "debt_status": debt.status,
+                    "receipt_sha256": payment.receipt_sha256,
+                },
+            )
+    except IntegrityError:
+        _delete_files(written)
+        earlier = _earlier(data.transaction_id)
+        if earlier is None:
+            raise
+        return _same_or_conflict(earlier, data)
+    except BaseException:
+        _delete_files(written)
+        raise
+    return PaymentResult(payment, created=True)
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def review_payment(payment: Payment, *, actor: User, note: str) -> Payment:
+    """An officer with payments.resolve_payment marks a flagged payment as reviewed, with a
+    note saying what was done (refund, applied to another debt...). Recorded as evidence."""
+    note = (note or "").strip()
+    if not note:
+        raise PaymentRefused("invalid", {"note": [_("Escriba qué se hizo con este pago.")]})
+    if len(note) > 2000:
+        raise PaymentRefused("invalid", {"note": [_("La nota tiene más de 2000 caracteres.")]})
+    with transaction.atomic():
+        debt = (
+            Debt.objects.select_for_update(of=("self",))
+            .select_related("notification__person", "notification__procedure")
+            .get(pk=payment.debt_id)
+        )
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not locked.needs_review:
+            return locked
+        locked.reviewed_at = timezone.now()
+        locked.reviewed_by = actor
+        locked.review_note = note
+        locked.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+        pending = (
+            debt.payments.exclude(flag="").filter(reviewed_at__isnull=True).order_by("-id").first()
+        )
+        debt.flagged = pending is not None
+        debt.flag_reason = pending.flag if pending is not None else ""
+        debt.save(update_fields=["flagged", "flag_reason"])
+        record_about(
+            debt.notification,
+            EventKind.PAYMENT_REVIEWED,
+            actor=actor,
+            data={
+                "transaction_id": locked.transaction_id,
+                "payment_code": debt.payment_code,
+                "flag": locked.flag,
+                "note": note,
+            },
+        )
+    return locked
+
+
+# --- Time passing -----------------------------------------------------------------------------
+
+
+def flag_overdue(now: datetime | None = None) -> int:
+    """Flag, once each, the installments of active plans past their due date and not paid in
+    full (the due date counts whole: overdue from the next day, Lima time)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    due = Debt.objects.filter(
+        kind=Debt.Kind.INSTALLMENT,
+        status__in=Debt.OPEN,
+        due_date__lt=today,
+        overdue_at__isnull=True,
+        plan__status=Plan.Status.ACTIVE,
+    )
+    flagged = 0
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            debt = _lock_debt(pk=pk)
+            if (
+                debt is None
+                or debt.overdue_at is not None
+                or not debt.is_overdue(today)
+                or debt.plan is None
+            ):
+                continue
+            debt.overdue_at = now
+            debt.save(update_fields=["overdue_at"])
+            _refresh_plan(debt.plan, today)
+            record_about(
+                debt.notification,
+                EventKind.INSTALLMENT_OVERDUE,
+                actor=None,
+                data={
+                    "installment": debt.number,
+                    "payment_code": debt.payment_code,
+                    "due_date": debt.due_date.isoformat(),
+                    "amount": canonical(debt.amount),
+                    "paid": canonical(debt.paid),
+                    "missed": debt.plan.missed,
+                },
+            )
+            flagged += 1
+    return flagged
+
+
+def _balance_due(now: datetime) -> date:
+    """The day the balance of a lapsed plan becomes payable: the day the lapse notification
+    takes effect under the agency's policy (under an opening-based policy, the day it is
+    deemed served if not opened first), so nothing falls due before it is notified."""
+    policy = current_policy()
+    effect = effect_of(policy, now, None, now)
+    return effect.effective_date or pending_until(policy, now) or timezone.localdate(now)
+
+
+def _lapse_input(
+    plan: Plan, balance: Decimal, code: str, pdf: bytes, due: date
+) -> NotificationInput:
+    n = plan.notification
+    with translation.override(settings.LANGUAGE_CODE):
+        basis = _(
+            "Pérdida del fraccionamiento por cuotas vencidas e impagas, conforme a sus términos "
+            "de aprobación (%(basis)s)."
+        ) % {"basis": n.details.get("legal_basis", "")}
+        subject = _("Pérdida del fraccionamiento: saldo exigible de %(balance)s") % {
+            "balance": soles(balance)
+        }
+        body = "\n\n".join(
+            [
+                _(
+                    "Se declara **perdido** el fraccionamiento aprobado mediante la notificación "
+                    "«%(subject)s» (trámite %(number)s), porque %(missed)d cuotas vencieron sin "
+                    "pagarse por completo."
+                )
+                % {"subject": n.subject, "number": n.procedure.number, "missed": plan.missed},
+                _(
+                    "Las cuotas pendientes quedan anuladas. El saldo de **%(balance)s** es "
+                    "exigible desde el %(date)s y se paga con el código de pago **%(code)s**."
+                )
+                % {"balance": soles(balance), "date": due.strftime("%d/%m/%Y"), "code": code},
+                settings.BUZON_PAYMENT_INSTRUCTIONS,
+                _("El detalle figura en el documento adjunto."),
+            ]
+        )
+    return NotificationInput(
+        procedure_number=n.procedure.number,
+        unit=n.unit.code,
+        kind=Kind.FINE,
+        subject=subject[:200],
+        body=body,
+        attachments=[AttachmentInput("perdida-de-fraccionamiento.pdf", pdf)],
+        idempotency_key=f"payments:lapse:{n.public_id}",
+        details={
+            "amount": canonical(balance),
+            "legal_basis": basis[:500],
+            "due_date": due.isoformat(),
+            "lapsed_plan": str(n.public_id),
+            "payment_code": code,
+        },
+    )
+
+
+def lapse_plan(plan_id: int, now: datetime | None = None) -> Plan | None:
+    """Declare a plan lapsed once settings.BUZON_INSTALLMENT_MISSED_TO_LAPSE installments are
+    past due and unpaid: its open installments are cancelled, and a new notification (with a
+    PDF letter) makes the remaining balance fall due as one debt with its own payment code,
+    payable from the day that notification takes effect.
+    All of it in one transaction. Returns None when the plan does not lapse (any more)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    threshold = settings.BUZON_INSTALLMENT_MISSED_TO_LAPSE
+    with transaction.atomic():
+        plan = (
+            Plan.objects.select_for_update(of=("self",))
+            .select_related("notification__procedure", "notification__unit", "notification__person")
+            .get(pk=plan_id)
+        )
+        if plan.status != Plan.Status.ACTIVE:
+            return None
+        open_debts = list(
+            Debt.objects.select_for_update()
+            .filter(plan=plan, kind=Debt.Kind.INSTALLMENT, status__in=Debt.OPEN)
+            .order_by("number")
+        )
+        missed = [d for d in open_debts if d.due_date < today]
+        if len(missed) < threshold:
+            return None
+        balance = sum((d.amount - d.paid for d in open_debts), Decimal("0.00"))
+        for debt in open_debts:
+            debt.status = Debt.Status.CANCELLED
+        Debt.objects.bulk_update(open_debts, ["status"])
+        plan.status = Plan.Status.LAPSED
+        plan.lapsed_at = now
+        plan.missed = len(missed)
+        plan.save(update_fields=["status", "lapsed_at", "missed"])
+        code = codes.new_codes(1)[0]
+        due = _balance_due(now)
+        n = plan.notification
+        pdf = render_lapse_letter(
+            LapseContent(
+                person_name=n.person.full_name,
+                document_label=n.person.document_label,
+                procedure_number=n.procedure.number,
+                authority=n.authority,
+                plan_subject=n.subject,
+                plan_deposited_at=n.deposited_at,
+                total=plan.total,
+                installments=plan.installments,
+                cancelled=[
+                    (d.number or 0, d.due_date, d.amount - d.paid, d.due_date < today)
+                    for d in open_debts
+                ],
+                missed=len(missed),
+                threshold=threshold,
+                balance=balance,
+                payment_code=code,
+                due_date=due,
+                legal_basis=n.details.get("legal_basis", ""),
+                issued_at=now,
+            )
+        )
+        deposit = deposit_notification(_lapse_input(plan, balance, code, pdf, due), actor=None)
+        plan.lapse_notification = deposit.notification
+        plan.save(update_fields=["lapse_notification"])
+        record_about(
+            n,
+            EventKind.PLAN_LAPSED,
+            actor=None,
+            data={
+                "missed": [d.number for d in missed],
+                "threshold": threshold,
+                "cancelled": [d.payment_code for d in open_debts],
+                "balance": canonical(balance),
+                "balance_payment_code": code,
+                "notification": str(deposit.notification.public_id),
+            },
+        )
+    return plan
+
+
+def lapse_due_plans(now: datetime | None = None) -> int:
+    """Lapse every active plan with enough missed installments. Idempotent."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    candidates = (
+        Plan.objects.filter(status=Plan.Status.ACTIVE)
+        .annotate(
+            late=Count(
+                "debts",
+                filter=Q(
+                    debts__kind=Debt.Kind.INSTALLMENT,
+                    debts__status__in=Debt.OPEN,
+                    debts__due_date__lt=today,
+                ),
+            )
+        )
+        .filter(late__gte=settings.BUZON_INSTALLMENT_MISSED_TO_LAPSE)
+    )
+    lapsed = 0
+    for pk in list(candidates.values_list("pk", flat=True)):
+        if lapse_plan(pk, now) is not None:
+            lapsed += 1
+    return lapsed

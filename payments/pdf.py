@@ -1,0 +1,394 @@
+"""PDFs of this app (reportlab), with the look of the constancia de trámite: the receipt of a
+payment (constancia de pago) and the letter that declares a plan lapsed."""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from payments.schedule import soles
+from procedures.pdf import BAND, BODY, INK, LABEL, MUTED, PERU_RED, RULE, SMALL
+from procedures.pdf import _header as draw_header
+
+MARGIN = 18 * mm
+PAGE_W, PAGE_H = A4
+INNER_W = PAGE_W - 2 * MARGIN
+LABEL_W = 52 * mm
+
+TITLE = ParagraphStyle(
+    "pay_title", parent=BODY, fontName="Helvetica-Bold", fontSize=16, leading=20,
+    alignment=TA_CENTER,
+)  # fmt: skip
+SUBTITLE = ParagraphStyle(
+    "pay_subtitle", parent=BODY, fontSize=10.5, leading=14, textColor=MUTED, alignment=TA_CENTER
+)
+SECTION = ParagraphStyle(
+    "pay_section", parent=BODY, fontName="Helvetica-Bold", fontSize=9.5, leading=12, textColor=INK
+)
+CODE = ParagraphStyle("pay_code", parent=BODY, fontName="Courier-Bold", fontSize=15, leading=18)
+MONO = ParagraphStyle("pay_mono", parent=BODY, fontName="Courier", fontSize=9, leading=12)
+AMOUNT = ParagraphStyle(
+    "pay_amount", parent=BODY, fontName="Helvetica-Bold", fontSize=13, leading=16
+)
+CELL = ParagraphStyle("pay_cell", parent=BODY, fontSize=8.5, leading=11)
+CELL_HEAD = ParagraphStyle("pay_cell_head", parent=CELL, fontName="Helvetica-Bold", textColor=MUTED)
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def _when(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") + " (" + _("hora de Lima") + ")"
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _section(title: str) -> Table:
+    table = Table([[Paragraph(_e(title.upper()), SECTION)]], colWidths=[INNER_W])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), BAND),
+                ("LINEBEFORE", (0, 0), (0, -1), 3.4, PERU_RED),
+                ("LEFTPADDING", (0, 0), (-1, -1), 9),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    table.spaceBefore = 5 * mm
+    table.spaceAfter = 1.5 * mm
+    table.keepWithNext = True
+    return table
+
+
+def _rows(rows: list[tuple[str, Flowable | str]]) -> Table:
+    data = [
+        [
+            Paragraph(_e(label), LABEL),
+            value if isinstance(value, Flowable) else Paragraph(value, BODY),
+        ]
+        for label, value in rows
+    ]
+    table = Table(data, colWidths=[LABEL_W, INNER_W - LABEL_W])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+def _box(paragraphs: list[Paragraph], color: Any = PERU_RED) -> Table:
+    table = Table([[p] for p in paragraphs], colWidths=[INNER_W])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, color),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    table.spaceBefore = 4 * mm
+    return table
+
+
+def _furniture(footer: str) -> Any:
+    agency = settings.AGENCY
+
+    def furnish(canvas: Canvas, _doc: Any) -> None:
+        canvas.saveState()
+        draw_header(canvas, PAGE_W, PAGE_H - 14 * mm)
+        footer_y = 13 * mm
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        canvas.line(MARGIN, footer_y + 5 * mm, PAGE_W - MARGIN, footer_y + 5 * mm)
+        canvas.setFont("Helvetica", 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(
+            MARGIN, footer_y, f"{agency['name']} · {agency['address']} · {agency['website']}"
+        )
+        canvas.drawString(MARGIN, footer_y - 3.5 * mm, footer)
+        canvas.restoreState()
+
+    return furnish
+
+
+def _build(story: list[Flowable], *, title: str, subject: str, footer: str) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=32 * mm,
+        bottomMargin=24 * mm,
+        title=title,
+        author=settings.AGENCY["name"],
+        subject=subject,
+        creator="Buzón",
+    )
+    furnish = _furniture(footer)
+    doc.build(story, onFirstPage=furnish, onLaterPages=furnish)
+    return buffer.getvalue()
+
+
+# --- Constancia de pago -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptContent:
+    receipt_id: str
+    person_name: str
+    document_label: str
+    procedure_number: str
+    notification_subject: str
+    concept: str  # "Multa", "Cuota 2 de 12 del fraccionamiento"...
+    payment_code: str
+    debt_amount: Decimal
+    due_date: date
+    amount: Decimal
+    paid_at: datetime
+    source: str
+    transaction_id: str
+    received_at: datetime
+    outcome: str  # Payment.Outcome
+    flag: str  # Flag, or ""
+    owed_before: Decimal
+    paid_total: Decimal  # on the debt, this payment included
+
+
+def _outcome_text(c: ReceiptContent) -> str:
+    balance = max(c.owed_before - c.amount, Decimal("0.00"))
+    if c.flag == "closed":
+        return _(
+            "Esta deuda ya estaba pagada o anulada cuando se recibió el pago. %(agency)s lo "
+            "revisará y le informará qué corresponde."
+        ) % {"agency": settings.AGENCY["short_name"]}
+    if c.outcome == "partial":
+        return _(
+            "<b>Pago parcial.</b> Queda un saldo pendiente de <b>%(balance)s</b>, que puede "
+            "pagar con el mismo código de pago."
+        ) % {"balance": soles(balance)}
+    if c.outcome == "over":
+        return _(
+            "<b>Pago en exceso.</b> Se pagaron <b>%(excess)s</b> más de lo adeudado. La deuda "
+            "queda pagada y %(agency)s revisará el exceso."
+        ) % {"excess": soles(c.amount - c.owed_before), "agency": settings.AGENCY["short_name"]}
+    return _("<b>Pago completo.</b> Esta deuda queda pagada.")
+
+
+def draw_receipt(c: ReceiptContent) -> bytes:
+    story: list[Flowable] = [
+        Paragraph(_e(_("Constancia de pago").upper()), TITLE),
+        Spacer(1, 1.5 * mm),
+        Paragraph(_e(_("Operación N.° %(id)s") % {"id": c.transaction_id}), SUBTITLE),
+        _section(_("El pago")),
+        _rows(
+            [
+                (_("Código de pago"), Paragraph(_e(c.payment_code), CODE)),
+                (_("Monto pagado"), Paragraph(_e(soles(c.amount)), AMOUNT)),
+                (_("Pagado el"), _e(_when(c.paid_at))),
+                (_("Canal"), _e(c.source)),
+                (_("N.° de operación"), Paragraph(_e(c.transaction_id), MONO)),
+                (_("Registrado en el Buzón el"), _e(_when(c.received_at))),
+            ]
+        ),
+        _box([Paragraph(_outcome_text(c), BODY)]),
+        _section(_("Lo que se paga")),
+        _rows(
+            [
+                (_("Concepto"), _e(c.concept)),
+                (_("Notificación"), _e(c.notification_subject)),
+                (_("Trámite"), _e(c.procedure_number)),
+                (_("Monto de la deuda"), _e(soles(c.debt_amount))),
+                (_("Fecha límite de pago"), _e(_day(c.due_date))),
+                (_("Total pagado a la fecha"), _e(soles(c.paid_total))),
+            ]
+        ),
+        _section(_("Administrado")),
+        _rows(
+            [
+                (_("Nombres y apellidos"), _e(c.person_name)),
+                (_("Documento de identidad"), _e(c.document_label)),
+            ]
+        ),
+        Spacer(1, 6 * mm),
+        Paragraph(
+            _e(
+                _(
+                    "Esta constancia registra la confirmación de pago recibida del sistema de "
+                    "pagos. Su huella SHA-256 queda en el registro de evidencias de %(agency)s. "
+                    "Constancia N.° %(id)s."
+                )
+                % {"agency": settings.AGENCY["name"], "id": c.receipt_id}
+            ),
+            SMALL,
+        ),
+    ]
+    return _build(
+        story,
+        title=_("Constancia de pago %(code)s") % {"code": c.payment_code},
+        subject=_("Constancia de pago"),
+        footer=_("Documento emitido electrónicamente el %(when)s") % {"when": _when(c.received_at)},
+    )
+
+
+def render_receipt(content: ReceiptContent) -> bytes:
+    """In the agency's language, whatever the request's."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return draw_receipt(content)
+
+
+# --- Pérdida del fraccionamiento ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LapseContent:
+    person_name: str
+    document_label: str
+    procedure_number: str
+    authority: str
+    plan_subject: str
+    plan_deposited_at: datetime
+    total: Decimal
+    installments: int
+    # The installments cancelled: number, due date, amount unpaid, overdue or not.
+    cancelled: list[tuple[int, date, Decimal, bool]]
+    missed: int
+    threshold: int
+    balance: Decimal
+    payment_code: str
+    due_date: date
+    legal_basis: str
+    issued_at: datetime
+
+
+def draw_lapse_letter(c: LapseContent) -> bytes:
+    grid = Table(
+        [
+            [
+                Paragraph(_e(_("Cuota")), CELL_HEAD),
+                Paragraph(_e(_("Vencimiento")), CELL_HEAD),
+                Paragraph(_e(_("Sin pagar")), CELL_HEAD),
+                Paragraph(_e(_("Situación")), CELL_HEAD),
+            ],
+            *[
+                [
+                    Paragraph(str(number), CELL),
+                    Paragraph(_day(due), CELL),
+                    Paragraph(_e(soles(unpaid)), CELL),
+                    Paragraph(_e(_("Vencida") if overdue else _("Por vencer")), CELL),
+                ]
+                for number, due, unpaid, overdue in c.cancelled
+            ],
+            [
+                Paragraph(_e(_("Saldo")), CELL_HEAD),
+                Paragraph("", CELL),
+                Paragraph(f"<b>{_e(soles(c.balance))}</b>", CELL),
+                Paragraph("", CELL),
+            ],
+        ],
+        colWidths=[22 * mm, 35 * mm, 40 * mm, 35 * mm],
+        hAlign="LEFT",
+    )
+    grid.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, MUTED),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
+            ]
+        )
+    )
+    story: list[Flowable] = [
+        Paragraph(_e(_("Pérdida del fraccionamiento").upper()), TITLE),
+        Spacer(1, 1.5 * mm),
+        Paragraph(_e(_("Trámite N.° %(number)s") % {"number": c.procedure_number}), SUBTITLE),
+        Spacer(1, 5 * mm),
+        Paragraph(
+            _e(
+                _(
+                    "%(authority)s comunica a %(name)s (%(document)s) que el fraccionamiento "
+                    "aprobado mediante la notificación «%(subject)s», depositada en su Buzón "
+                    "Electrónico el %(when)s, por una deuda de %(total)s en %(count)d cuotas, "
+                    "se ha perdido porque %(missed)d cuotas vencieron sin pagarse por completo "
+                    "(se pierde al llegar a %(threshold)d cuotas vencidas e impagas). Las cuotas "
+                    "pendientes se anulan y su saldo se vuelve exigible."
+                )
+                % {
+                    "authority": c.authority,
+                    "name": c.person_name,
+                    "document": c.document_label,
+                    "subject": c.plan_subject,
+                    "when": _when(c.plan_deposited_at),
+                    "total": soles(c.total),
+                    "count": c.installments,
+                    "missed": c.missed,
+                    "threshold": c.threshold,
+                }
+            ),
+            BODY,
+        ),
+        _section(_("Cuotas que se anulan")),
+        grid,
+        _section(_("Saldo exigible")),
+        _rows(
+            [
+                (_("Saldo"), Paragraph(_e(soles(c.balance)), AMOUNT)),
+                (_("Código de pago"), Paragraph(_e(c.payment_code), CODE)),
+                (_("Exigible desde"), _e(_day(c.due_date))),
+                (_("Base legal"), _e(c.legal_basis)),
+            ]
+        ),
+        _box(
+            [
+                Paragraph(
+                    _e(
+                        _(
+                            "Las cuotas pendientes del fraccionamiento quedan anuladas y sus "
+                            "códigos de pago ya no deben usarse. Pague el saldo con el código "
+                            "de pago indicado arriba."
+                        )
+                    ),
+                    BODY,
+                ),
+                Paragraph(_e(settings.BUZON_PAYMENT_INSTRUCTIONS), BODY),
+            ]
+        ),
+    ]
+    return _build(
+        story,
+        title=_("Pérdida del fraccionamiento %(number)s") % {"number": c.procedure_number},
+        subject=_("Pérdida del fraccionamiento"),
+        footer=_("Documento emitido electrónicamente el %(when)s") % {"when": _when(c.issued_at)},
+    )
+
+
+def render_lapse_letter(content: LapseContent) -> bytes:
+    with translation.override(settings.LANGUAGE_CODE):
+        return draw_lapse_letter(content)

@@ -1,0 +1,199 @@
+"""Reminders before each installment's due date: a row first, then a task that sends it.
+
+The same pattern as the alerts app (alerts/actions.py): only verified contacts, no amounts and
+no payment codes in the message, sending outside any transaction, every attempt recorded as
+evidence (alert_sent, alert_attempted, alert_failed, with purpose "installment_due"), retries
+with backoff up to BUZON_ALERT_MAX_ATTEMPTS. A failed reminder never changes a debt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from alerts.models import Channel, Status
+from alerts.sms import get_backend
+from evidence.actions import record_about
+from evidence.models import EventKind
+from payments.models import Debt, Plan, Reminder
+
+log = logging.getLogger(__name__)
+
+PURPOSE = "installment_due"
+
+
+def _rows_for(debt: Debt) -> list[Reminder]:
+    person = debt.person
+    rows = []
+    if person.email and person.email_verified:
+        rows.append(Reminder(debt=debt, channel=Channel.EMAIL, destination=person.email))
+    if person.mobile_phone and person.mobile_phone_verified:
+        rows.append(Reminder(debt=debt, channel=Channel.SMS, destination=person.mobile_phone))
+    return rows
+
+
+def queue_reminders(now: datetime | None = None) -> int:
+    """Create the reminder rows not created yet and queue their sending. Idempotent: one
+    reminder per installment and channel, ever (a unique constraint)."""
+    today = timezone.localdate(now or timezone.now())
+    horizon = today + timedelta(days=settings.BUZON_INSTALLMENT_REMINDER_DAYS)
+    due = (
+        Debt.objects.filter(
+            kind=Debt.Kind.INSTALLMENT,
+            status__in=Debt.OPEN,
+            plan__status=Plan.Status.ACTIVE,
+            due_date__gte=today,
+            due_date__lte=horizon,
+        )
+        .select_related("person")
+        .prefetch_related("reminders")
+    )
+    created: list[Reminder] = []
+    for debt in due:
+        existing = {r.channel for r in debt.reminders.all()}
+        rows = [r for r in _rows_for(debt) if r.channel not in existing]
+        if not rows:
+            continue
+        try:
+            with transaction.atomic():
+                created += Reminder.objects.bulk_create(rows)
+        except IntegrityError:
+            continue  # another run created them a moment ago
+    enqueue(created)
+    return len(created)
+
+
+def enqueue(reminders: Iterable[Reminder]) -> None:
+    from payments.tasks import send_reminder
+
+    ids = [r.pk for r in reminders if r.pk]
+
+    def send() -> None:
+        for reminder_id in ids:
+            try:
+                send_reminder.enqueue(reminder_id)
+            except Exception:  # requeue_stale() picks it up
+                log.exception("could not queue installment reminder %s", reminder_id)
+
+    if ids:
+        transaction.on_commit(send)
+
+
+def requeue_stale(now: datetime, older_than: timedelta = timedelta(hours=1)) -> int:
+    stale = list(Reminder.objects.filter(status=Status.PENDING, created_at__lt=now - older_than))
+    enqueue(stale)
+    return len(stale)
+
+
+def email_message(debt: Debt) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        notification = debt.notification
+        subject = _("Una cuota de su fraccionamiento vence pronto")
+        body = "\n\n".join(
+            [
+                _("Hola, %(name)s:") % {"name": debt.person.given_names},
+                _("La cuota N.° %(n)d de su fraccionamiento con %(unit)s vence el %(date)s.")
+                % {
+                    "n": debt.number or 0,
+                    "unit": notification.unit.name,
+                    "date": debt.due_date.strftime("%d/%m/%Y"),
+                },
+                _(
+                    "Para ver el monto y el código de pago, ingrese a %(url)s con su tipo y "
+                    "número de documento y su contraseña."
+                )
+                % {"url": f"{settings.PUBLIC_BASE_URL}/buzon/ingresar/"},
+                _(
+                    "Por su seguridad, este mensaje no incluye montos ni códigos de pago. No "
+                    "responda a este correo."
+                ),
+                settings.AGENCY["name"],
+            ]
+        )
+    return subject, body
+
+
+def sms_text(debt: Debt) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "%(agency)s: una cuota de su fraccionamiento vence el %(date)s. Vea el monto y el "
+            "código de pago en %(url)s/buzon/ingresar/"
+        ) % {
+            "agency": settings.AGENCY["short_name"],
+            "date": debt.due_date.strftime("%d/%m/%Y"),
+            "url": settings.PUBLIC_BASE_URL,
+        }
+
+
+def _send(reminder: Reminder) -> None:
+    if reminder.channel == Channel.EMAIL:
+        subject, body = email_message(reminder.debt)
+        EmailMessage(subject, body, to=[reminder.destination]).send(fail_silently=False)
+    else:
+        get_backend().send(reminder.destination, sms_text(reminder.debt))
+
+
+def deliver(reminder_id: int) -> str:
+    """One attempt to send a reminder. A sent or failed one is left alone."""
+    reminder = Reminder.objects.select_related(
+        "debt__person", "debt__notification__unit", "debt__notification__person"
+    ).get(pk=reminder_id)
+    if reminder.status != Status.PENDING:
+        return reminder.status
+    error = ""
+    try:
+        _send(reminder)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    with transaction.atomic():
+        locked = Reminder.objects.select_for_update().get(pk=reminder_id)
+        if locked.status != Status.PENDING:
+            return locked.status
+        locked.attempts += 1
+        if not error:
+            locked.status = Status.SENT
+            locked.sent_at = timezone.now()
+            locked.last_error = ""
+            kind = EventKind.ALERT_SENT
+        else:
+            locked.last_error = error
+            final = locked.attempts >= settings.BUZON_ALERT_MAX_ATTEMPTS
+            locked.status = Status.FAILED if final else Status.PENDING
+            kind = EventKind.ALERT_FAILED if final else EventKind.ALERT_ATTEMPTED
+        locked.save()
+        debt = reminder.debt
+        record_about(
+            debt.notification,
+            kind,
+            actor=None,
+            data={
+                "channel": locked.channel,
+                "purpose": PURPOSE,
+                "installment": debt.number,
+                "due_date": debt.due_date.isoformat(),
+                "destination": locked.destination,
+                "attempt": locked.attempts,
+                "error": error,
+                "final": locked.status != Status.PENDING,
+            },
+        )
+    if locked.status == Status.PENDING:
+        _retry_later(reminder_id, locked.attempts)
+    return locked.status
+
+
+def _retry_later(reminder_id: int, attempts: int) -> None:
+    from payments.tasks import send_reminder
+
+    delay = timedelta(seconds=settings.BUZON_ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    if delay and send_reminder.get_backend().supports_defer:
+        send_reminder.using(run_after=timezone.now() + delay).enqueue(reminder_id)
+    else:
+        send_reminder.enqueue(reminder_id)
