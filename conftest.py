@@ -51,7 +51,13 @@ def _fresh_rate_limits(settings: LazySettings) -> None:
 
 @pytest.fixture(scope="session")
 def signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return tmp_path_factory.mktemp("signing")
+    """Created now, at the real time: made lazily inside a test that travels in time, the
+    certificate would not yet be valid for the tests that run at the real time after it."""
+    from evidence.pki import _load_or_create
+
+    directory = tmp_path_factory.mktemp("signing")
+    _load_or_create(directory, production=False)
+    return directory
 
 
 @pytest.fixture(autouse=True)

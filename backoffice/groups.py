@@ -18,6 +18,7 @@ GROUP_PERMISSIONS = {
         "procedures.view_procedure",
         "accounts.reissue_credentials",
         "agency.handle_credentialrequest",
+        "payments.view_debt",
         "payments.resolve_payment",
     ],
     # Compose and deposit notifications for the units they belong to, and follow them; review

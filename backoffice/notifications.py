@@ -126,6 +126,24 @@ class ComposeForm(forms.Form):
                 label=gettext_lazy("Documento que la subsana"), required=False, max_length=120
             )
 
+    def clean(self) -> dict[str, Any]:
+        """A fine or a plan composed here must say what is owed (an API caller may deposit
+        an older-style one without details; an officer composing one may not)."""
+        data = super().clean() or {}
+        required = {
+            Kind.FINE: ("fine_amount", "fine_due_date", "legal_basis"),
+            Kind.INSTALLMENT: (
+                "plan_total",
+                "plan_installments",
+                "plan_first_due_date",
+                "legal_basis",
+            ),
+        }.get(data.get("kind", ""), ())
+        for name in required:
+            if data.get(name) in (None, ""):
+                self.add_error(name, _("Este dato es obligatorio para este tipo de notificación."))
+        return data
+
     def item_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [
             (self[f"item_{i}_description"], self[f"item_{i}_document"])

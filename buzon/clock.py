@@ -7,6 +7,7 @@
 | BUZON_CHECKPOINT_MINUTES (15) | seal_evidence               |
 | hour                          | settle_notifications        |
 | hour                          | retry_request_acks          |
+| hour                          | payments_daily              |
 | day                           | purge_receipt_credentials   |
 
 Each runs once at start, then on its interval. A failing run is logged and tried again on the
@@ -39,6 +40,8 @@ def main() -> int:
         ("seal_evidence", settings.BUZON_CHECKPOINT_MINUTES * 60),
         ("settle_notifications", 3600),
         ("retry_request_acks", 3600),
+        # Idempotent: reminders, overdue installments and lapses happen once whatever the rate.
+        ("payments_daily", 3600),
         ("purge_receipt_credentials", 86400),
     ]
     due = dict.fromkeys((name for name, _every in jobs), 0.0)

@@ -25,7 +25,7 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -173,6 +173,9 @@ def _policy_label(text: str) -> str:
         return text
 
 
+INSTALLMENT_DUE = gettext_lazy("cuota por vencer")  # payments.Reminder's purpose
+
+
 def describe(event: Event) -> str:
     """What an entry says, in a line of Spanish (reportlab Paragraph markup)."""
     data: dict[str, Any] = event.data
@@ -208,7 +211,11 @@ def describe(event: Event) -> str:
         text = _("%(channel)s a %(destination)s (%(purpose)s), intento %(attempt)s.") % {
             "channel": Channel(channel).label if channel in Channel.values else channel,
             "destination": mask_destination(data.get("destination", "")),
-            "purpose": Purpose(purpose).label if purpose in Purpose.values else purpose,
+            "purpose": Purpose(purpose).label
+            if purpose in Purpose.values
+            else INSTALLMENT_DUE
+            if purpose == "installment_due"
+            else purpose,
             "attempt": data.get("attempt", "—"),
         }
         if kind != EventKind.ALERT_SENT:
@@ -246,6 +253,57 @@ def describe(event: Event) -> str:
                 "d0": _day(deadline[0]),
                 "d1": _day(deadline[1]),
             }
+        )
+    if kind == EventKind.NOTIFICATION_ANSWERED:
+        count = len(data.get("files", []))
+        return _e(
+            ngettext(
+                "Respuesta presentada con %(n)d archivo; el plazo se detuvo (art. 136.3). "
+                "SHA-256 del cargo: %(hash)s…",
+                "Respuesta presentada con %(n)d archivos; el plazo se detuvo (art. 136.3). "
+                "SHA-256 del cargo: %(hash)s…",
+                count,
+            )
+            % {"n": count, "hash": str(data.get("receipt_sha256", ""))[:HASH_PREFIX]}
+        )
+    if kind == EventKind.ANSWER_REVIEWED:
+        items = data.get("items", [])
+        met = sum(1 for item in items if item.get("outcome") == "met")
+        return _e(
+            _("Respuesta revisada: %(met)d de %(total)d observaciones subsanadas.")
+            % {"met": met, "total": len(items)}
+            + (" " + _("Se notificó una nueva subsanación.") if data.get("follow_up") else "")
+        )
+    if kind == EventKind.CORRECTION_EXPIRED:
+        return _e(
+            _("Venció el plazo sin respuesta: el trámite se tiene por no presentado (art. 136.4).")
+        )
+    if kind == EventKind.PAYMENT_RECEIVED:
+        return _e(
+            _("Pago de S/ %(amount)s recibido (operación %(id)s).")
+            % {"amount": data.get("amount", ""), "id": data.get("transaction_id", "")}
+        )
+    if kind == EventKind.INSTALLMENT_OVERDUE:
+        return _e(
+            _("Cuota %(n)s vencida el %(day)s sin pagar (S/ %(amount)s).")
+            % {
+                "n": data.get("installment", ""),
+                "day": _day(data.get("due_date")),
+                "amount": data.get("amount", ""),
+            }
+        )
+    if kind == EventKind.PLAN_LAPSED:
+        return _e(
+            _(
+                "Fraccionamiento perdido por cuotas impagas; el saldo de S/ %(balance)s se "
+                "notificó y vence en una sola deuda."
+            )
+            % {"balance": data.get("balance", "")}
+        )
+    if kind == EventKind.PAYMENT_REVIEWED:
+        return _e(
+            _("Pago observado revisado (operación %(id)s): %(note)s")
+            % {"id": data.get("transaction_id", ""), "note": data.get("note", "")}
         )
     if kind == EventKind.CERTIFICATE_ISSUED:
         # Not the code: it is semi-secret and belongs to whoever holds that copy.

@@ -51,6 +51,7 @@ class EventKind(models.TextChoices):
     PAYMENT_RECEIVED = "payment_received", _("Pago recibido")
     INSTALLMENT_OVERDUE = "installment_overdue", _("Cuota vencida")
     PLAN_LAPSED = "plan_lapsed", _("Fraccionamiento perdido")
+    PAYMENT_REVIEWED = "payment_reviewed", _("Pago observado revisado")
 
 
 class Event(models.Model):

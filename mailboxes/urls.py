@@ -6,6 +6,7 @@ app_name = "mailbox"
 urlpatterns = [
     path("", views.casilla, name="home"),
     path("notificaciones/", views.casilla, name="notifications"),
+    path("pendientes/", views.pending, name="pending"),
     path("notificaciones/<uuid:public_id>/", views.detail, name="detail"),
     path("notificaciones/<uuid:public_id>/abrir/", views.open_view, name="open"),
     path("notificaciones/<uuid:public_id>/constancia.pdf", views.certificate, name="certificate"),

@@ -106,6 +106,29 @@ def casilla(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
+@person_required
+def pending(request: HttpRequest) -> HttpResponse:
+    """Casilla electrónica → Pendientes: what asks something of the person. Open correction
+    requests with their countdown, and what they owe with the payment code."""
+    from corrections.queries import open_for
+    from payments.queries import due_for
+
+    person = current_person(request)
+    corrections = list(open_for(person))
+    dues = due_for(person)
+    return render(
+        request,
+        "mailbox/pending.html",
+        {
+            "person": person,
+            "corrections": corrections,
+            "dues": dues,
+            "today": timezone.localdate(),
+        },
+    )
+
+
 def _get_own(request: HttpRequest, public_id: uuid.UUID) -> Notification:
     person = current_person(request)
     try:

@@ -3,7 +3,9 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from backoffice.groups import NOTIFIERS
+from corrections.models import CorrectionRequest
 from mailboxes.models import Notification
+from payments.models import Debt
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +154,74 @@ def test_unconfirmed_preview_drafts_are_purged_after_a_day(client):
     assert purge_stale_drafts(timezone.now()) == 0
     assert purge_stale_drafts(timezone.now() + timedelta(hours=25)) == 1
     assert default_storage.listdir(f"drafts/{folders[0]}")[1] == []
+
+
+def compose_and_deposit(client, number, **extra):
+    preview = client.post(
+        "/oficina/notificaciones/nueva/",
+        {
+            **form(number, **extra),
+            "action": "preview",
+            "attachments": [SimpleUploadedFile("oficio.pdf", factories.pdf_bytes())],
+        },
+    )
+    draft = preview.context["form"]["draft"].value()
+    client.post(
+        "/oficina/notificaciones/nueva/",
+        {**form(number, **extra), "draft": draft, "action": "deposit"},
+    )
+    return preview.content.decode()
+
+
+def test_a_correction_request_is_composed_with_its_observed_items(client):
+    registration = factories.register()
+    client.force_login(notifier())
+    page = compose_and_deposit(
+        client,
+        registration.procedure.number,
+        item_0_description="La foto no tiene fondo blanco",
+        item_0_document="Fotografía tamaño carné",
+        item_1_description="Falta el pasaporte",
+        item_1_document="Copia del pasaporte vigente",
+    )
+    assert "La foto no tiene fondo blanco" in page  # the preview lists the items
+    notification = Notification.objects.get()
+    assert [
+        i.description
+        for i in CorrectionRequest.objects.get(notification=notification).items.order_by("position")
+    ] == [
+        "La foto no tiene fondo blanco",
+        "Falta el pasaporte",
+    ]
+    assert notification.details["items"][1]["document_kind"] == "Copia del pasaporte vigente"
+
+
+def test_a_fine_is_composed_with_amount_basis_and_due_date(client):
+    registration = factories.register()
+    officer = factories.unit_officer("multas1", unit="SFM")
+    officer.groups.add(Group.objects.get(name=NOTIFIERS))
+    client.force_login(officer)
+    missing = client.post(
+        "/oficina/notificaciones/nueva/",
+        {
+            **form(registration.procedure.number, unit="SFM", kind="fine"),
+            "action": "preview",
+            "attachments": [SimpleUploadedFile("multa.pdf", factories.pdf_bytes())],
+        },
+    ).content.decode()
+    for name in ("fine_amount", "fine_due_date", "legal_basis"):
+        assert f'id="id_{name}_error">Este dato es obligatorio' in missing, name
+    assert Notification.objects.count() == 0
+    compose_and_deposit(
+        client,
+        registration.procedure.number,
+        unit="SFM",
+        kind="fine",
+        fine_amount="1250.50",
+        fine_due_date="2026-12-30",
+        legal_basis="Decreto Legislativo N.° 1350, art. 56",
+    )
+    notification = Notification.objects.get()
+    debt = Debt.objects.get(notification=notification)
+    assert str(debt.amount) == "1250.50"
+    assert notification.details["payment_code"] == debt.payment_code
