@@ -70,7 +70,10 @@ class ComposeForm(forms.Form):
         required=False,
         min_value=1,
         max_value=365,
-        help_text=gettext_lazy("Para una subsanación son 2 si lo deja en blanco."),
+        help_text=gettext_lazy(
+            "En una subsanación, si lo deja en blanco, rige el plazo del tipo de trámite "
+            "(2 días hábiles, salvo que se haya fijado otro)."
+        ),
     )
     ends_administrative_route = forms.ChoiceField(
         label=gettext_lazy("¿Agota la vía administrativa?"), choices=ROUTE_CHOICES, required=False

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -17,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from corrections import letters
+from corrections import letters, procedure_status
 from corrections.models import (
     Answer,
     AnswerFile,
@@ -27,14 +28,21 @@ from corrections.models import (
     RequestStatus,
 )
 from corrections.receipts import ReceiptContent, ReceiptFile, render_receipt
-from corrections.uploads import CheckedUpload, UploadInput, check_upload, scan
+from corrections.uploads import (
+    ANSWER_MAX_TOTAL_BYTES,
+    CheckedUpload,
+    UploadInput,
+    check_upload,
+    scan,
+    total_too_large,
+)
 from evidence import chain
 from evidence.actions import record_about
 from evidence.models import EventKind
-from mailboxes.actions import RequestMeta, deposit_notification
+from mailboxes.actions import Deposit, RequestMeta, deposit_notification
 from mailboxes.inputs import AttachmentInput, NotificationInput
 from mailboxes.models import Kind, Notification
-from procedures.models import Procedure, ProcedureStatus
+from procedures.models import ProcedureStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +72,9 @@ class AnswerInput:
     note: str = ""
 
 
-def _refusal(request: CorrectionRequest, user: User) -> str | None:
-    """Why this person may not answer this request now, or None."""
+def _refusal(request: CorrectionRequest, user: User, received_at: datetime) -> str | None:
+    """Why this person may not answer this request at `received_at` (when the answer arrived),
+    or None."""
     notification = request.notification
     if notification.person.user_id != user.pk:
         return _("Esta notificación no es suya.")
@@ -77,7 +86,7 @@ def _refusal(request: CorrectionRequest, user: User) -> str | None:
         )
     if request.status != RequestStatus.OPEN or notification.deadline_stopped_at is not None:
         return _("Ya presentó su respuesta a esta subsanación.")
-    if request.deadline_passed():
+    if request.deadline_passed(timezone.localdate(received_at)):
         assert notification.deadline_date is not None
         return _(
             "El plazo para subsanar venció el %(date)s; ya no puede presentar la respuesta."
@@ -95,6 +104,12 @@ def _check_answer(
         errors.setdefault(NON_FIELD_ERRORS, []).append(
             _("El formulario no corresponde a esta subsanación. Recargue la página.")
         )
+    # The whole answer's size, from the sizes the files declare, before any file is read: the
+    # files of one answer are held in memory together while they are checked and scanned.
+    total = sum(upload.size for files in data.files.values() for upload in files)
+    if total > ANSWER_MAX_TOTAL_BYTES:
+        errors.setdefault(NON_FIELD_ERRORS, []).append(total_too_large(total))
+        raise ValidationError(errors)
     checked: list[tuple[CorrectionItem, CheckedUpload]] = []
     limit = settings.BUZON_ANSWER_FILES_PER_ITEM
     for item in items:
@@ -162,19 +177,29 @@ def _receipt_content(
 
 
 def file_answer(
-    notification: Notification, *, user: User, data: AnswerInput, meta: RequestMeta
+    notification: Notification,
+    *,
+    user: User,
+    data: AnswerInput,
+    meta: RequestMeta,
+    received_at: datetime | None = None,
 ) -> Answer:
     """File the person's answer: every file checked (and scanned) before anything is written;
     then the files, the rows, the cargo de presentación, the stopped deadline (art. 136.3) and
     the evidence, in one transaction. Raises ValidationError (keyed by item-N, note or
-    __all__) and corrections.uploads.ScannerUnavailableError."""
+    __all__) and corrections.uploads.ScannerUnavailableError.
+
+    `received_at` is when the answer arrived (the view takes it first thing): the deadline is
+    checked against it and it is the filing time, however long the checks and the scan take,
+    so an answer sent before the end of the deadline day is filed on that day."""
+    received_at = received_at or timezone.now()
     try:
         request = CorrectionRequest.objects.select_related(
             "notification__person", "notification__procedure__procedure_type"
         ).get(notification=notification)
     except CorrectionRequest.DoesNotExist:
         raise ValidationError(_("Esta notificación no pide una subsanación.")) from None
-    refusal = _refusal(request, user)
+    refusal = _refusal(request, user, received_at)
     if refusal:
         raise ValidationError({NON_FIELD_ERRORS: [refusal]})
     items = list(request.items.order_by("position"))
@@ -196,10 +221,11 @@ def file_answer(
             )
             request = CorrectionRequest.objects.select_for_update().get(pk=request.pk)
             request.notification = locked
-            refusal = _refusal(request, user)  # again, under the lock: a double submit stops here
+            # Again, under the lock: a double submit stops here.
+            refusal = _refusal(request, user, received_at)
             if refusal:
                 raise ValidationError({NON_FIELD_ERRORS: [refusal]})
-            now = timezone.now()
+            now = received_at
             files = []
             for item, upload in checked:
                 row = AnswerFile(
@@ -286,6 +312,7 @@ class Decision:
 class Review:
     request: CorrectionRequest
     follow_up: Notification | None = field(default=None)
+    procedure_status: ProcedureStatus = ProcedureStatus.IN_PROGRESS
 
 
 def _may_review(officer: User, notification: Notification) -> bool:
@@ -321,9 +348,7 @@ def _check_decisions(
     return clean
 
 
-def _follow_up(
-    request: CorrectionRequest, unmet: list[CorrectionItem], officer: User
-) -> Notification:
+def _follow_up(request: CorrectionRequest, unmet: list[CorrectionItem], officer: User) -> Deposit:
     """Deposit the new correction request for what was not met (in the caller's transaction)."""
     n = request.notification
     answer = request.answer
@@ -368,20 +393,41 @@ def _follow_up(
                 ]
             },
         )
-    return deposit_notification(data, actor=officer).notification
+    return deposit_notification(data, actor=officer)
 
 
 def review_answer(
     request: CorrectionRequest, *, officer: User, decisions: Mapping[int, Decision]
 ) -> Review:
-    """Record the officer's ruling on each observation. All met: the procedure goes on
-    (in_progress). Any not met: a new correction request listing those is deposited, in the
-    same transaction, and linked as the follow-up."""
+    """Record the officer's ruling on each observation. All met: the request is accepted. Any
+    not met: a new correction request listing those is deposited, in the same transaction, and
+    linked as the follow-up. Either way the procedure's status is then settled from all of its
+    requests (`procedure_status.settle()`) and recorded in the event.
+
+    The follow-up's deposit writes its letter to storage; if anything fails after it returned
+    (the rest of this transaction, or its commit), those files are deleted with the rollback."""
     notification = request.notification
     if not _may_review(officer, notification):
         raise PermissionDenied
     items = list(request.items.order_by("position"))
     clean = _check_decisions(items, decisions)
+    written: list[str] = []  # the follow-up deposit's files, to delete if this rolls back
+    try:
+        review = _record_review(request, officer, items, clean, written)
+    except BaseException:
+        _delete_files(written)
+        raise
+    request.refresh_from_db()
+    return replace(review, request=request)
+
+
+def _record_review(
+    request: CorrectionRequest,
+    officer: User,
+    items: list[CorrectionItem],
+    clean: dict[int, Decision],
+    written: list[str],
+) -> Review:
     with transaction.atomic():
         locked = (
             CorrectionRequest.objects.select_for_update(of=("self",))
@@ -412,17 +458,18 @@ def review_answer(
         unmet = [item for item in items if item.outcome == Outcome.NOT_MET]
         follow_up = None
         if unmet:
-            follow_up = _follow_up(locked, unmet, officer)
+            deposit = _follow_up(locked, unmet, officer)
+            follow_up = deposit.notification
+            if deposit.created:  # not an earlier deposit returned for the same key
+                written.extend(str(a.file.name) for a in follow_up.attachments.all())
             locked.status = RequestStatus.PARTIALLY_MET
             locked.follow_up = follow_up
         else:
             locked.status = RequestStatus.ACCEPTED
-            Procedure.objects.filter(pk=locked.notification.procedure_id).update(
-                status=ProcedureStatus.IN_PROGRESS
-            )
         locked.reviewed_at = now
         locked.reviewed_by = officer
         locked.save(update_fields=["status", "follow_up", "reviewed_at", "reviewed_by"])
+        status = procedure_status.settle(locked.notification.procedure_id)
         record_about(
             locked.notification,
             EventKind.ANSWER_REVIEWED,
@@ -439,13 +486,10 @@ def review_answer(
                     for item in items
                 ],
                 "follow_up": str(follow_up.public_id) if follow_up else None,
-                "procedure_status": (
-                    ProcedureStatus.OBSERVED if follow_up else ProcedureStatus.IN_PROGRESS
-                ).value,
+                "procedure_status": status.value,
             },
         )
-    request.refresh_from_db()
-    return Review(request, follow_up)
+    return Review(locked, follow_up, status)
 
 
 # --- Expiry -----------------------------------------------------------------------------------
@@ -454,7 +498,8 @@ def review_answer(
 def expire(notification: Notification) -> bool:
     """The deadline ran out with no answer: the request expires and the procedure counts as not
     filed (art. 136.4). Called by mailboxes.actions.record_expired_deadlines() through the kind's
-    deadline_expired hook, inside its transaction; idempotent."""
+    deadline_expired hook, inside its transaction; idempotent. A procedure already not filed
+    stays so (`procedure_status.settle()`)."""
     with transaction.atomic():
         request = (
             CorrectionRequest.objects.select_for_update().filter(notification=notification).first()
@@ -465,9 +510,7 @@ def expire(notification: Notification) -> bool:
         request.status = RequestStatus.EXPIRED
         request.expired_at = now
         request.save(update_fields=["status", "expired_at"])
-        Procedure.objects.filter(pk=notification.procedure_id).update(
-            status=ProcedureStatus.NOT_FILED
-        )
+        status = procedure_status.settle(notification.procedure_id, expired=True)
         record_about(
             notification,
             EventKind.CORRECTION_EXPIRED,
@@ -476,7 +519,7 @@ def expire(notification: Notification) -> bool:
                 "deadline_date": notification.deadline_date.isoformat()
                 if notification.deadline_date
                 else None,
-                "procedure_status": ProcedureStatus.NOT_FILED.value,
+                "procedure_status": status.value,
                 "rule": "TUO Ley 27444, art. 136.4",
             },
         )

@@ -21,6 +21,7 @@ from backoffice.notifications import units_of
 from corrections.actions import Decision, item_key, review_answer
 from corrections.models import AnswerFile, CorrectionRequest, RequestStatus
 from corrections.views import receipt_response
+from procedures.models import ProcedureStatus
 
 QUEUE_LIMIT = 200
 REVIEWER = "corrections.review_answer"
@@ -108,6 +109,22 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                     _(
                         "Revisión registrada. Se depositó una nueva solicitud de subsanación con "
                         "las observaciones no subsanadas."
+                    ),
+                )
+            elif result.procedure_status == ProcedureStatus.OBSERVED:
+                messages.success(
+                    request,
+                    _(
+                        "Revisión registrada: todo subsanado. El trámite sigue observado: tiene "
+                        "otra subsanación pendiente."
+                    ),
+                )
+            elif result.procedure_status == ProcedureStatus.NOT_FILED:
+                messages.success(
+                    request,
+                    _(
+                        "Revisión registrada: todo subsanado. El trámite sigue como no "
+                        "presentado: venció el plazo de otra subsanación."
                     ),
                 )
             else:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from corrections.models import CorrectionRequest, RequestStatus
+from corrections.uploads import ANSWER_MAX_TOTAL_BYTES
 from mailboxes.kinds import Panel
 from mailboxes.models import Notification
 
@@ -69,6 +70,7 @@ def panel(notification: Notification, request: HttpRequest) -> Panel | None:
             "note_errors": stashed.get("note", []),
             "max_files": settings.BUZON_ANSWER_FILES_PER_ITEM,
             "max_mb": f"{settings.BUZON_ANSWER_FILE_MAX_BYTES / 1_048_576:.0f}",
+            "max_total_mb": f"{ANSWER_MAX_TOTAL_BYTES / 1_048_576:.0f}",
             "accept": ACCEPT,
             "today": today,
         },

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from corrections import procedure_status
 from corrections.models import CorrectionItem, CorrectionRequest
-from procedures.models import ProcedureStatus
 
 if TYPE_CHECKING:
     from mailboxes.models import Notification
@@ -71,10 +71,11 @@ def check(details: Mapping[str, Any] | None, procedure: Procedure) -> dict[str, 
 
 
 def materialize(notifications: list[Notification]) -> None:
-    """Each correction request with its items, in the deposit's transaction; the procedure is
-    observed until the answer is accepted (or the request expires)."""
-    from procedures.models import Procedure
-
+    """Each correction request with its items, in the deposit's transaction; then each
+    procedure's status from all of its requests (`procedure_status.settle()`): observed while
+    any is pending, and a procedure already not filed stays so. This has no event of its own:
+    the deposit's `notification_deposited` entry is written right after, in the same
+    transaction."""
     requests = [
         CorrectionRequest(notification=n, general=not (n.details or {}).get("items"))
         for n in notifications
@@ -98,9 +99,8 @@ def materialize(notifications: list[Notification]) -> None:
                 )
             )
     CorrectionItem.objects.bulk_create(items)
-    Procedure.objects.filter(pk__in={n.procedure_id for n in notifications}).update(
-        status=ProcedureStatus.OBSERVED
-    )
+    for procedure_id in sorted({n.procedure_id for n in notifications}):  # one lock order
+        procedure_status.settle(procedure_id)
 
 
 def deadline_expired(notification: Notification) -> None:

@@ -8,11 +8,11 @@ import hashlib
 import io
 import logging
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import pikepdf
 from clamdpy import ClamdNetworkSocket, ClamdUnixSocket
 from clamdpy.exceptions import ClamdException
 from django.conf import settings
@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 # A photo of a document needs far fewer; this keeps a small file that declares a huge canvas
 # (a decompression bomb) from being decoded.
 IMAGE_MAX_PIXELS = 40_000_000
+# All the files of one answer together, by the sizes they declare, before any is read: they are
+# held in memory together while they are checked and scanned (without it, 20 observations with
+# 5 files of 10 MB each would be 1 GB).
+ANSWER_MAX_TOTAL_BYTES = 50 * 1024 * 1024
 CLAMD_TIMEOUT_SECONDS = 30
 CLAMD_CHUNK_BYTES = 64 * 1024
 
@@ -88,31 +92,74 @@ def too_large(label: str, size: int) -> ValidationError:
     )
 
 
+def total_too_large(total: int) -> str:
+    """The refusal of an answer whose files together weigh more than ANSWER_MAX_TOTAL_BYTES."""
+    return _(
+        "Los archivos de su respuesta pesan en total %(size)s MB; el máximo por respuesta es "
+        "%(max)s MB. Reduzca el tamaño o la cantidad de archivos."
+    ) % {
+        "size": f"{total / 1_048_576:.1f}",
+        "max": f"{ANSWER_MAX_TOTAL_BYTES / 1_048_576:.0f}",
+    }
+
+
 def _check_image(content: bytes, label: str, expected: str) -> None:
+    """Open the image (its header only: Image.open() decodes no pixels), refuse it if it
+    declares more than IMAGE_MAX_PIXELS, then verify it. The pixel check is what stops a
+    decompression bomb; the process-wide warnings filters are left alone (catch_warnings() is
+    not thread-safe, and gunicorn runs threads), so Pillow's own DecompressionBombWarning, for
+    a canvas between its MAX_IMAGE_PIXELS and twice that, is only logged before the refusal."""
     from PIL import Image
 
     refused = ValidationError(
         _("El archivo «%(name)s» está dañado o no se puede leer como imagen.") % {"name": label},
         code="broken_image",
     )
+    too_many_pixels = ValidationError(
+        _("La imagen «%(name)s» es demasiado grande.") % {"name": label},
+        code="too_many_pixels",
+    )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(content)) as image:
-                kind = image.format
-                width, height = image.size
-                if width * height > IMAGE_MAX_PIXELS:
-                    raise ValidationError(
-                        _("La imagen «%(name)s» es demasiado grande.") % {"name": label},
-                        code="too_many_pixels",
-                    )
-                image.verify()
+        with Image.open(io.BytesIO(content)) as image:
+            kind = image.format
+            width, height = image.size
+            if width * height > IMAGE_MAX_PIXELS:
+                raise too_many_pixels
+            image.verify()
     except ValidationError:
         raise
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
+        raise too_many_pixels from None
     except Exception:  # Pillow raises many kinds for what is not a readable image
         raise refused from None
     if kind != expected:
         raise refused
+
+
+def _check_pdf(content: bytes, label: str) -> None:
+    """A parse by qpdf (through pikepdf), as mailboxes.pdfs.check_pdf() does it: at least one
+    page, no password. Not check_pdf() itself: it applies BUZON_ATTACHMENT_MAX_BYTES, the limit
+    of the agency's attachments, and an answer file is limited by BUZON_ANSWER_FILE_MAX_BYTES
+    (checked before this)."""
+    try:
+        # The cross-reference table, the trailer and the page tree, repaired as a viewer would;
+        # the content streams are not decoded.
+        with pikepdf.open(io.BytesIO(content)) as document:
+            pages = document.Root.Pages.get("/Count", 0)
+            if document.is_encrypted:
+                raise pikepdf.PasswordError("encrypted")
+    except pikepdf.PasswordError:
+        raise ValidationError(
+            _("El archivo «%(name)s» está protegido con contraseña.") % {"name": label},
+            code="encrypted_pdf",
+        ) from None
+    except (pikepdf.PdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        pages = 0
+    if not isinstance(pages, int) or pages < 1:
+        raise ValidationError(
+            _("El archivo «%(name)s» está dañado o no se puede leer como PDF.") % {"name": label},
+            code="broken_pdf",
+        )
 
 
 def check_upload(upload: UploadInput) -> CheckedUpload:
@@ -128,21 +175,7 @@ def check_upload(upload: UploadInput) -> CheckedUpload:
             _("El archivo «%(name)s» está vacío.") % {"name": label}, code="empty"
         )
     if content.startswith(b"%PDF-"):
-        from mailboxes.pdfs import check_pdf
-
-        try:
-            check_pdf(content, label)  # a parse by qpdf; refuses damaged and encrypted files
-        except ValidationError as exc:
-            if exc.code == "encrypted_pdf":
-                raise ValidationError(
-                    _("El archivo «%(name)s» está protegido con contraseña.") % {"name": label},
-                    code="encrypted_pdf",
-                ) from None
-            raise ValidationError(
-                _("El archivo «%(name)s» está dañado o no se puede leer como PDF.")
-                % {"name": label},
-                code="broken_pdf",
-            ) from None
+        _check_pdf(content, label)  # after the size check, which used the answer's own limit
         content_type = PDF
     else:
         for magic, (pillow_format, image_type) in _IMAGE_MAGIC.items():

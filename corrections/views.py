@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -48,7 +50,8 @@ def _uploads(request: HttpRequest) -> dict[int, list[UploadInput]]:
     files: dict[int, list[UploadInput]] = {}
     for name in request.FILES:
         prefix, _dash, number = name.partition("-")
-        if prefix != "item" or not number.isdigit() or len(number) > 3:
+        # ASCII digits only: str.isdigit() is also true for "²" or "٣", which int() refuses.
+        if prefix != "item" or not re.fullmatch(r"[0-9]{1,3}", number):
             continue
         files[int(number)] = [
             UploadInput(upload.name or "", upload.size or 0, upload.read)
@@ -78,6 +81,9 @@ def _errors(exc: ValidationError, note: str) -> dict[str, Any]:
 @require_POST
 @person_required
 def answer(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
+    # When the answer arrived: the deadline is checked against it and it is the filing time,
+    # however long the files then take to check and scan.
+    received_at = timezone.now()
     notification = _own(request, public_id)
     if not CorrectionRequest.objects.filter(notification=notification).exists():
         raise Http404
@@ -86,7 +92,13 @@ def answer(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     note = request.POST.get("note", "")
     meta = RequestMeta(client_ip(request), request.META.get("HTTP_USER_AGENT", ""))
     try:
-        file_answer(notification, user=user, data=AnswerInput(_uploads(request), note), meta=meta)
+        file_answer(
+            notification,
+            user=user,
+            data=AnswerInput(_uploads(request), note),
+            meta=meta,
+            received_at=received_at,
+        )
     except ValidationError as exc:
         if not hasattr(exc, "error_dict"):
             exc = ValidationError({NON_FIELD_ERRORS: exc.messages})

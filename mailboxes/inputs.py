@@ -206,7 +206,7 @@ def check_notification(
     if data.kind == Kind.CORRECTION and response_days is None:
         response_days = (
             procedure.procedure_type.correction_business_days
-            if procedure is not None
+            if procedure is not None and procedure.procedure_type.correction_business_days
             else DEFAULT_CORRECTION_DAYS
         )
     if response_days is not None and not 1 <= response_days <= 365:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,16 +33,25 @@ from mailboxes.actions import deposit_notification
 from mailboxes.inputs import AttachmentInput, NotificationInput
 from mailboxes.models import Kind
 from payments import codes
-from payments.models import Debt, Flag, Payment, Plan
+from payments.models import SOURCE_PATTERN, Debt, Flag, Payment, Plan
 from payments.pdf import LapseContent, ReceiptContent, render_lapse_letter, render_receipt
-from payments.schedule import MAX_AMOUNT, AmountError, canonical, parse_amount, soles
+from payments.schedule import (
+    MAX_AMOUNT,
+    AmountError,
+    AmountTooLarge,
+    canonical,
+    parse_amount,
+    soles,
+)
 
 log = logging.getLogger(__name__)
 
-# evidence.models.EventKind has no kind for the review of a flagged payment yet; entries are
-# written with this value until it does (docs/payments.md, "Open points").
 # A payment system's clock may run a little ahead of ours.
 CLOCK_SKEW = timedelta(minutes=10)
+# A payment dated before the notification of its debt was deposited is a mistake, but the
+# payment system's clock, or its idea of the time zone, may be off by some hours.
+BEFORE_DEPOSIT_TOLERANCE = timedelta(days=1)
+SOURCE = re.compile(SOURCE_PATTERN)
 
 
 # --- Receiving a payment ----------------------------------------------------------------------
@@ -51,7 +61,8 @@ class PaymentRefused(Exception):  # noqa: N818 (a refusal, not a failure)
     """A payment confirmation that cannot be applied; nothing was written.
 
     `code`: "invalid" (the data; `errors` says which field), "unknown_code" (no debt has
-    that payment code), or "conflict" (the transaction id was already used for another payment).
+    that payment code), or "conflict" (the channel's transaction id was already used for
+    another payment).
     """
 
     def __init__(self, code: str, errors: dict[str, list[str]]) -> None:
@@ -66,7 +77,8 @@ class PaymentRefused(Exception):  # noqa: N818 (a refusal, not a failure)
 
 UNKNOWN_CODE = gettext_noop("Ninguna deuda tiene ese código de pago.")
 CONFLICT = gettext_noop(
-    "Ese número de operación ya se registró para otro pago (otro código, monto, fecha o canal)."
+    "Ese número de operación de ese canal ya se registró para otro pago (otro código, monto o "
+    "fecha)."
 )
 
 
@@ -92,7 +104,7 @@ class PaymentResult:
             "payment": {
                 "id": str(p.public_id),
                 "transaction_id": p.transaction_id,
-                "payment_code": debt.payment_code,
+                "payment_code": p.code_used,
                 "amount": canonical(p.amount),
                 "paid_at": chain.timestamp(p.paid_at),
                 "source": p.source,
@@ -100,7 +112,8 @@ class PaymentResult:
                 "flag": p.flag,
                 "receipt_sha256": p.receipt_sha256,
             },
-            "debt": {
+            "debt": {  # the debt credited: the lapsed balance for a redirected payment
+                "payment_code": debt.payment_code,
                 "kind": debt.kind,
                 "amount": canonical(debt.amount),
                 "paid": canonical(debt.paid),
@@ -109,16 +122,21 @@ class PaymentResult:
         }
 
 
+def normalize_source(source: Any) -> str:
+    """A channel id as given ("BN ", "pagalo"): trimmed and in lowercase."""
+    return source.strip().lower() if isinstance(source, str) else ""
+
+
 def clean_payment(
     transaction_id: str, payment_code: str, amount: Any, paid_at: datetime, source: str
 ) -> PaymentInput:
     errors: dict[str, list[str]] = {}
-    tid = (transaction_id or "").strip()
+    tid = transaction_id.strip() if isinstance(transaction_id, str) else ""
     if not tid:
         errors["transaction_id"] = [_("Falta el número de operación.")]
     elif len(tid) > 100 or not tid.isprintable():
         errors["transaction_id"] = [_("El número de operación no es válido.")]
-    code = codes.normalize(payment_code or "")
+    code = codes.normalize(payment_code if isinstance(payment_code, str) else "")
     if not codes.is_valid(code):
         errors["payment_code"] = [
             _("El código de pago no es válido: son %(n)d dígitos con dígitos de control.")
@@ -127,40 +145,71 @@ def clean_payment(
     value = Decimal(0)
     try:
         value = parse_amount(amount)
+    except AmountTooLarge:
+        errors["amount"] = [_range_message()]
     except AmountError:
         errors["amount"] = [_("El monto debe tener como máximo dos decimales, p. ej. 350.00.")]
     else:
         if not Decimal(0) < value <= MAX_AMOUNT:
-            errors["amount"] = [
-                _("El monto debe ser mayor que cero y como máximo %(max)s.")
-                % {"max": soles(MAX_AMOUNT)}
-            ]
+            errors["amount"] = [_range_message()]
     if not isinstance(paid_at, datetime) or timezone.is_naive(paid_at):
         errors["paid_at"] = [_("Falta la fecha y hora del pago, con su zona horaria.")]
     elif paid_at > timezone.now() + CLOCK_SKEW:
         errors["paid_at"] = [_("La fecha del pago está en el futuro.")]
-    src = " ".join((source or "").split())
-    if not src or len(src) > 60:
-        errors["source"] = [_("Indique el canal de pago (hasta 60 caracteres).")]
+    elif "payment_code" not in errors:
+        deposited = (
+            Debt.objects.filter(payment_code=code)
+            .values_list("notification__deposited_at", flat=True)
+            .first()
+        )
+        if deposited is not None and paid_at < deposited - BEFORE_DEPOSIT_TOLERANCE:
+            errors["paid_at"] = [
+                _(
+                    "La fecha del pago (%(paid)s) es anterior a la notificación de esta deuda, "
+                    "depositada el %(deposited)s."
+                )
+                % {
+                    "paid": timezone.localtime(paid_at).strftime("%d/%m/%Y %H:%M"),
+                    "deposited": timezone.localtime(deposited).strftime("%d/%m/%Y %H:%M"),
+                }
+            ]
+    src = normalize_source(source)
+    if not src:
+        errors["source"] = [_("Indique el canal de pago, p. ej. bn o pagalo.")]
+    elif not SOURCE.fullmatch(src):
+        errors["source"] = [
+            _(
+                "El canal de pago no es válido: debe ser un identificador de 1 a 30 letras "
+                "minúsculas sin tildes, dígitos o guiones, p. ej. bn o pagalo."
+            )
+        ]
     if errors:
         raise PaymentRefused("invalid", errors)
     return PaymentInput(tid, code, value, paid_at, src)
 
 
+def _range_message() -> str:
+    return _("El monto debe ser mayor que cero y como máximo %(max)s.") % {"max": soles(MAX_AMOUNT)}
+
+
 def _same_or_conflict(earlier: Payment, data: PaymentInput) -> PaymentResult:
     same = (
-        earlier.debt.payment_code == data.payment_code
+        earlier.code_used == data.payment_code
         and earlier.amount == data.amount
         and earlier.paid_at == data.paid_at
-        and earlier.source == data.source
     )
     if not same:
         raise PaymentRefused("conflict", {"transaction_id": [_(CONFLICT)]})
     return PaymentResult(earlier, created=False)
 
 
-def _earlier(transaction_id: str) -> Payment | None:
-    return Payment.objects.select_related("debt").filter(transaction_id=transaction_id).first()
+def _earlier(data: PaymentInput) -> Payment | None:
+    """The payment already recorded for this channel's transaction id, if any."""
+    return (
+        Payment.objects.select_related("debt", "redirected_from")
+        .filter(source=data.source, transaction_id=data.transaction_id)
+        .first()
+    )
 
 
 def _outcome(debt: Debt, amount: Decimal) -> tuple[str, str]:
@@ -173,6 +222,30 @@ def _outcome(debt: Debt, amount: Decimal) -> tuple[str, str]:
     if amount < owed:
         return Payment.Outcome.PARTIAL, Flag.PARTIAL
     return Payment.Outcome.OVER, Flag.OVER
+
+
+def _paid_before_lapse(debt: Debt, paid_at: datetime) -> bool:
+    """A payment to an installment that its plan's lapse cancelled, made before the lapse (and
+    confirmed after it): the person paid in time, so it must count."""
+    plan = debt.plan
+    return (
+        debt.kind == Debt.Kind.INSTALLMENT
+        and debt.status == Debt.Status.CANCELLED
+        and plan is not None
+        and plan.lapsed_at is not None
+        and paid_at < plan.lapsed_at
+    )
+
+
+def _lapsed_balance(plan: Plan) -> Debt | None:
+    """The balance of a lapsed plan, locked (its plan is locked already: same order as
+    everywhere else)."""
+    return (
+        Debt.objects.select_for_update(of=("self",))
+        .select_related("notification__person", "notification__procedure")
+        .filter(plan=plan, kind=Debt.Kind.LAPSED_BALANCE)
+        .first()
+    )
 
 
 def _status_after(debt: Debt) -> str:
@@ -194,11 +267,13 @@ def concept(debt: Debt) -> str:
     return str(debt.get_kind_display())
 
 
-def _receipt(payment: Payment, debt: Debt) -> ReceiptContent:
+def _receipt(payment: Payment, debt: Debt, used: Debt) -> ReceiptContent:
+    """`debt` is the debt credited; `used`, the one whose payment code was paid."""
     notification = debt.notification
     person = notification.person
     with translation.override(settings.LANGUAGE_CODE):
         what = concept(debt)
+    redirected = used.pk != debt.pk
     return ReceiptContent(
         receipt_id=str(payment.public_id),
         person_name=person.full_name,
@@ -206,7 +281,7 @@ def _receipt(payment: Payment, debt: Debt) -> ReceiptContent:
         procedure_number=notification.procedure.number,
         notification_subject=notification.subject,
         concept=what,
-        payment_code=debt.payment_code,
+        payment_code=used.payment_code,
         debt_amount=debt.amount,
         due_date=debt.due_date,
         amount=payment.amount,
@@ -218,6 +293,9 @@ def _receipt(payment: Payment, debt: Debt) -> ReceiptContent:
         flag=payment.flag,
         owed_before=payment.owed_before,
         paid_total=debt.paid,
+        applied_to=debt.payment_code if redirected else "",
+        installment=used.number if redirected else None,
+        lapsed_at=used.plan.lapsed_at if redirected and used.plan is not None else None,
     )
 
 
@@ -254,53 +332,57 @@ def _refresh_plan(plan: Plan, today: date) -> None:
 def apply_payment(
     transaction_id: str, payment_code: str, amount: Any, paid_at: datetime, source: str
 ) -> PaymentResult:
-    """Apply a payment confirmation from the payment system.
+    """Apply a payment confirmation from a payment system (`source`, a channel id).
 
-    Idempotent by the payment system's transaction id: the same confirmation again returns the
-    first payment (created=False); the same id with other data is refused ("conflict"). The
-    id's uniqueness is a database constraint, so two copies arriving at once count once. A
+    Idempotent by the channel and its transaction id: the same confirmation again returns the
+    first payment (created=False); the same pair with other data is refused ("conflict"). The
+    pair's uniqueness is a database constraint, so two copies arriving at once count once. A
     partial payment, an overpayment, or a payment to a debt already paid or cancelled is
-    recorded as such and flagged for an officer. Raises PaymentRefused, never anything a
-    caller has to guess about.
+    recorded as such and flagged for an officer. A payment made before a plan lapsed, to an
+    installment the lapse cancelled, is credited to the plan's lapsed balance. Raises
+    PaymentRefused, never anything a caller has to guess about.
     """
     data = clean_payment(transaction_id, payment_code, amount, paid_at, source)
-    earlier = _earlier(data.transaction_id)
+    earlier = _earlier(data)
     if earlier is not None:
         return _same_or_conflict(earlier, data)
     written: list[str] = []
     try:
         with transaction.atomic():
-            debt = _lock_debt(payment_code=data.payment_code)
-            if debt is None:
+            used = _lock_debt(payment_code=data.payment_code)
+            if used is None:
                 raise PaymentRefused("unknown_code", {"payment_code": [_(UNKNOWN_CODE)]})
-            earlier = _earlier(data.transaction_id)  # applied while we waited for the lock
+            earlier = _earlier(data)  # applied while we waited for the lock
             if earlier is not None:
                 return _same_or_conflict(earlier, data)
-            now = timezone.now()
+            debt = used  # the debt credited
+            before_lapse = _paid_before_lapse(used, data.paid_at)
+            if before_lapse:
+                assert used.plan is not None
+                debt = _lapsed_balance(used.plan) or used
             outcome, flag = _outcome(debt, data.amount)
-            owed_before = (
-                Decimal("0.00")
-                if debt.status == Debt.Status.CANCELLED
-                else max(debt.amount - debt.paid, Decimal("0.00"))
-            )
+            if before_lapse and debt is used:  # no lapsed balance to credit it to
+                flag = Flag.PRE_LAPSE
+            now = timezone.now()
             payment = Payment(
+                source=data.source,
                 transaction_id=data.transaction_id,
                 debt=debt,
+                redirected_from=used if debt is not used else None,
                 amount=data.amount,
                 paid_at=data.paid_at,
-                source=data.source,
                 received_at=now,
                 outcome=outcome,
-                owed_before=owed_before,
+                owed_before=debt.balance,
                 flag=flag,
             )
-            payment.save()  # the unique transaction id is enforced here
+            payment.save()  # the unique (source, transaction id) is enforced here
             debt.paid += data.amount
             debt.status = _status_after(debt)
             if flag:
                 debt.flagged, debt.flag_reason = True, flag
             debt.save(update_fields=["paid", "status", "flagged", "flag_reason"])
-            pdf = render_receipt(_receipt(payment, debt))
+            pdf = render_receipt(_receipt(payment, debt, used))
             payment.receipt.save("receipt.pdf", ContentFile(pdf), save=False)
             written.append(str(payment.receipt.name))
             payment.receipt_sha256 = hashlib.sha256(pdf).hexdigest()
@@ -313,22 +395,34 @@ def apply_payment(
                 actor=None,
                 data={
                     "transaction_id": payment.transaction_id,
-                    "payment_code": debt.payment_code,
-                    "debt": debt.kind,
-                    "installment": debt.number,
+                    "source": payment.source,
+                    "payment_code": used.payment_code,
+                    "debt": used.kind,
+                    "installment": used.number,
                     "amount": canonical(payment.amount),
                     "paid_at": chain.timestamp(payment.paid_at),
-                    "source": payment.source,
                     "outcome": outcome,
                     "flag": flag,
+                    # What follows is about the debt credited: `used`, or the lapsed balance.
+                    "credited_to": None
+                    if debt is used
+                    else {
+                        "debt": debt.kind,
+                        "payment_code": debt.payment_code,
+                        "reason": "paid_before_lapse",
+                        "plan_lapsed_at": chain.timestamp(used.plan.lapsed_at)
+                        if used.plan is not None and used.plan.lapsed_at is not None
+                        else None,
+                    },
                     "owed_before": canonical(payment.owed_before),
                     "debt_status": debt.status,
+                    "plan_status": debt.plan.status if debt.plan is not None else None,
                     "receipt_sha256": payment.receipt_sha256,
                 },
             )
     except IntegrityError:
         _delete_files(written)
-        earlier = _earlier(data.transaction_id)
+        earlier = _earlier(data)
         if earlier is None:
             raise
         return _same_or_conflict(earlier, data)
@@ -387,7 +481,17 @@ def review_payment(payment: Payment, *, actor: User, note: str) -> Payment:
 # --- Time passing -----------------------------------------------------------------------------
 
 
-def flag_overdue(now: datetime | None = None) -> int:
+@dataclass
+class Tally:
+    """What one step of payments_daily did: how many it changed, and the ids (of debts or
+    plans) it could not handle. Each failure is logged with its traceback and rolled back; the
+    step goes on with the next one, and the next run tries the failed ones again."""
+
+    done: int = 0
+    failed: list[int] = field(default_factory=list)
+
+
+def flag_overdue(now: datetime | None = None) -> Tally:
     """Flag, once each, the installments of active plans past their due date and not paid in
     full (the due date counts whole: overdue from the next day, Lima time)."""
     now = now or timezone.now()
@@ -399,35 +503,44 @@ def flag_overdue(now: datetime | None = None) -> int:
         overdue_at__isnull=True,
         plan__status=Plan.Status.ACTIVE,
     )
-    flagged = 0
+    tally = Tally()
     for pk in list(due.values_list("pk", flat=True)):
-        with transaction.atomic():
-            debt = _lock_debt(pk=pk)
-            if (
-                debt is None
-                or debt.overdue_at is not None
-                or not debt.is_overdue(today)
-                or debt.plan is None
-            ):
-                continue
-            debt.overdue_at = now
-            debt.save(update_fields=["overdue_at"])
-            _refresh_plan(debt.plan, today)
-            record_about(
-                debt.notification,
-                EventKind.INSTALLMENT_OVERDUE,
-                actor=None,
-                data={
-                    "installment": debt.number,
-                    "payment_code": debt.payment_code,
-                    "due_date": debt.due_date.isoformat(),
-                    "amount": canonical(debt.amount),
-                    "paid": canonical(debt.paid),
-                    "missed": debt.plan.missed,
-                },
-            )
-            flagged += 1
-    return flagged
+        try:
+            if _flag_one(pk, now, today):
+                tally.done += 1
+        except Exception:
+            log.exception("payments_daily: could not flag installment (debt %s) as overdue", pk)
+            tally.failed.append(pk)
+    return tally
+
+
+def _flag_one(pk: int, now: datetime, today: date) -> bool:
+    with transaction.atomic():
+        debt = _lock_debt(pk=pk)
+        if (
+            debt is None
+            or debt.overdue_at is not None
+            or not debt.is_overdue(today)
+            or debt.plan is None
+        ):
+            return False
+        debt.overdue_at = now
+        debt.save(update_fields=["overdue_at"])
+        _refresh_plan(debt.plan, today)
+        record_about(
+            debt.notification,
+            EventKind.INSTALLMENT_OVERDUE,
+            actor=None,
+            data={
+                "installment": debt.number,
+                "payment_code": debt.payment_code,
+                "due_date": debt.due_date.isoformat(),
+                "amount": canonical(debt.amount),
+                "paid": canonical(debt.paid),
+                "missed": debt.plan.missed,
+            },
+        )
+    return True
 
 
 def _balance_due(now: datetime) -> date:
@@ -564,8 +677,10 @@ def lapse_plan(plan_id: int, now: datetime | None = None) -> Plan | None:
     return plan
 
 
-def lapse_due_plans(now: datetime | None = None) -> int:
-    """Lapse every active plan with enough missed installments. Idempotent."""
+def lapse_due_plans(now: datetime | None = None) -> Tally:
+    """Lapse every active plan with enough missed installments. Idempotent. A plan that cannot
+    be lapsed (its lapse notification refused, a storage error...) is logged and skipped: the
+    others still lapse, and it is tried again on the next run."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     candidates = (
@@ -582,8 +697,12 @@ def lapse_due_plans(now: datetime | None = None) -> int:
         )
         .filter(late__gte=settings.BUZON_INSTALLMENT_MISSED_TO_LAPSE)
     )
-    lapsed = 0
+    tally = Tally()
     for pk in list(candidates.values_list("pk", flat=True)):
-        if lapse_plan(pk, now) is not None:
-            lapsed += 1
-    return lapsed
+        try:
+            if lapse_plan(pk, now) is not None:
+                tally.done += 1
+        except Exception:
+            log.exception("payments_daily: could not lapse plan %s", pk)
+            tally.failed.append(pk)
+    return tally

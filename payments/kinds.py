@@ -36,6 +36,7 @@ from payments.schedule import (
     MAX_INSTALLMENTS,
     MIN_INSTALLMENTS,
     AmountError,
+    AmountTooLarge,
     canonical,
     parse_amount,
     schedule,
@@ -53,7 +54,8 @@ FINE_FIELDS = frozenset({"amount", "legal_basis", "due_date"})
 # Only payments.actions.lapse_plan() deposits these, for the balance of a lapsed plan.
 LAPSE_FIELDS = frozenset({"lapsed_plan", "payment_code"})
 PLAN_FIELDS = frozenset({"total", "installments", "first_due_date", "legal_basis"})
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+INTEGER = re.compile(r"[0-9]{1,9}")  # more digits than that is no count of installments
 
 
 def _blank(details: Mapping[str, Any] | None) -> bool:
@@ -72,6 +74,13 @@ def _amount(value: Any, errors: list[str], *, missing: str) -> Decimal | None:
         return None
     try:
         amount = parse_amount(value)
+    except AmountTooLarge as exc:
+        errors.append(
+            _("El monto debe ser mayor que cero.")
+            if exc.negative
+            else _("El monto no puede ser mayor que %(max)s.") % {"max": soles(MAX_AMOUNT)}
+        )
+        return None
     except AmountError:
         errors.append(
             _(
@@ -148,8 +157,9 @@ def _installments(value: Any, errors: list[str]) -> int | None:
     if value is None or value == "":
         errors.append(_("Indique el número de cuotas."))
         return None
+    # ASCII digits only: "²".isdigit() is True but int("²") fails, and int("٣") is 3.
     if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+        isinstance(value, int) or (isinstance(value, str) and INTEGER.fullmatch(value.strip()))
     ):
         errors.append(_("El número de cuotas debe ser un número entero."))
         return None
@@ -325,7 +335,10 @@ def materialize_plans(notifications: list[Notification]) -> None:
 
 def with_payments(debts: QuerySet[Debt]) -> QuerySet[Debt]:
     return debts.prefetch_related(
-        Prefetch("payments", queryset=Payment.objects.order_by("paid_at", "id"))
+        Prefetch(
+            "payments",
+            queryset=Payment.objects.select_related("redirected_from").order_by("paid_at", "id"),
+        )
     )
 
 

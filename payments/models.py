@@ -17,7 +17,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Channel
-from alerts.models import Status as ReminderStatus
 
 
 class Plan(models.Model):
@@ -65,6 +64,9 @@ class Flag(models.TextChoices):
     PARTIAL = "partial", _("Pago parcial")
     OVER = "over", _("Pago en exceso")
     CLOSED = "closed", _("Pago a una deuda ya pagada o anulada")
+    # Made before its plan lapsed, to an installment the lapse then cancelled, and there is no
+    # lapsed balance to credit it to (payments.actions.apply_payment() credits it there).
+    PRE_LAPSE = "pre_lapse", _("Pago anterior a la pérdida del fraccionamiento, sin saldo")
 
 
 class Debt(models.Model):
@@ -156,8 +158,11 @@ def receipt_path(instance: Payment, filename: str) -> str:
     return f"payments/{instance.received_at:%Y/%m/%d}/{uuid.uuid4().hex}.pdf"
 
 
+SOURCE_PATTERN = r"[a-z0-9-]{1,30}"
+
+
 class Payment(models.Model):
-    """A payment confirmed by the payment system; at most one per transaction id."""
+    """A payment confirmed by a payment system; at most one per channel and transaction id."""
 
     class Outcome(models.TextChoices):
         EXACT = "exact", _("Exacto")
@@ -165,13 +170,27 @@ class Payment(models.Model):
         OVER = "over", _("En exceso")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # The payment system's id: the database makes it unique, so a confirmation received twice,
-    # even at the same instant, counts once.
-    transaction_id = models.CharField(_("N.° de operación"), max_length=100, unique=True)
+    # The payment system's channel, a short id such as "bn" or "pagalo" (SOURCE_PATTERN), and
+    # its operation number. Two channels may both issue "000123", so the pair identifies a
+    # confirmation: the database makes it unique, so one received twice, even at the same
+    # instant, counts once.
+    source = models.CharField(_("canal"), max_length=30)
+    transaction_id = models.CharField(_("N.° de operación"), max_length=100)
+    # The debt this payment is credited to.
     debt = models.ForeignKey(Debt, on_delete=models.PROTECT, related_name="payments")
+    # The installment whose payment code was used, when that is not `debt`: a payment made
+    # before its plan lapsed, to an installment the lapse cancelled, is credited to the plan's
+    # lapsed balance.
+    redirected_from = models.ForeignKey(
+        Debt,
+        verbose_name=_("pagado con el código de"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="redirected_payments",
+    )
     amount = models.DecimalField(_("monto"), max_digits=12, decimal_places=2)
     paid_at = models.DateTimeField(_("pagado el"))
-    source = models.CharField(_("canal"), max_length=60)
     received_at = models.DateTimeField(_("recibido el"))
     outcome = models.CharField(_("resultado"), max_length=10, choices=Outcome.choices)
     # What the debt still owed when this payment arrived.
@@ -199,14 +218,33 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),
+            models.UniqueConstraint(
+                fields=["source", "transaction_id"], name="payment_once_per_channel"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.transaction_id} {self.amount} → {self.debt_id}"
+        return f"{self.source}:{self.transaction_id} {self.amount} → {self.debt_id}"
+
+    @property
+    def code_used(self) -> str:
+        """The payment code the person paid with (the credited debt's, unless redirected)."""
+        return (self.redirected_from or self.debt).payment_code
 
     @property
     def needs_review(self) -> bool:
         return bool(self.flag) and self.reviewed_at is None
+
+
+class ReminderStatus(models.TextChoices):
+    """The alerts app's statuses (alerts.models.Status, same values), and one more: a reminder
+    not sent because, when its turn came, the installment was no longer open or its plan no
+    longer active."""
+
+    PENDING = "pending", _("Pendiente")
+    SENT = "sent", _("Enviada")
+    FAILED = "failed", _("Fallida")
+    SKIPPED = "skipped", _("Omitida: la cuota ya no estaba pendiente")
 
 
 class Reminder(models.Model):

@@ -49,7 +49,8 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy(
             "Por ejemplo: devolución solicitada, aplicado a otra deuda, pago completado después. "
-            "Queda en el registro de evidencias."
+            "Queda en el registro de evidencias, y el administrado la ve en la constancia de "
+            "notificación."
         ),
     )
 

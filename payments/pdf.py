@@ -181,15 +181,44 @@ class ReceiptContent:
     flag: str  # Flag, or ""
     owed_before: Decimal
     paid_total: Decimal  # on the debt, this payment included
+    # A payment made before its plan lapsed, with the code of an installment the lapse then
+    # cancelled, is credited to the lapsed balance: its code, the installment, the lapse.
+    applied_to: str = ""
+    installment: int | None = None
+    lapsed_at: datetime | None = None
+
+
+def _applied_text(c: ReceiptContent) -> str:
+    return _(
+        "Este pago se hizo el %(paid)s con el código de la cuota %(n)s, antes de que el "
+        "fraccionamiento se perdiera el %(lapsed)s; esa cuota quedó anulada por la pérdida. Por "
+        "eso el pago <b>se aplicó al saldo por pérdida del fraccionamiento</b>, cuyo código de "
+        "pago es <b>%(code)s</b>."
+    ) % {
+        "paid": _when(c.paid_at),
+        "n": c.installment or "",
+        "lapsed": _day(timezone.localdate(c.lapsed_at)) if c.lapsed_at else "",
+        "code": _e(c.applied_to),
+    }
 
 
 def _outcome_text(c: ReceiptContent) -> str:
     balance = max(c.owed_before - c.amount, Decimal("0.00"))
+    if c.flag == "pre_lapse":
+        return _(
+            "Este pago se hizo antes de que el fraccionamiento se perdiera, con el código de una "
+            "cuota que la pérdida anuló. %(agency)s lo revisará y le informará cómo se aplica."
+        ) % {"agency": settings.AGENCY["short_name"]}
     if c.flag == "closed":
         return _(
             "Esta deuda ya estaba pagada o anulada cuando se recibió el pago. %(agency)s lo "
             "revisará y le informará qué corresponde."
         ) % {"agency": settings.AGENCY["short_name"]}
+    if c.outcome == "partial" and c.applied_to:
+        return _(
+            "<b>Pago parcial.</b> Queda un saldo pendiente de <b>%(balance)s</b>, que puede "
+            "pagar con el código de pago %(code)s."
+        ) % {"balance": soles(balance), "code": _e(c.applied_to)}
     if c.outcome == "partial":
         return _(
             "<b>Pago parcial.</b> Queda un saldo pendiente de <b>%(balance)s</b>, que puede "
@@ -219,10 +248,14 @@ def draw_receipt(c: ReceiptContent) -> bytes:
                 (_("Registrado en el Buzón el"), _e(_when(c.received_at))),
             ]
         ),
-        _box([Paragraph(_outcome_text(c), BODY)]),
+        _box(
+            ([Paragraph(_applied_text(c), BODY)] if c.applied_to else [])
+            + [Paragraph(_outcome_text(c), BODY)]
+        ),
         _section(_("Lo que se paga")),
         _rows(
-            [
+            ([(_("Código de pago de la deuda"), _e(c.applied_to))] if c.applied_to else [])
+            + [
                 (_("Concepto"), _e(c.concept)),
                 (_("Notificación"), _e(c.notification_subject)),
                 (_("Trámite"), _e(c.procedure_number)),

@@ -3,7 +3,9 @@
 The same pattern as the alerts app (alerts/actions.py): only verified contacts, no amounts and
 no payment codes in the message, sending outside any transaction, every attempt recorded as
 evidence (alert_sent, alert_attempted, alert_failed, with purpose "installment_due"), retries
-with backoff up to BUZON_ALERT_MAX_ATTEMPTS. A failed reminder never changes a debt.
+with backoff up to BUZON_ALERT_MAX_ATTEMPTS. A failed reminder never changes a debt. Before each
+attempt (retries included) the installment must still be open and its plan active: otherwise
+the reminder is marked skipped and nothing is sent.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from alerts.models import Channel, Status
+from alerts.models import Channel
 from alerts.sms import get_backend
 from evidence.actions import record_about
 from evidence.models import EventKind
 from payments.models import Debt, Plan, Reminder
+from payments.models import ReminderStatus as Status
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +143,37 @@ def _send(reminder: Reminder) -> None:
         get_backend().send(reminder.destination, sms_text(reminder.debt))
 
 
+def _still_due(reminder_id: int) -> str:
+    """The reminder's status after checking, under its lock, that its installment is still
+    open and its plan still active; if not, the reminder is marked skipped (nothing to send:
+    the installment was paid, or the plan completed or lapsed, since it was queued)."""
+    with transaction.atomic():
+        locked = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("debt__plan")
+            .get(pk=reminder_id)
+        )
+        if locked.status != Status.PENDING:
+            return locked.status
+        debt = locked.debt
+        plan = debt.plan
+        if debt.is_open() and plan is not None and plan.status == Plan.Status.ACTIVE:
+            return locked.status
+        locked.status = Status.SKIPPED
+        locked.last_error = (
+            f"skipped: installment {debt.status}, plan {plan.status if plan else 'none'}"
+        )
+        locked.save(update_fields=["status", "last_error"])
+        log.info("installment reminder %s skipped: %s", reminder_id, locked.last_error)
+        return locked.status
+
+
 def deliver(reminder_id: int) -> str:
-    """One attempt to send a reminder. A sent or failed one is left alone."""
+    """One attempt to send a reminder. A sent, failed or skipped one is left alone; one whose
+    installment is no longer open, or whose plan is no longer active, is skipped unsent."""
+    status = _still_due(reminder_id)
+    if status != Status.PENDING:
+        return status
     reminder = Reminder.objects.select_related(
         "debt__person", "debt__notification__unit", "debt__notification__person"
     ).get(pk=reminder_id)

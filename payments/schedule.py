@@ -23,20 +23,35 @@ MIN_INSTALLMENTS = 2
 MAX_INSTALLMENTS = 72
 
 
+# No accepted amount has more than this many digits before the point (MAX_AMOUNT has 7):
+# anything larger is refused before quantize(), which would overflow the decimal context.
+MAX_INTEGER_DIGITS = 10
+
+
 class AmountError(ValueError):
     """Not an amount in soles with at most two decimals."""
+
+
+class AmountTooLarge(AmountError):  # noqa: N818 (a kind of AmountError)
+    """An amount far beyond any accepted one (1E+30, thirty 1s...): the caller's range message
+    applies. `negative` says which end of the range it is off."""
+
+    def __init__(self, negative: bool) -> None:
+        super().__init__("too large")
+        self.negative = negative
 
 
 def parse_amount(value: Any) -> Decimal:
     """An amount given as text ("350", "350.5", "350.50"), an int or a Decimal; never a bool.
 
     Returns it quantized to the cent; raises AmountError for anything else (a comma as the
-    decimal separator, three decimals, NaN...). Range checks are the caller's.
+    decimal separator, three decimals, NaN...), and AmountTooLarge, an AmountError, for one
+    with more than MAX_INTEGER_DIGITS digits before the point. Range checks are the caller's.
     """
     if isinstance(value, bool) or value is None:
         raise AmountError("not an amount")
     if isinstance(value, float):
-        value = repr(value)  # JSON numbers: 350.5 means "350.5"
+        value = Decimal(repr(value))  # JSON numbers: 350.5 means "350.5"
     if isinstance(value, str):
         value = value.strip()
         if not value or not all(ch.isascii() and (ch.isdigit() or ch in ".-+") for ch in value):
@@ -47,7 +62,12 @@ def parse_amount(value: Any) -> Decimal:
         raise AmountError("not an amount") from None
     if not amount.is_finite():
         raise AmountError("not an amount")
-    quantized = amount.quantize(CENT)
+    if amount and amount.adjusted() >= MAX_INTEGER_DIGITS:
+        raise AmountTooLarge(negative=amount < 0)
+    try:
+        quantized = amount.quantize(CENT)
+    except (InvalidOperation, ArithmeticError):  # cannot happen below MAX_INTEGER_DIGITS
+        raise AmountTooLarge(negative=amount < 0) from None
     if quantized != amount:
         raise AmountError("more than two decimals")
     return quantized

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +16,9 @@ class ProcedureType(models.Model):
     active = models.BooleanField(_("vigente"), default=True)
     # TUO Ley 27444 art. 136: days to correct a filing; 2 unless the procedure's rules say more.
     correction_business_days = models.PositiveSmallIntegerField(
-        _("plazo de subsanación (días hábiles)"), default=2
+        _("plazo de subsanación (días hábiles)"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
 
     class Meta:

@@ -1,6 +1,8 @@
-"""Correction notifications deposited before this app gave them rows get their request now:
-open (the expiry hook acts from here on), with the items their details list, or one general
-item described by the subject."""
+"""Correction notifications deposited before this app gave them rows get their request now,
+with the items their details list, or one general item described by the subject: open (the
+expiry hook acts from here on), or expired when the notification's deadline already ran out
+with no answer (its expiry was recorded before the hook existed, and will not be again). The
+procedures are left as they are: this is history."""
 
 from django.db import migrations
 
@@ -12,7 +14,16 @@ def backfill(apps, schema_editor):
     pending = Notification.objects.filter(kind="correction", correction__isnull=True)
     for notification in pending.iterator():
         listed = (notification.details or {}).get("items") or []
-        request = CorrectionRequest.objects.create(notification=notification, general=not listed)
+        expired = (
+            notification.deadline_expired_at is not None
+            and notification.deadline_stopped_at is None
+        )
+        request = CorrectionRequest.objects.create(
+            notification=notification,
+            general=not listed,
+            status="expired" if expired else "open",
+            expired_at=notification.deadline_expired_at if expired else None,
+        )
         if not listed:
             CorrectionItem.objects.create(
                 request=request, position=1, description=notification.subject[:500]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import itertools
+from pathlib import Path
 
+from django.core.files.storage import default_storage
 from django.test import Client
 from PIL import Image
 
 from accounts.models import User
 from backoffice.groups import NOTIFIERS
+from corrections.actions import AnswerInput, file_answer
+from corrections.models import CorrectionRequest
+from corrections.uploads import UploadInput
 from mailboxes.actions import RequestMeta, open_notification
 from mailboxes.models import IssuingUnit
 from tests import factories
@@ -64,3 +69,23 @@ def reviewer(unit: str = "SIN") -> User:
     user = factories.officer(f"notificador{next(_seq)}", NOTIFIERS)
     IssuingUnit.objects.get(code=unit).members.add(user)
     return user
+
+
+def answer_every_item(notification) -> None:
+    """The person answers every observation with a PDF."""
+    pdf = factories.pdf_bytes()
+    positions = CorrectionRequest.objects.get(notification=notification).items.values_list(
+        "position", flat=True
+    )
+    file_answer(
+        notification,
+        user=notification.person.user,
+        data=AnswerInput({p: [UploadInput.of(f"doc{p}.pdf", pdf)] for p in positions}),
+        meta=META,
+    )
+
+
+def all_stored_files() -> set[str]:
+    """Every file in the default storage (answers, receipts, attachments, letters)."""
+    root = Path(default_storage.path(""))
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}

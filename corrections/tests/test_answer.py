@@ -1,7 +1,7 @@
 """The person answers a correction request from the notification page."""
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from corrections.models import Answer, CorrectionRequest, RequestStatus
 from corrections.queries import open_for
+from corrections.uploads import scan
+from evidence import chain
 from evidence.models import EventKind
 from mailboxes.actions import record_expired_deadlines
 from procedures.models import ProcedureStatus
@@ -255,3 +257,45 @@ def test_the_filing_receipt_shows_the_time_and_each_files_sha256():
     assert "pasaporte.pdf" in text
     assert "136.3" in text
     assert notification.procedure.number in text
+
+
+def test_an_answer_sent_just_before_midnight_on_the_deadline_day_is_filed_on_that_day(
+    monkeypatch,
+):
+    notification = correction()
+    assert notification.deadline_date is not None
+    sent = timezone.make_aware(datetime.combine(notification.deadline_date, time(23, 59, 50)))
+    pdf = factories.pdf_bytes()
+    with time_machine.travel(sent, tick=False) as clock:
+
+        def slow_scan(uploads):  # reading, parsing and scanning the files takes a minute
+            clock.shift(timedelta(minutes=1))
+            return scan(uploads)
+
+        monkeypatch.setattr("corrections.actions.scan", slow_scan)
+        client = person_client(notification)
+        post_answer(
+            client, notification, {"item-1": upload("a.pdf", pdf), "item-2": upload("b.pdf", pdf)}
+        )
+        assert timezone.localdate() > notification.deadline_date  # past midnight by now
+        page = detail(client, notification)
+    assert "Su respuesta fue presentada." in page
+    answer = Answer.objects.get()
+    assert answer.filed_at == sent
+    notification.refresh_from_db()
+    assert notification.deadline_stopped_at == sent
+    event = notification.events.get(kind=EventKind.NOTIFICATION_ANSWERED)
+    assert event.data["filed_at"] == chain.timestamp(sent)
+    with answer.receipt.open("rb") as handle:
+        text = " ".join(factories.pdf_text(handle.read()).split())
+    assert f"Presentada el {sent:%d/%m/%Y} 23:59:50 (hora de Lima)" in text
+
+
+@pytest.mark.parametrize("field", ["item-²", "item-٣"])
+def test_a_crafted_field_name_is_ignored_instead_of_failing(field):
+    notification = correction(items=None)
+    client = person_client(notification)
+    response = post_answer(client, notification, {field: upload("a.pdf", factories.pdf_bytes())})
+    assert response.status_code == 302
+    assert "Adjunte al menos un archivo." in detail(client, notification)
+    assert not Answer.objects.exists()

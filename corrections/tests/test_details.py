@@ -1,13 +1,18 @@
 """What a correction request carries: its observed items, checked at deposit."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from corrections.models import CorrectionRequest
 from corrections.rules import check
-from mailboxes.actions import deposit_many
+from mailboxes.actions import deposit_many, record_expired_deadlines
 from procedures.models import ProcedureStatus
 from tests import factories
+
+from .helpers import correction
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +76,14 @@ def test_a_batch_deposit_creates_each_request_with_its_items():
     for registration in registrations:
         registration.procedure.refresh_from_db()
         assert registration.procedure.status == ProcedureStatus.OBSERVED
+
+
+def test_a_new_correction_request_leaves_a_procedure_not_filed_as_it_is():
+    registration = factories.register()
+    correction(registration)
+    assert record_expired_deadlines(timezone.now() + timedelta(days=60)) == 1
+    registration.procedure.refresh_from_db()
+    assert registration.procedure.status == ProcedureStatus.NOT_FILED
+    correction(registration)  # a later deposit on the same procedure
+    registration.procedure.refresh_from_db()
+    assert registration.procedure.status == ProcedureStatus.NOT_FILED

@@ -1,35 +1,29 @@
 """The officer reviews an answer observation by observation."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from backoffice.groups import SUPERVISORS
-from corrections.actions import AnswerInput, file_answer
+from corrections.actions import Decision, review_answer
 from corrections.models import CorrectionRequest, Outcome, RequestStatus
-from corrections.uploads import UploadInput
 from evidence.models import EventKind
+from mailboxes.actions import record_expired_deadlines
 from mailboxes.models import Kind, Notification
 from procedures.models import ProcedureStatus
 from tests import factories
 
-from .helpers import META, correction, person_client, reviewer
+from .helpers import all_stored_files, answer_every_item, correction, person_client, reviewer
 
 pytestmark = pytest.mark.django_db
 
 
-def answered(**kwargs):
-    notification = correction(**kwargs)
-    pdf = factories.pdf_bytes()
-    positions = CorrectionRequest.objects.get(notification=notification).items.values_list(
-        "position", flat=True
-    )
-    file_answer(
-        notification,
-        user=notification.person.user,
-        data=AnswerInput({p: [UploadInput.of(f"doc{p}.pdf", pdf)] for p in positions}),
-        meta=META,
-    )
+def answered(registration=None, **kwargs):
+    notification = correction(registration, **kwargs)
+    answer_every_item(notification)
     return notification
 
 
@@ -199,3 +193,101 @@ def test_an_answer_file_is_served_as_a_download_of_its_detected_type():
     )
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="scan.pdf"' in response["Content-Disposition"]
+
+
+def person_page(notification):
+    return (
+        person_client(notification)
+        .get(f"/buzon/notificaciones/{notification.public_id}/")
+        .content.decode()
+    )
+
+
+def test_an_accepted_answer_leaves_the_procedure_observed_while_another_request_is_pending():
+    registration = factories.register()
+    first = answered(registration)
+    second = correction(registration)  # same procedure, still open
+    procedure = registration.procedure
+    client = officer_client(reviewer())
+
+    response = client.post(
+        review_url(first), {"item-1-outcome": "met", "item-2-outcome": "met"}, follow=True
+    )
+    procedure.refresh_from_db()
+    assert procedure.status == ProcedureStatus.OBSERVED
+    event = first.events.get(kind=EventKind.ANSWER_REVIEWED)
+    assert event.data["procedure_status"] == "observed"
+    assert "El trámite sigue observado: tiene otra subsanación pendiente." in (
+        response.content.decode()
+    )
+    assert "Su trámite continuará cuando se resuelvan las demás subsanaciones pendientes." in (
+        person_page(first)
+    )
+
+    # The other request answered: still observed while it awaits review.
+    answer_every_item(second)
+    procedure.refresh_from_db()
+    assert procedure.status == ProcedureStatus.OBSERVED
+    # Accepted too: nothing is pending any more, the procedure goes on.
+    response = client.post(
+        review_url(second), {"item-1-outcome": "met", "item-2-outcome": "met"}, follow=True
+    )
+    assert "Revisión registrada: todo subsanado. El trámite continúa." in response.content.decode()
+    procedure.refresh_from_db()
+    assert procedure.status == ProcedureStatus.IN_PROGRESS
+    assert second.events.get(kind=EventKind.ANSWER_REVIEWED).data["procedure_status"] == (
+        "in_progress"
+    )
+
+
+def test_a_procedure_not_filed_after_an_expiry_stays_not_filed():
+    registration = factories.register()
+    expiring = correction(registration)
+    other = answered(registration)  # answered in time: its deadline stopped
+    assert record_expired_deadlines(timezone.now() + timedelta(days=60)) == 1
+    procedure = registration.procedure
+    procedure.refresh_from_db()
+    assert procedure.status == ProcedureStatus.NOT_FILED
+    assert expiring.events.get(kind=EventKind.CORRECTION_EXPIRED).data["procedure_status"] == (
+        "not_filed"
+    )
+
+    # Accepting the other answer does not bring the procedure back.
+    client = officer_client(reviewer())
+    response = client.post(
+        review_url(other), {"item-1-outcome": "met", "item-2-outcome": "met"}, follow=True
+    )
+    procedure.refresh_from_db()
+    assert procedure.status == ProcedureStatus.NOT_FILED
+    event = other.events.get(kind=EventKind.ANSWER_REVIEWED)
+    assert event.data["procedure_status"] == "not_filed"
+    assert "El trámite sigue como no presentado: venció el plazo de otra subsanación." in (
+        response.content.decode()
+    )
+    assert "Aun así, su trámite se considera no presentado" in person_page(other)
+
+
+def test_a_review_that_fails_after_the_follow_up_was_deposited_leaves_no_files(monkeypatch):
+    notification = answered()
+    request = CorrectionRequest.objects.get(notification=notification)
+    officer = reviewer()
+    decisions = {1: Decision(True), 2: Decision(False, "El comprobante no corresponde.")}
+    before = all_stored_files()
+
+    def failing_write(*args, **kwargs):  # writing the review's evidence fails
+        raise RuntimeError("could not write the evidence")
+
+    monkeypatch.setattr("corrections.actions.record_about", failing_write)
+    with pytest.raises(RuntimeError):
+        review_answer(request, officer=officer, decisions=decisions)
+    # The follow-up's letter was written and then rolled back with it: no file is left behind.
+    assert all_stored_files() == before
+    assert Notification.objects.filter(kind=Kind.CORRECTION).count() == 1
+    request.refresh_from_db()
+    assert request.status == RequestStatus.ANSWERED  # still awaiting review
+
+    monkeypatch.undo()
+    review = review_answer(request, officer=officer, decisions=decisions)
+    assert review.follow_up is not None
+    letter = review.follow_up.attachments.get()
+    assert all_stored_files() == before | {str(letter.file.name)}

@@ -66,7 +66,7 @@ def pay(
     *,
     tid: str | None = None,
     paid_at: datetime | None = None,
-    source: str = "Págalo.pe",
+    source: str = "pagalo",
 ) -> PaymentResult:
     return apply_payment(
         tid or f"PAGALO-{next(_tx):08d}",

@@ -80,7 +80,7 @@ def test_unknown_and_mistyped_codes_are_clear_errors():
     fine()
     unused = codes.random_code()
     with pytest.raises(PaymentRefused) as unknown:
-        apply_payment("X-1", unused, "10.00", lima(2026, 12, 1, 9), "Págalo.pe")
+        apply_payment("X-1", unused, "10.00", lima(2026, 12, 1, 9), "pagalo")
     assert unknown.value.code == "unknown_code"
     assert unknown.value.message == "Ninguna deuda tiene ese código de pago."
     code = Debt.objects.get().payment_code

@@ -72,10 +72,10 @@ def test_no_reminder_for_an_installment_already_paid(approved, clock):
 
 def test_an_overdue_installment_is_flagged_once(approved, clock):
     clock.move_to(lima(2026, 12, 15, 23, 0))
-    assert flag_overdue() == 0  # the due date counts whole
+    assert flag_overdue().done == 0  # the due date counts whole
     clock.move_to(lima(2026, 12, 16, 0, 30))
-    assert flag_overdue() == 1
-    assert flag_overdue() == 0
+    assert flag_overdue().done == 1
+    assert flag_overdue().done == 0
     first = installment(approved, 1)
     assert first.overdue_at is not None
     (event,) = approved.events.filter(kind=EventKind.INSTALLMENT_OVERDUE)
@@ -97,8 +97,8 @@ def test_paying_late_cures_the_missed_installment(approved, clock):
     pay(installment(approved, 1))
     assert Plan.objects.get().missed == 0
     clock.move_to(lima(2027, 1, 16, 8, 0))
-    assert flag_overdue() == 1
-    assert lapse_due_plans() == 0  # one missed; the plan lapses with two
+    assert flag_overdue().done == 1
+    assert lapse_due_plans().done == 0  # one missed; the plan lapses with two
     assert Plan.objects.get().status == Plan.Status.ACTIVE
 
 
@@ -151,7 +151,7 @@ def test_after_two_missed_installments_the_plan_lapses_and_the_balance_falls_due
 def test_a_payment_to_a_cancelled_installment_is_flagged(approved, clock):
     clock.move_to(lima(2027, 1, 16, 8, 0))
     flag_overdue()
-    assert lapse_due_plans() == 1
+    assert lapse_due_plans().done == 1
     third = installment(approved, 3)
     result = pay(third, "333.33")
     assert result.payment.flag == Flag.CLOSED

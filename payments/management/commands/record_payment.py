@@ -1,7 +1,9 @@
 """Record a payment confirmation by hand, until the agency API exists (issue 7).
 
-Prints the result as JSON. The same transaction id again is answered with the first payment
-("created": false); with other data it is refused. Exit status 1 when refused.
+Prints the result as JSON. A confirmation is identified by its channel (--source, a short id
+such as "bn" or "pagalo") and that channel's transaction id: the same pair again is answered
+with the first payment ("created": false); with other data it is refused. Exit status 1 when
+refused (the JSON says why, in Spanish), never a traceback for bad input.
 """
 
 from __future__ import annotations
@@ -28,16 +30,22 @@ def _when(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Apply a payment confirmation (transaction id, payment code, amount, when, channel)."
+    help = "Apply a payment confirmation (channel, transaction id, payment code, amount, when)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--transaction-id", required=True, help="the payment system's id")
+        parser.add_argument(
+            "--transaction-id", required=True, help="the payment system's operation number"
+        )
         parser.add_argument("--code", required=True, help="the payment code (12 digits)")
         parser.add_argument("--amount", required=True, help="in soles, e.g. 350.00")
         parser.add_argument(
             "--paid-at", required=True, type=_when, help="e.g. 2026-12-01T10:30 (Lima)"
         )
-        parser.add_argument("--source", required=True, help="e.g. Págalo.pe, Banco de la Nación")
+        parser.add_argument(
+            "--source",
+            required=True,
+            help="the channel's id: 1-30 lowercase letters, digits or dashes, e.g. bn, pagalo",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
