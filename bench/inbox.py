@@ -54,7 +54,7 @@ INSERT INTO mailbox_notification (
     public_id, kind, subject, body_markdown, body_html, ends_administrative_route, appeals,
     response_business_days, policy, deposited_at, effective_date, effect_rule, deadline_date,
     opened_at, state, idempotency_key, deposited_by_id, person_id, procedure_id, unit_id,
-    authority, authority_address, idempotency_digest, content_sha256)
+    authority, authority_address, idempotency_digest, content_sha256, details)
 SELECT lower(hex(randomblob(16))),
     CASE d.n %% 3 WHEN 0 THEN 'approval' WHEN 1 THEN 'fine' ELSE 'other' END,
     'Notificación de prueba ' || d.n,
@@ -67,7 +67,8 @@ SELECT lower(hex(randomblob(16))),
     (SELECT pr.person_id FROM procedures_procedure pr WHERE pr.id = d.procedure_id),
     d.procedure_id,
     CASE d.n %% 4 WHEN 0 THEN %s WHEN 1 THEN %s WHEN 2 THEN %s ELSE %s END,
-    'Subgerencia de prueba', 'Av. España 734, Breña, Lima', '', lower(hex(randomblob(32)))
+    'Subgerencia de prueba', 'Av. España 734, Breña, Lima', '', lower(hex(randomblob(32))),
+    '{}'
 FROM (
     SELECT n,
         datetime(%s, '-' || ((n * 2654435761) %% %s) || ' seconds') AS at,
@@ -81,7 +82,7 @@ INSERT INTO mailbox_notification (
     public_id, kind, subject, body_markdown, body_html, ends_administrative_route, appeals,
     response_business_days, policy, deposited_at, effective_date, effect_rule, deadline_date,
     opened_at, state, idempotency_key, deposited_by_id, person_id, procedure_id, unit_id,
-    authority, authority_address, idempotency_digest, content_sha256)
+    authority, authority_address, idempotency_digest, content_sha256, details)
 SELECT gen_random_uuid(),
     (ARRAY['approval', 'fine', 'other'])[1 + d.n %% 3],
     'Notificación de prueba ' || d.n,
@@ -93,7 +94,8 @@ SELECT gen_random_uuid(),
     CASE WHEN d.n %% 10 < 7 THEN 'opened' ELSE 'deposited' END,
     NULL, NULL, pr.person_id, pr.id,
     (ARRAY[%s, %s, %s, %s]::bigint[])[1 + d.n %% 4],
-    'Subgerencia de prueba', 'Av. España 734, Breña, Lima', '', md5(d.n::text) || md5(d.at::text)
+    'Subgerencia de prueba', 'Av. España 734, Breña, Lima', '', md5(d.n::text) || md5(d.at::text),
+    '{}'::jsonb
 FROM (
     SELECT n,
         %s::timestamptz - make_interval(secs => (n::bigint * 2654435761) %% %s) AS at,
@@ -140,16 +142,18 @@ FROM generate_series(1, %s) AS i
 SQLITE_PROCEDURES = """
 INSERT INTO procedures_procedure (
     number, filing_date, registered_at, idempotency_key, office_id, person_id,
-    registered_by_id, procedure_type_id)
-SELECT 'LM99' || substr('0000000' || id, -7), '2025-01-15', %s, NULL, %s, id, NULL, %s
+    registered_by_id, procedure_type_id, status)
+SELECT 'LM99' || substr('0000000' || id, -7), '2025-01-15', %s, NULL, %s, id, NULL, %s,
+    'in_progress'
 FROM people_person WHERE given_names = 'Persona de relleno' ORDER BY id
 """
 
 POSTGRES_PROCEDURES = """
 INSERT INTO procedures_procedure (
     number, filing_date, registered_at, idempotency_key, office_id, person_id,
-    registered_by_id, procedure_type_id)
-SELECT 'LM99' || lpad(id::text, 7, '0'), '2025-01-15', %s, NULL, %s, id, NULL, %s
+    registered_by_id, procedure_type_id, status)
+SELECT 'LM99' || lpad(id::text, 7, '0'), '2025-01-15', %s, NULL, %s, id, NULL, %s,
+    'in_progress'
 FROM people_person WHERE given_names = 'Persona de relleno' ORDER BY id
 """
 
