@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "corrections",
     "payments",
     "alerts",
+    "api",
     "agency",  # before backoffice: its permission must exist when the groups are ensured
     "backoffice",
     "verification",

@@ -3,6 +3,7 @@ from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import include, path, register_converter
 
+from api import v1
 from buzon.converters import ProcedureNumberConverter, VerificationCodeConverter
 
 register_converter(ProcedureNumberConverter, "procedure_number")
@@ -30,5 +31,6 @@ urlpatterns = [
     path("verificar/", include("verification.urls")),
     path("agencia/", include("agency.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", v1.api.urls),
     path("admin/", admin.site.urls),
 ]

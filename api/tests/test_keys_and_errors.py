@@ -1,0 +1,129 @@
+"""API v1, first slice: keys (hash only, scopes, revocation, last use), problem+json errors,
+the OpenAPI document, and reading a procedure."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from api.keys import create_key, revoke
+from api.models import ApiClient, ApiKey
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def key_for(*scopes: str, test: bool = False, name: str = "sistema-cpp") -> tuple[ApiKey, str]:
+    client, _ = ApiClient.objects.get_or_create(name=name, defaults={"is_test": test})
+    return create_key(client, "principal", scopes, actor=None)
+
+
+def get(path: str, key: str = "") -> Any:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return Client().get(f"/api/v1{path}", headers=headers)
+
+
+def problem_of(response: Any) -> dict[str, Any]:
+    assert response["Content-Type"] == "application/problem+json"
+    body: dict[str, Any] = json.loads(response.content)
+    assert body["status"] == response.status_code
+    assert body["type"].startswith("https://")
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+def test_the_command_prints_a_key_once_and_keeps_only_its_hash():
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "create_api_key", "--client", "sistema-multas", "--scope", "payments:write",
+        stdout=out, stderr=err,
+    )  # fmt: skip
+    plaintext = out.getvalue().strip()
+    assert plaintext.startswith("buzon_live_")
+    assert "shown once" in err.getvalue()
+    stored = ApiKey.objects.get()
+    assert plaintext not in json.dumps(list(ApiKey.objects.values()), default=str)
+    assert stored.scopes == ["payments:write"]
+    me = get("/me", plaintext)
+    assert me.status_code == 200
+    assert json.loads(me.content) | {"last_used_at": None} == {
+        "client": "sistema-multas",
+        "key": "principal",
+        "test": False,
+        "scopes": ["payments:write"],
+        "last_used_at": None,
+    }
+    stored.refresh_from_db()
+    assert stored.last_used_at is not None  # last use recorded
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "nonsense", "buzon_live_aaaaaaaaaaaa_" + "x" * 43],
+    ids=["no key", "malformed", "unknown"],
+)
+def test_without_a_valid_key_the_answer_is_401_problem_json(token):
+    response = get("/me", token)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    problem_of(response)
+
+
+def test_a_revoked_key_stops_working():
+    key, plaintext = key_for("procedures:write")
+    assert get("/me", plaintext).status_code == 200
+    revoke(key, actor=None)
+    assert get("/me", plaintext).status_code == 401
+
+
+def test_a_tampered_secret_is_refused():
+    _key, plaintext = key_for("procedures:write")
+    tampered = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
+    assert get("/me", tampered).status_code == 401
+
+
+def test_a_live_key_relabelled_as_test_is_refused():
+    _key, plaintext = key_for("procedures:write")
+    assert get("/me", plaintext.replace("buzon_live_", "buzon_test_")).status_code == 401
+
+
+def test_a_key_cannot_act_outside_its_scopes():
+    registration = factories.register()
+    _key, payments_only = key_for("payments:write")
+    response = get(f"/procedures/{registration.procedure.number}", payments_only)
+    assert response.status_code == 403
+    assert "procedures:write" in problem_of(response)["detail"]
+
+
+def test_a_procedure_is_read_with_the_right_scope():
+    registration = factories.register()
+    _key, plaintext = key_for("procedures:write")
+    response = get(f"/procedures/{registration.procedure.number.lower()}", plaintext)
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert body["number"] == registration.procedure.number
+    assert body["status"] == "in_progress"
+    assert body["credentials_issued"] is True
+    missing = get("/procedures/LM269999999", plaintext)
+    assert missing.status_code == 404
+    problem_of(missing)
+
+
+def test_the_openapi_document_and_docs_page_are_served():
+    schema = json.loads(Client().get("/api/v1/openapi.json").content)
+    assert schema["info"]["title"] == "Buzón API"
+    assert "/api/v1/procedures/{number}" in schema["paths"]
+    assert schema["components"]["securitySchemes"]["KeyAuth"]["scheme"] == "bearer"
+    assert Client().get("/api/v1/docs").status_code == 200
+
+
+def test_unknown_scopes_are_refused_when_creating_a_key():
+    client = ApiClient.objects.create(name="x")
+    with pytest.raises(ValueError, match="unknown"):
+        create_key(client, "k", ["everything:write"], actor=None)
