@@ -8,6 +8,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -18,6 +19,7 @@ from ninja.security import HttpBearer
 from api.errors import ScopeError, problem
 from api.keys import authenticate
 from api.models import ApiKey, Scope
+from api.ratelimit import RateLimitedError, take
 from procedures.models import Procedure
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ class KeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
         key = authenticate(token)
         if key is not None:
+            take(key.pk)  # raises RateLimitedError: 429 with Retry-After
             request.api_key = key  # type: ignore[attr-defined]
         return key
 
@@ -64,6 +67,19 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
         "Send a valid, unrevoked API key as `Authorization: Bearer <key>`.",
     )
     response["WWW-Authenticate"] = 'Bearer realm="buzon"'
+    return response
+
+
+@api.exception_handler(RateLimitedError)
+def _too_many(request: HttpRequest, exc: RateLimitedError) -> HttpResponse:
+    response = problem(
+        429,
+        "rate-limited",
+        "Too many requests",
+        f"This key sent more than {settings.BUZON_API_REQUESTS_PER_MINUTE} requests in a "
+        f"minute. Retry after {exc.retry_after} s.",
+    )
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -401,6 +401,11 @@ BUZON_SMTP_PORT = env_int("BUZON_SMTP_PORT", 2525, minimum=1)
 # refused at the SMTP door with 552, so the sender's server tells the sender.
 BUZON_SMTP_MAX_BYTES = env_int("BUZON_SMTP_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 
+# --- Agency API (api/) -------------------------------------------------------------------------
+# Requests per minute per key (a token bucket: a full minute's worth may come at once), as
+# GOV.UK Notify.
+BUZON_API_REQUESTS_PER_MINUTE = env_int("BUZON_API_REQUESTS_PER_MINUTE", 3000, minimum=1)
+
 # --- Answers inside the buzón (corrections/, payments/) --------------------------------------
 # Files a person attaches to a correction answer: size of each, files per item.
 BUZON_ANSWER_FILE_MAX_BYTES = env_int("BUZON_ANSWER_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

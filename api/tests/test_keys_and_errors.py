@@ -127,3 +127,27 @@ def test_unknown_scopes_are_refused_when_creating_a_key():
     client = ApiClient.objects.create(name="x")
     with pytest.raises(ValueError, match="unknown"):
         create_key(client, "k", ["everything:write"], actor=None)
+
+
+def test_each_key_has_its_own_token_bucket_and_429_says_when_to_retry(settings):
+    settings.BUZON_API_REQUESTS_PER_MINUTE = 3
+    _key, first = key_for("procedures:write")
+    _other, second = key_for("procedures:write", name="sistema-multas")
+    assert [get("/me", first).status_code for _ in range(3)] == [200, 200, 200]
+    limited = get("/me", first)
+    assert limited.status_code == 429
+    assert 1 <= int(limited["Retry-After"]) <= 20
+    problem_of(limited)
+    assert get("/me", second).status_code == 200  # another key is not affected
+
+
+def test_tokens_come_back_with_time(settings):
+    from api.ratelimit import RateLimitedError, take
+
+    settings.BUZON_API_REQUESTS_PER_MINUTE = 60  # one token a second, 60 at once
+    for _ in range(60):
+        take(999, now=1000.0)
+    with pytest.raises(RateLimitedError) as refused:
+        take(999, now=1000.0)
+    assert refused.value.retry_after == 1
+    take(999, now=1001.0)  # a second later, one token is back
