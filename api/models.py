@@ -59,3 +59,26 @@ class ApiKey(models.Model):
     @property
     def is_test(self) -> bool:
         return self.client.is_test
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a POST with a given Idempotency-Key, per client: the same key with
+    the same body gets it again; with another body, 409. A row with status 0 is a request
+    still being processed."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    path = models.CharField(max_length=300)
+    body_sha256 = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="api_idempotency_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}:{self.key}"

@@ -2,8 +2,6 @@
 at /api/v1/docs. Every error is RFC 9457 problem+json with a specific `detail` and, for bad
 input, a field-level `errors` list. Endpoints call the same actions as the web pages."""
 
-from __future__ import annotations
-
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -11,16 +9,19 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from api.errors import ScopeError, problem
+from api.idempotency import idempotent
 from api.keys import authenticate
 from api.models import ApiKey, Scope
 from api.ratelimit import RateLimitedError, take
-from procedures.models import Procedure
+from procedures.actions import download_receipt, register_procedure
+from procedures.inputs import PersonInput, ProcedureInput
+from procedures.models import Procedure, Receipt
 
 log = logging.getLogger(__name__)
 
@@ -202,3 +203,119 @@ def get_procedure(request: HttpRequest, number: str) -> dict[str, Any]:
         "doc_number": person.doc_number,
         "credentials_issued": person.user_id is not None,
     }
+
+
+class PersonIn(Schema):
+    doc_type: str = Field(description="DNI, CE, CPP, PTP, PAS or OTRO")
+    doc_number: str = Field(max_length=30)
+    doc_country: str = Field("", max_length=2, description="ISO 3166-1 alpha-2, for PAS/OTRO")
+    given_names: str = Field(max_length=120)
+    first_surname: str = Field(max_length=80)
+    second_surname: str = Field("", max_length=80)
+    birth_date: date
+    nationality: str = Field(max_length=2, description="ISO 3166-1 alpha-2")
+    email: str = Field("", max_length=254)
+    mobile_phone: str = Field("", max_length=30)
+
+
+class ProcedureIn(Schema):
+    procedure_type: str = Field(max_length=10, description="a code of the catalogue")
+    office: str = Field(max_length=2, description="the office's code, e.g. LM")
+    filing_date: date
+    number: str = Field("", max_length=20, description="blank: the office's next number")
+
+
+class RegistrationIn(Schema):
+    person: PersonIn
+    procedure: ProcedureIn
+
+
+class RegistrationOut(Schema):
+    number: str
+    created: bool
+    person_created: bool
+    credentials_issued: bool
+    username: str
+    constancia_url: str
+    constancia_verification_code: str
+    constancia_sha256: str
+
+
+@api.post(
+    "/procedures",
+    response={
+        200: RegistrationOut,
+        201: RegistrationOut,
+        400: Problem,
+        401: Problem,
+        403: Problem,
+        409: Problem,
+        422: Problem,
+    },
+    summary="Register a person and a procedure",
+    description=(
+        "Creates the person the first time (and their credentials, printed on the "
+        "constancia), then the procedure. Needs `Idempotency-Key`. 201 when registered now, "
+        "200 when the same procedure was already registered."
+    ),
+    tags=["procedures"],
+)
+@idempotent
+def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, Schema]:
+    key = require(request, Scope.PROCEDURES_WRITE)
+    p, r = payload.person, payload.procedure
+    registration = register_procedure(
+        PersonInput(
+            doc_type=p.doc_type,
+            doc_number=p.doc_number,
+            doc_country=p.doc_country,
+            given_names=p.given_names,
+            first_surname=p.first_surname,
+            second_surname=p.second_surname,
+            birth_date=p.birth_date,
+            nationality=p.nationality,
+            email=p.email,
+            mobile_phone=p.mobile_phone,
+        ),
+        ProcedureInput(
+            procedure_type=r.procedure_type,
+            office=r.office,
+            filing_date=r.filing_date,
+            number=r.number,
+        ),
+        actor=None,
+        idempotency_key=None,
+    )
+    number = registration.procedure.number
+    log.info("procedure %s registered through the API by %s", number, key.client.name)
+    return (201 if registration.created else 200), RegistrationOut(
+        number=number,
+        created=registration.created,
+        person_created=registration.person_created,
+        credentials_issued=registration.credentials_issued,
+        username=registration.procedure.person.username,
+        constancia_url=f"/api/v1/procedures/{number}/constancia.pdf",
+        constancia_verification_code=registration.receipt.verification_code,
+        constancia_sha256=registration.receipt.sha256,
+    )
+
+
+@api.get(
+    "/procedures/{number}/constancia.pdf",
+    response={200: None, 401: Problem, 403: Problem, 404: Problem},
+    summary="The constancia (record copy, without the password)",
+    tags=["procedures"],
+)
+def get_constancia(request: HttpRequest, number: str) -> HttpResponse:
+    require(request, Scope.PROCEDURES_WRITE)
+    receipt = (
+        Receipt.objects.filter(procedure__number=number.strip().upper()[:20])
+        .order_by("-issued_at", "-id")
+        .first()
+    )
+    if receipt is None:
+        raise Http404("No procedure with that number.")
+    download = download_receipt(receipt, actor=None)
+    response = HttpResponse(download.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="constancia-{number}.pdf"'
+    return response

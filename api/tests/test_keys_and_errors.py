@@ -13,6 +13,7 @@ from django.test import Client
 
 from api.keys import create_key, revoke
 from api.models import ApiClient, ApiKey
+from procedures.models import Procedure
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +152,85 @@ def test_tokens_come_back_with_time(settings):
         take(999, now=1000.0)
     assert refused.value.retry_after == 1
     take(999, now=1001.0)  # a second later, one token is back
+
+
+REGISTRATION = {
+    "person": {
+        "doc_type": "CE",
+        "doc_number": "000654321",
+        "given_names": "Ana Lucía",
+        "first_surname": "Pérez",
+        "birth_date": "1990-02-03",
+        "nationality": "CO",
+    },
+    "procedure": {"procedure_type": "CPP", "office": "LM", "filing_date": "2026-03-02"},
+}
+
+
+def post(path: str, key: str, body: Any, idempotency_key: str = "k-1") -> Any:
+    headers = {"Authorization": f"Bearer {key}"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    return Client().post(
+        f"/api/v1{path}", json.dumps(body), content_type="application/json", headers=headers
+    )
+
+
+def test_a_system_registers_a_procedure_and_gets_the_constancia():
+    _key, plaintext = key_for("procedures:write")
+    response = post("/procedures", plaintext, REGISTRATION)
+    assert response.status_code == 201
+    body = json.loads(response.content)
+    assert body["created"] is True
+    assert body["credentials_issued"] is True
+    assert body["username"] == "CE-000654321"
+    pdf = Client().get(body["constancia_url"], headers={"Authorization": f"Bearer {plaintext}"})
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+
+
+def test_the_same_key_and_body_return_the_first_answer_and_another_body_is_409():
+    _key, plaintext = key_for("procedures:write")
+    first = post("/procedures", plaintext, REGISTRATION, "alta-1")
+    again = post("/procedures", plaintext, REGISTRATION, "alta-1")
+    assert again.status_code == first.status_code == 201
+    assert again.content == first.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert Procedure.objects.count() == 1
+    other = {**REGISTRATION, "procedure": {**REGISTRATION["procedure"], "office": "AQ"}}
+    conflict = post("/procedures", plaintext, other, "alta-1")
+    assert conflict.status_code == 409
+    problem_of(conflict)
+    assert Procedure.objects.count() == 1
+
+
+def test_every_post_needs_an_idempotency_key():
+    _key, plaintext = key_for("procedures:write")
+    response = post("/procedures", plaintext, REGISTRATION, idempotency_key="")
+    assert response.status_code == 400
+    assert "Idempotency-Key" in problem_of(response)["detail"]
+    assert not Procedure.objects.exists()
+
+
+def test_bad_input_is_a_field_level_problem_not_a_500():
+    _key, plaintext = key_for("procedures:write")
+    bad = {**REGISTRATION, "person": {**REGISTRATION["person"], "doc_number": "12"}}
+    refused = post("/procedures", plaintext, bad, "bad-1")
+    assert refused.status_code == 422
+    body = problem_of(refused)
+    assert any(e["field"] == "doc_number" for e in body["errors"])
+    malformed = post("/procedures", plaintext, {"person": "nobody"}, "bad-2")
+    assert malformed.status_code == 422
+    assert problem_of(malformed)["errors"]
+    assert not Procedure.objects.exists()
+    # A refused request is not remembered: fixed, the same key goes through.
+    assert post("/procedures", plaintext, REGISTRATION, "bad-1").status_code == 201
+
+
+def test_keys_of_different_clients_do_not_share_idempotency_keys():
+    _a, first = key_for("procedures:write", name="sistema-a")
+    _b, second = key_for("procedures:write", name="sistema-b")
+    post("/procedures", first, REGISTRATION, "same-key")
+    other = {**REGISTRATION, "procedure": {**REGISTRATION["procedure"], "office": "AQ"}}
+    assert post("/procedures", second, other, "same-key").status_code == 201
