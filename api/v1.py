@@ -19,6 +19,7 @@ from api.idempotency import idempotent
 from api.keys import authenticate
 from api.models import ApiKey, Scope
 from api.ratelimit import RateLimitedError, take
+from payments.actions import PaymentRefused, apply_payment
 from procedures.actions import download_receipt, register_procedure
 from procedures.inputs import PersonInput, ProcedureInput
 from procedures.models import Procedure, Receipt
@@ -319,3 +320,83 @@ def get_constancia(request: HttpRequest, number: str) -> HttpResponse:
     response = HttpResponse(download.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="constancia-{number}.pdf"'
     return response
+
+
+class PaymentIn(Schema):
+    source: str = Field(max_length=30, description="the payment channel's id, e.g. bn, pagalo")
+    transaction_id: str = Field(max_length=100, description="the channel's operation number")
+    payment_code: str = Field(max_length=20)
+    amount: str = Field(max_length=20, description="in soles, as text: 350.00")
+    paid_at: datetime
+
+
+class PaymentDetail(Schema):
+    id: str
+    transaction_id: str
+    payment_code: str
+    amount: str
+    paid_at: str
+    source: str
+    outcome: str
+    flag: str
+    receipt_sha256: str
+
+
+class DebtState(Schema):
+    payment_code: str
+    kind: str
+    amount: str
+    paid: str
+    status: str
+
+
+class PaymentOut(Schema):
+    created: bool
+    payment: PaymentDetail
+    debt: DebtState
+
+
+@api.exception_handler(PaymentRefused)
+def _payment_refused(request: HttpRequest, exc: PaymentRefused) -> HttpResponse:
+    status = {"unknown_code": 404, "conflict": 409}.get(exc.code, 422)
+    errors = [
+        {"field": field, "detail": str(message)}
+        for field, messages in exc.errors.items()
+        for message in messages
+    ]
+    detail = errors[0]["detail"] if errors else "Payment refused."
+    return problem(status, f"payment-{exc.code}".replace("_", "-"), "Payment refused", detail,
+                   errors=errors)  # fmt: skip
+
+
+@api.post(
+    "/payments",
+    response={
+        200: PaymentOut,
+        201: PaymentOut,
+        400: Problem,
+        401: Problem,
+        403: Problem,
+        404: Problem,
+        409: Problem,
+        422: Problem,
+    },
+    summary="Confirm a payment of a fine or an installment",
+    description=(
+        "Idempotent by the channel and its transaction id (and by `Idempotency-Key`). 201 "
+        "when applied now, 200 when it had been applied already. Partial payments and "
+        "overpayments are recorded and flagged (`payment.flag`)."
+    ),
+    tags=["payments"],
+)
+@idempotent
+def post_payment(request: HttpRequest, payload: PaymentIn) -> tuple[int, Schema]:
+    require(request, Scope.PAYMENTS_WRITE)
+    result = apply_payment(
+        payload.transaction_id,
+        payload.payment_code,
+        payload.amount,
+        payload.paid_at,
+        payload.source,
+    )
+    return (201 if result.created else 200), PaymentOut(**result.as_dict())

@@ -234,3 +234,54 @@ def test_keys_of_different_clients_do_not_share_idempotency_keys():
     post("/procedures", first, REGISTRATION, "same-key")
     other = {**REGISTRATION, "procedure": {**REGISTRATION["procedure"], "office": "AQ"}}
     assert post("/procedures", second, other, "same-key").status_code == 201
+
+
+def test_a_payment_confirmation_counts_once_and_partial_ones_are_flagged():
+    from payments.models import Debt
+    from payments.tests.helpers import fine
+
+    notification = fine()
+    debt = Debt.objects.get(notification=notification)
+    _key, plaintext = key_for("payments:write", name="pagalo")
+    body = {
+        "source": "pagalo",
+        "transaction_id": "000123",
+        "payment_code": debt.payment_code,
+        "amount": "100.00",
+        "paid_at": "2026-11-28T10:00:00-05:00",
+    }
+    first = post("/payments", plaintext, body, "pago-1")
+    assert first.status_code == 201
+    result = json.loads(first.content)
+    assert result["payment"]["outcome"] == "partial"
+    assert result["payment"]["flag"]
+    assert result["debt"]["paid"] == "100.00"
+    # The same confirmation under another Idempotency-Key is still applied once.
+    again = post("/payments", plaintext, body, "pago-1-retry")
+    assert again.status_code == 200
+    assert json.loads(again.content)["created"] is False
+    debt.refresh_from_db()
+    assert str(debt.paid) == "100.00"
+    from payments.codes import with_check_digits
+
+    nobody = with_check_digits("1234567890")
+    unknown = post(
+        "/payments",
+        plaintext,
+        {**body, "payment_code": nobody, "transaction_id": "000124"},
+        "pago-2",
+    )
+    assert unknown.status_code == 404
+    problem_of(unknown)
+    typo = debt.payment_code[:-1] + str((int(debt.payment_code[-1]) + 1) % 10)
+    mistyped = post(
+        "/payments", plaintext, {**body, "payment_code": typo, "transaction_id": "000125"}, "pago-4"
+    )
+    assert mistyped.status_code == 422
+    assert problem_of(mistyped)["errors"][0]["field"] == "payment_code"
+    _other, no_scope = key_for("procedures:write", name="sistema-cpp")
+    assert post("/payments", no_scope, body, "pago-3").status_code == 403
+    # The channel's own number reused for another payment is a conflict, not a second credit.
+    reused = post("/payments", plaintext, {**body, "amount": "50.00"}, "pago-5")
+    assert reused.status_code == 409
+    problem_of(reused)
