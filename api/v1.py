@@ -2,7 +2,10 @@
 at /api/v1/docs. Every error is RFC 9457 problem+json with a specific `detail` and, for bad
 input, a field-level `errors` list. Endpoints call the same actions as the web pages."""
 
+import base64
+import binascii
 import logging
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +22,10 @@ from api.idempotency import idempotent
 from api.keys import authenticate
 from api.models import ApiKey, Scope
 from api.ratelimit import RateLimitedError, take
+from evidence.models import Event
+from mailboxes.actions import deposit_notification
+from mailboxes.inputs import AttachmentInput, NotificationInput
+from mailboxes.models import Notification
 from payments.actions import PaymentRefused, apply_payment
 from procedures.actions import download_receipt, register_procedure
 from procedures.inputs import PersonInput, ProcedureInput
@@ -400,3 +407,124 @@ def post_payment(request: HttpRequest, payload: PaymentIn) -> tuple[int, Schema]
         payload.source,
     )
     return (201 if result.created else 200), PaymentOut(**result.as_dict())
+
+
+class AttachmentIn(Schema):
+    name: str = Field(max_length=200)
+    content_base64: str = Field(description="the PDF, base64-encoded")
+
+
+class NotificationIn(Schema):
+    procedure_number: str = Field(max_length=20)
+    unit: str = Field(max_length=20, description="the issuing unit's code")
+    kind: str = Field(description="approval, resolution, correction, fine, installment, other")
+    subject: str = Field(max_length=200)
+    body: str = Field(description="Markdown")
+    attachments: list[AttachmentIn]
+    response_business_days: int | None = None
+    ends_administrative_route: bool | None = None
+    details: dict[str, Any] | None = None
+
+
+class NotificationOut(Schema):
+    id: str
+    procedure_number: str
+    kind: str
+    subject: str
+    state: str
+    deposited_at: datetime
+    effective_date: date | None
+    deadline_date: date | None
+    opened_at: datetime | None
+    timeline: list[dict[str, Any]]
+
+
+def _notification_out(notification: Notification) -> NotificationOut:
+    timeline = [
+        {"kind": e.kind, "at": e.occurred_at.isoformat(), "hash": e.hash}
+        for e in Event.objects.filter(notification=notification).order_by("occurred_at", "pk")
+    ]
+    return NotificationOut(
+        id=str(notification.public_id),
+        procedure_number=notification.procedure.number,
+        kind=notification.kind,
+        subject=notification.subject,
+        state=notification.state,
+        deposited_at=notification.deposited_at,
+        effective_date=notification.effective_date,
+        deadline_date=notification.deadline_date,
+        opened_at=notification.opened_at,
+        timeline=timeline,
+    )
+
+
+@api.post(
+    "/notifications",
+    response={
+        200: NotificationOut,
+        201: NotificationOut,
+        400: Problem,
+        401: Problem,
+        403: Problem,
+        409: Problem,
+        422: Problem,
+    },
+    summary="Deposit one notification",
+    description=(
+        "The same checks and the same deposit as the officers' form: real PDFs, the art. 24.1 "
+        "content of a resolution, the kind's details. Needs `Idempotency-Key`; the deposit "
+        "itself is idempotent by it too."
+    ),
+    tags=["notifications"],
+)
+@idempotent
+def post_notification(request: HttpRequest, payload: NotificationIn) -> tuple[int, Schema]:
+    key = require(request, Scope.NOTIFICATIONS_WRITE)
+    attachments = []
+    for index, item in enumerate(payload.attachments):
+        try:
+            content = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise DjangoValidationError(
+                {f"attachments.{index}": ["content_base64 is not valid base64."]}
+            ) from None
+        attachments.append(AttachmentInput(name=item.name, content=content))
+    result = deposit_notification(
+        NotificationInput(
+            procedure_number=payload.procedure_number,
+            unit=payload.unit,
+            kind=payload.kind,
+            subject=payload.subject,
+            body=payload.body,
+            attachments=attachments,
+            ends_administrative_route=payload.ends_administrative_route,
+            response_business_days=payload.response_business_days,
+            details=payload.details,
+            idempotency_key=f"api:{key.client_id}:{request.headers['Idempotency-Key'].strip()}",
+        ),
+        actor=None,
+        client=key.client,
+    )
+    return (201 if result.created else 200), _notification_out(result.notification)
+
+
+@api.get(
+    "/notifications/{notification_id}",
+    response={200: NotificationOut, 401: Problem, 403: Problem, 404: Problem},
+    summary="A notification this system deposited: state, legal dates, timeline",
+    tags=["notifications"],
+)
+def get_notification(request: HttpRequest, notification_id: str) -> NotificationOut:
+    key = require(request, Scope.NOTIFICATIONS_READ)
+    try:
+        public_id = uuid.UUID(notification_id)
+    except ValueError:
+        raise Http404("No such notification.") from None
+    notification = (
+        Notification.objects.select_related("procedure")
+        .filter(public_id=public_id, api_client=key.client)  # another system's: 404
+        .first()
+    )
+    if notification is None:
+        raise Http404("No such notification.")
+    return _notification_out(notification)

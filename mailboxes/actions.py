@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -41,6 +41,9 @@ from mailboxes.inputs import (
 )
 from mailboxes.models import Attachment, Notification, Opening, State
 from mailboxes.pdfs import CheckedPdf
+
+if TYPE_CHECKING:
+    from api.models import ApiClient
 
 
 def notification_content(notification: Notification) -> dict[str, Any]:
@@ -80,7 +83,13 @@ def _apply_effect(notification: Notification, effect: Effect) -> None:
 
 
 def _build(
-    clean: CleanNotification, *, actor: User | None, now: datetime, policy: Policy, effect: Effect
+    clean: CleanNotification,
+    *,
+    actor: User | None,
+    now: datetime,
+    policy: Policy,
+    effect: Effect,
+    client: ApiClient | None = None,
 ) -> Notification:
     notification = Notification(
         procedure=clean.procedure,
@@ -101,6 +110,7 @@ def _build(
         idempotency_key=clean.idempotency_key,
         idempotency_digest=clean.digest if clean.idempotency_key else "",
         details=clean.details,
+        api_client=client,
     )
     notification.content_sha256 = content_sha256(notification)
     _apply_effect(notification, effect)
@@ -167,7 +177,8 @@ def _deposit_events(
                     for a in attachments
                 ],
                 "policy": notification.policy,
-            },
+            }
+            | ({"via": notification.api_client.name} if notification.api_client else {}),
             attachments_sha256=hashes,
         )
     ]
@@ -193,9 +204,12 @@ def _same_or_conflict(earlier: Notification, clean: CleanNotification) -> Deposi
     return Deposit(earlier, created=False)
 
 
-def deposit_notification(data: NotificationInput, *, actor: User | None) -> Deposit:
+def deposit_notification(
+    data: NotificationInput, *, actor: User | None, client: ApiClient | None = None
+) -> Deposit:
     """Deposit one notification: content, attachments, legal dates, evidence and alert rows,
-    in one transaction. The same idempotency key returns the first deposit."""
+    in one transaction. The same idempotency key returns the first deposit. `client`: the
+    agency system that deposits it through the API (named in the evidence)."""
     clean = check_notification(data, actor=actor)
     if clean.idempotency_key:
         earlier = Notification.objects.filter(idempotency_key=clean.idempotency_key).first()
@@ -207,7 +221,9 @@ def deposit_notification(data: NotificationInput, *, actor: User | None) -> Depo
             now = timezone.now()
             policy = current_policy()
             effect = effect_of(policy, now, None, now)
-            notification = _build(clean, actor=actor, now=now, policy=policy, effect=effect)
+            notification = _build(
+                clean, actor=actor, now=now, policy=policy, effect=effect, client=client
+            )
             notification.save()
             kinds.materialize([notification])
             attachments = _store(notification, clean.attachments, written)
@@ -242,6 +258,7 @@ def deposit_many(
     actor: User | None,
     batch_size: int = 200,
     progress: Callable[[int], None] | None = None,
+    client: ApiClient | None = None,
 ) -> list[BatchItemResult]:
     """The bulk path: validate every item first, then write valid ones in batches.
 
@@ -302,7 +319,8 @@ def deposit_many(
                 # One deposit instant per batch, so one legal effect for all of it.
                 effect = effect_of(policy, now, None, now)
                 notifications = [
-                    _build(c, actor=actor, now=now, policy=policy, effect=effect) for _i, c in fresh
+                    _build(c, actor=actor, now=now, policy=policy, effect=effect, client=client)
+                    for _i, c in fresh
                 ]
                 events: list[EventSpec] = []
                 Notification.objects.bulk_create(notifications)

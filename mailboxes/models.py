@@ -108,6 +108,15 @@ class Notification(models.Model):
     # correction request, the amount and payment code of a fine, an installment schedule.
     # Checked at deposit and part of the canonical content.
     details = models.JSONField(_("detalles"), default=dict, blank=True)
+    # The agency system that deposited it through the API (None: an officer or a command).
+    api_client = models.ForeignKey(
+        "api.ApiClient",
+        verbose_name=_("sistema que la depositó"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # When the person's answer stopped the deadline (art. 136.3); no expiry after that.
     deadline_stopped_at = models.DateTimeField(_("plazo detenido el"), null=True, blank=True)
 

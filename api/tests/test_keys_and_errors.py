@@ -13,6 +13,8 @@ from django.test import Client
 
 from api.keys import create_key, revoke
 from api.models import ApiClient, ApiKey
+from evidence.models import Event
+from mailboxes.models import Notification
 from procedures.models import Procedure
 from tests import factories
 
@@ -285,3 +287,74 @@ def test_a_payment_confirmation_counts_once_and_partial_ones_are_flagged():
     reused = post("/payments", plaintext, {**body, "amount": "50.00"}, "pago-5")
     assert reused.status_code == 409
     problem_of(reused)
+
+
+def notification_body(number: str, **overrides: Any) -> dict[str, Any]:
+    import base64
+
+    return {
+        "procedure_number": number,
+        "unit": "SIN",
+        "kind": "approval",
+        "subject": "Aprobación de su CPP",
+        "body": "Se **aprueba** su solicitud.",
+        "attachments": [
+            {
+                "name": "resolucion.pdf",
+                "content_base64": base64.b64encode(factories.pdf_bytes()).decode(),
+            }
+        ],
+    } | overrides
+
+
+def test_a_system_deposits_a_notification_and_follows_it():
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write", "notifications:read")
+    number = registration.procedure.number
+    response = post("/notifications", plaintext, notification_body(number), "dep-1")
+    assert response.status_code == 201
+    body = json.loads(response.content)
+    assert body["state"] == "deposited"
+    kinds = [entry["kind"] for entry in body["timeline"]]
+    assert "notification_deposited" in kinds
+    notification = Notification.objects.get()
+    deposit = Event.objects.get(notification=notification, kind="notification_deposited")
+    assert deposit.data["via"] == "sistema-cpp"  # the evidence names the system
+    # Retried with the same key: the same answer, one notification.
+    again = post("/notifications", plaintext, notification_body(number), "dep-1")
+    assert again.content == response.content
+    assert Notification.objects.count() == 1
+    followed = get(f"/notifications/{body['id']}", plaintext)
+    assert followed.status_code == 200
+    assert json.loads(followed.content)["id"] == body["id"]
+
+
+def test_another_systems_notification_is_not_found():
+    registration = factories.register()
+    _a, first = key_for("notifications:write", "notifications:read", name="sistema-a")
+    _b, second = key_for("notifications:read", name="sistema-b")
+    created = post(
+        "/notifications", first, notification_body(registration.procedure.number), "dep-2"
+    )
+    notification_id = json.loads(created.content)["id"]
+    assert get(f"/notifications/{notification_id}", second).status_code == 404
+    officer_deposit = factories.deposit(registration)
+    assert get(f"/notifications/{officer_deposit.public_id}", first).status_code == 404
+    assert get("/notifications/not-a-uuid", first).status_code == 404
+
+
+def test_a_fake_pdf_or_bad_base64_is_refused_field_by_field():
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    number = registration.procedure.number
+    fake = notification_body(
+        number, attachments=[{"name": "virus.pdf", "content_base64": "TVqQAAMAAAAEAAAA"}]
+    )
+    refused = post("/notifications", plaintext, fake, "dep-3")
+    assert refused.status_code == 422
+    assert any(e["field"] == "attachments" for e in problem_of(refused)["errors"])
+    garbage = notification_body(number, attachments=[{"name": "a.pdf", "content_base64": "%%%"}])
+    bad = post("/notifications", plaintext, garbage, "dep-4")
+    assert bad.status_code == 422
+    assert problem_of(bad)["errors"][0]["field"] == "attachments.0"
+    assert not Notification.objects.exists()
