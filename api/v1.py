@@ -22,7 +22,11 @@ from api.idempotency import idempotent
 from api.keys import authenticate
 from api.models import ApiKey, Scope
 from api.ratelimit import RateLimitedError, take
+from evidence.actions import issue_certificate
 from evidence.models import Event
+from evidence.pki import PdfSignatureError
+from evidence.proofs import ProofError
+from evidence.tsa import TimestampError
 from mailboxes.actions import deposit_notification
 from mailboxes.inputs import AttachmentInput, NotificationInput
 from mailboxes.models import Notification
@@ -508,6 +512,48 @@ def post_notification(request: HttpRequest, payload: NotificationIn) -> tuple[in
     return (201 if result.created else 200), _notification_out(result.notification)
 
 
+def _own_notification(key: ApiKey, notification_id: str) -> Notification:
+    try:
+        public_id = uuid.UUID(notification_id)
+    except ValueError:
+        raise Http404("No such notification.") from None
+    notification = (
+        Notification.objects.select_related("procedure", "person", "unit")
+        .filter(public_id=public_id, api_client=key.client)  # another system's: 404
+        .first()
+    )
+    if notification is None:
+        raise Http404("No such notification.")
+    return notification
+
+
+@api.get(
+    "/notifications/{notification_id}/certificate",
+    response={200: None, 401: Problem, 403: Problem, 404: Problem, 503: Problem},
+    summary="A signed notification certificate (PDF, PAdES), issued now",
+    description="Every call issues and registers a new certificate, verifiable at /verificar/.",
+    tags=["notifications"],
+)
+def get_certificate(request: HttpRequest, notification_id: str) -> HttpResponse:
+    key = require(request, Scope.NOTIFICATIONS_READ)
+    notification = _own_notification(key, notification_id)
+    try:
+        issued, pdf = issue_certificate(notification, requested_by=None)
+    except (TimestampError, PdfSignatureError, ProofError):
+        log.exception("certificate for notification %s not issued", notification.pk)
+        response = problem(
+            503,
+            "certificate-unavailable",
+            "Certificate unavailable",
+            "The certificate could not be signed right now; retry later.",
+        )
+        response["Retry-After"] = "60"
+        return response
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="constancia-{issued.code}.pdf"'
+    return response
+
+
 @api.get(
     "/notifications/{notification_id}",
     response={200: NotificationOut, 401: Problem, 403: Problem, 404: Problem},
@@ -516,15 +562,4 @@ def post_notification(request: HttpRequest, payload: NotificationIn) -> tuple[in
 )
 def get_notification(request: HttpRequest, notification_id: str) -> NotificationOut:
     key = require(request, Scope.NOTIFICATIONS_READ)
-    try:
-        public_id = uuid.UUID(notification_id)
-    except ValueError:
-        raise Http404("No such notification.") from None
-    notification = (
-        Notification.objects.select_related("procedure")
-        .filter(public_id=public_id, api_client=key.client)  # another system's: 404
-        .first()
-    )
-    if notification is None:
-        raise Http404("No such notification.")
-    return _notification_out(notification)
+    return _notification_out(_own_notification(key, notification_id))

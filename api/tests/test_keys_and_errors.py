@@ -3,6 +3,7 @@ the OpenAPI document, and reading a procedure."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from typing import Any
@@ -358,3 +359,21 @@ def test_a_fake_pdf_or_bad_base64_is_refused_field_by_field():
     assert bad.status_code == 422
     assert problem_of(bad)["errors"][0]["field"] == "attachments.0"
     assert not Notification.objects.exists()
+
+
+def test_a_system_fetches_a_signed_certificate_of_its_notification():
+    from evidence.models import Certificate
+
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write", "notifications:read")
+    created = post(
+        "/notifications", plaintext, notification_body(registration.procedure.number), "dep-9"
+    )
+    notification_id = json.loads(created.content)["id"]
+    pdf = get(f"/notifications/{notification_id}/certificate", plaintext)
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    certificate = Certificate.objects.get()
+    assert hashlib.sha256(pdf.content).hexdigest() == certificate.sha256  # the registered one
+    _other, stranger = key_for("notifications:read", name="otro-sistema")
+    assert get(f"/notifications/{notification_id}/certificate", stranger).status_code == 404
