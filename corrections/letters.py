@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
-from corrections.pdf import BODY, SMALL, STRONG, SUBTITLE, TITLE, build, e, rows, section, when
+from ui.pdf import BODY, SMALL, STRONG, SUBTITLE, TITLE, build, e, rows, section, when
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
-from corrections.pdf import (
+from ui.pdf import (
     BODY,
     MONO,
     SMALL,

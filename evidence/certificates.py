@@ -45,10 +45,10 @@ from reportlab.platypus import (
 from evidence import pki
 from evidence.models import Certificate, Checkpoint, Event, EventKind
 from evidence.proofs import InclusionProof, inclusion_proof, sealing_checkpoint
+from procedures.pdf import BAND, BODY, INK, LABEL, MUTED, PERU_RED, RULE, SMALL
 
 # The constancia de trámite's look: same colours, type and header band.
-from procedures.pdf import BAND, BODY, INK, LABEL, MUTED, PERU_RED, RULE, SMALL
-from procedures.pdf import _header as draw_header
+from ui.pdf import furnished
 
 if TYPE_CHECKING:
     from mailboxes.models import Attachment, Notification, Opening
@@ -695,48 +695,10 @@ def _closing(agency: dict[str, str]) -> Paragraph:
 
 def _page_furniture(code: str, issued_at: datetime) -> type[Canvas]:
     """A canvas that draws the header band and a footer with "página X de Y" on every page."""
-    agency = settings.AGENCY
-    issued = _("Constancia de notificación · código %(code)s · emitida el %(when)s") % {
-        "code": code,
-        "when": _when(issued_at),
-    }
-
-    class FurnishedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._furnish(number, total)
-                super().showPage()
-            super().save()
-
-        def _furnish(self, number: int, total: int) -> None:
-            draw_header(self, PAGE_W, PAGE_H - 14 * mm)
-            footer_y = 13 * mm
-            self.setStrokeColor(RULE)
-            self.setLineWidth(0.5)
-            self.line(MARGIN, footer_y + 5 * mm, PAGE_W - MARGIN, footer_y + 5 * mm)
-            self.setFont("Helvetica", 7.5)
-            self.setFillColor(MUTED)
-            self.drawString(
-                MARGIN, footer_y, f"{agency['name']} · {agency['address']} · {agency['website']}"
-            )
-            self.drawString(MARGIN, footer_y - 3.5 * mm, issued)
-            self.drawRightString(
-                PAGE_W - MARGIN,
-                footer_y - 3.5 * mm,
-                _("Página %(n)d de %(total)d") % {"n": number, "total": total},
-            )
-
-    return FurnishedCanvas
+    return furnished(
+        _("Constancia de notificación · código %(code)s · emitida el %(when)s")
+        % {"code": code, "when": _when(issued_at)}
+    )
 
 
 def draw(s: Snapshot, *, code: str, issued_at: datetime) -> bytes:

@@ -3,8 +3,6 @@ payment (constancia de pago) and the letter that declares a plan lapsed."""
 
 from __future__ import annotations
 
-import html
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,19 +12,14 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from payments.schedule import soles
-from procedures.pdf import BAND, BODY, INK, LABEL, MUTED, PERU_RED, RULE, SMALL
-from procedures.pdf import _header as draw_header
+from procedures.pdf import BODY, MUTED, PERU_RED, RULE, SMALL
+from ui.pdf import INNER_W, build, e, rows, section
 
-MARGIN = 18 * mm
-PAGE_W, PAGE_H = A4
-INNER_W = PAGE_W - 2 * MARGIN
 LABEL_W = 52 * mm
 
 TITLE = ParagraphStyle(
@@ -35,9 +28,6 @@ TITLE = ParagraphStyle(
 )  # fmt: skip
 SUBTITLE = ParagraphStyle(
     "pay_subtitle", parent=BODY, fontSize=10.5, leading=14, textColor=MUTED, alignment=TA_CENTER
-)
-SECTION = ParagraphStyle(
-    "pay_section", parent=BODY, fontName="Helvetica-Bold", fontSize=9.5, leading=12, textColor=INK
 )
 CODE = ParagraphStyle("pay_code", parent=BODY, fontName="Courier-Bold", fontSize=15, leading=18)
 MONO = ParagraphStyle("pay_mono", parent=BODY, fontName="Courier", fontSize=9, leading=12)
@@ -48,10 +38,6 @@ CELL = ParagraphStyle("pay_cell", parent=BODY, fontSize=8.5, leading=11)
 CELL_HEAD = ParagraphStyle("pay_cell_head", parent=CELL, fontName="Helvetica-Bold", textColor=MUTED)
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=False)
-
-
 def _when(value: datetime) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") + " (" + _("hora de Lima") + ")"
 
@@ -60,45 +46,12 @@ def _day(value: date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
-def _section(title: str) -> Table:
-    table = Table([[Paragraph(_e(title.upper()), SECTION)]], colWidths=[INNER_W])
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), BAND),
-                ("LINEBEFORE", (0, 0), (0, -1), 3.4, PERU_RED),
-                ("LEFTPADDING", (0, 0), (-1, -1), 9),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
+def _rows(pairs: list[tuple[str, Flowable | str]]) -> Table:
+    """Rows whose string values are already paragraph markup (escaped by the caller)."""
+    return rows(
+        [(label, v if isinstance(v, Flowable) else Paragraph(v, BODY)) for label, v in pairs],
+        label_width=LABEL_W,
     )
-    table.spaceBefore = 5 * mm
-    table.spaceAfter = 1.5 * mm
-    table.keepWithNext = True
-    return table
-
-
-def _rows(rows: list[tuple[str, Flowable | str]]) -> Table:
-    data = [
-        [
-            Paragraph(_e(label), LABEL),
-            value if isinstance(value, Flowable) else Paragraph(value, BODY),
-        ]
-        for label, value in rows
-    ]
-    table = Table(data, colWidths=[LABEL_W, INNER_W - LABEL_W])
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
 
 
 def _box(paragraphs: list[Paragraph], color: Any = PERU_RED) -> Table:
@@ -116,46 +69,6 @@ def _box(paragraphs: list[Paragraph], color: Any = PERU_RED) -> Table:
     )
     table.spaceBefore = 4 * mm
     return table
-
-
-def _furniture(footer: str) -> Any:
-    agency = settings.AGENCY
-
-    def furnish(canvas: Canvas, _doc: Any) -> None:
-        canvas.saveState()
-        draw_header(canvas, PAGE_W, PAGE_H - 14 * mm)
-        footer_y = 13 * mm
-        canvas.setStrokeColor(RULE)
-        canvas.setLineWidth(0.5)
-        canvas.line(MARGIN, footer_y + 5 * mm, PAGE_W - MARGIN, footer_y + 5 * mm)
-        canvas.setFont("Helvetica", 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(
-            MARGIN, footer_y, f"{agency['name']} · {agency['address']} · {agency['website']}"
-        )
-        canvas.drawString(MARGIN, footer_y - 3.5 * mm, footer)
-        canvas.restoreState()
-
-    return furnish
-
-
-def _build(story: list[Flowable], *, title: str, subject: str, footer: str) -> bytes:
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=32 * mm,
-        bottomMargin=24 * mm,
-        title=title,
-        author=settings.AGENCY["name"],
-        subject=subject,
-        creator="Buzón",
-    )
-    furnish = _furniture(footer)
-    doc.build(story, onFirstPage=furnish, onLaterPages=furnish)
-    return buffer.getvalue()
 
 
 # --- Constancia de pago -----------------------------------------------------------------------
@@ -198,7 +111,7 @@ def _applied_text(c: ReceiptContent) -> str:
         "paid": _when(c.paid_at),
         "n": c.installment or "",
         "lapsed": _day(timezone.localdate(c.lapsed_at)) if c.lapsed_at else "",
-        "code": _e(c.applied_to),
+        "code": e(c.applied_to),
     }
 
 
@@ -218,7 +131,7 @@ def _outcome_text(c: ReceiptContent) -> str:
         return _(
             "<b>Pago parcial.</b> Queda un saldo pendiente de <b>%(balance)s</b>, que puede "
             "pagar con el código de pago %(code)s."
-        ) % {"balance": soles(balance), "code": _e(c.applied_to)}
+        ) % {"balance": soles(balance), "code": e(c.applied_to)}
     if c.outcome == "partial":
         return _(
             "<b>Pago parcial.</b> Queda un saldo pendiente de <b>%(balance)s</b>, que puede "
@@ -234,46 +147,46 @@ def _outcome_text(c: ReceiptContent) -> str:
 
 def draw_receipt(c: ReceiptContent) -> bytes:
     story: list[Flowable] = [
-        Paragraph(_e(_("Constancia de pago").upper()), TITLE),
+        Paragraph(e(_("Constancia de pago").upper()), TITLE),
         Spacer(1, 1.5 * mm),
-        Paragraph(_e(_("Operación N.° %(id)s") % {"id": c.transaction_id}), SUBTITLE),
-        _section(_("El pago")),
+        Paragraph(e(_("Operación N.° %(id)s") % {"id": c.transaction_id}), SUBTITLE),
+        section(_("El pago")),
         _rows(
             [
-                (_("Código de pago"), Paragraph(_e(c.payment_code), CODE)),
-                (_("Monto pagado"), Paragraph(_e(soles(c.amount)), AMOUNT)),
-                (_("Pagado el"), _e(_when(c.paid_at))),
-                (_("Canal"), _e(c.source)),
-                (_("N.° de operación"), Paragraph(_e(c.transaction_id), MONO)),
-                (_("Registrado en el Buzón el"), _e(_when(c.received_at))),
+                (_("Código de pago"), Paragraph(e(c.payment_code), CODE)),
+                (_("Monto pagado"), Paragraph(e(soles(c.amount)), AMOUNT)),
+                (_("Pagado el"), e(_when(c.paid_at))),
+                (_("Canal"), e(c.source)),
+                (_("N.° de operación"), Paragraph(e(c.transaction_id), MONO)),
+                (_("Registrado en el Buzón el"), e(_when(c.received_at))),
             ]
         ),
         _box(
             ([Paragraph(_applied_text(c), BODY)] if c.applied_to else [])
             + [Paragraph(_outcome_text(c), BODY)]
         ),
-        _section(_("Lo que se paga")),
+        section(_("Lo que se paga")),
         _rows(
-            ([(_("Código de pago de la deuda"), _e(c.applied_to))] if c.applied_to else [])
+            ([(_("Código de pago de la deuda"), e(c.applied_to))] if c.applied_to else [])
             + [
-                (_("Concepto"), _e(c.concept)),
-                (_("Notificación"), _e(c.notification_subject)),
-                (_("Trámite"), _e(c.procedure_number)),
-                (_("Monto de la deuda"), _e(soles(c.debt_amount))),
-                (_("Fecha límite de pago"), _e(_day(c.due_date))),
-                (_("Total pagado a la fecha"), _e(soles(c.paid_total))),
+                (_("Concepto"), e(c.concept)),
+                (_("Notificación"), e(c.notification_subject)),
+                (_("Trámite"), e(c.procedure_number)),
+                (_("Monto de la deuda"), e(soles(c.debt_amount))),
+                (_("Fecha límite de pago"), e(_day(c.due_date))),
+                (_("Total pagado a la fecha"), e(soles(c.paid_total))),
             ]
         ),
-        _section(_("Administrado")),
+        section(_("Administrado")),
         _rows(
             [
-                (_("Nombres y apellidos"), _e(c.person_name)),
-                (_("Documento de identidad"), _e(c.document_label)),
+                (_("Nombres y apellidos"), e(c.person_name)),
+                (_("Documento de identidad"), e(c.document_label)),
             ]
         ),
         Spacer(1, 6 * mm),
         Paragraph(
-            _e(
+            e(
                 _(
                     "Esta constancia registra la confirmación de pago recibida del sistema de "
                     "pagos. Su huella SHA-256 queda en el registro de evidencias de %(agency)s. "
@@ -284,7 +197,7 @@ def draw_receipt(c: ReceiptContent) -> bytes:
             SMALL,
         ),
     ]
-    return _build(
+    return build(
         story,
         title=_("Constancia de pago %(code)s") % {"code": c.payment_code},
         subject=_("Constancia de pago"),
@@ -326,24 +239,24 @@ def draw_lapse_letter(c: LapseContent) -> bytes:
     grid = Table(
         [
             [
-                Paragraph(_e(_("Cuota")), CELL_HEAD),
-                Paragraph(_e(_("Vencimiento")), CELL_HEAD),
-                Paragraph(_e(_("Sin pagar")), CELL_HEAD),
-                Paragraph(_e(_("Situación")), CELL_HEAD),
+                Paragraph(e(_("Cuota")), CELL_HEAD),
+                Paragraph(e(_("Vencimiento")), CELL_HEAD),
+                Paragraph(e(_("Sin pagar")), CELL_HEAD),
+                Paragraph(e(_("Situación")), CELL_HEAD),
             ],
             *[
                 [
                     Paragraph(str(number), CELL),
                     Paragraph(_day(due), CELL),
-                    Paragraph(_e(soles(unpaid)), CELL),
-                    Paragraph(_e(_("Vencida") if overdue else _("Por vencer")), CELL),
+                    Paragraph(e(soles(unpaid)), CELL),
+                    Paragraph(e(_("Vencida") if overdue else _("Por vencer")), CELL),
                 ]
                 for number, due, unpaid, overdue in c.cancelled
             ],
             [
-                Paragraph(_e(_("Saldo")), CELL_HEAD),
+                Paragraph(e(_("Saldo")), CELL_HEAD),
                 Paragraph("", CELL),
-                Paragraph(f"<b>{_e(soles(c.balance))}</b>", CELL),
+                Paragraph(f"<b>{e(soles(c.balance))}</b>", CELL),
                 Paragraph("", CELL),
             ],
         ],
@@ -359,12 +272,12 @@ def draw_lapse_letter(c: LapseContent) -> bytes:
         )
     )
     story: list[Flowable] = [
-        Paragraph(_e(_("Pérdida del fraccionamiento").upper()), TITLE),
+        Paragraph(e(_("Pérdida del fraccionamiento").upper()), TITLE),
         Spacer(1, 1.5 * mm),
-        Paragraph(_e(_("Trámite N.° %(number)s") % {"number": c.procedure_number}), SUBTITLE),
+        Paragraph(e(_("Trámite N.° %(number)s") % {"number": c.procedure_number}), SUBTITLE),
         Spacer(1, 5 * mm),
         Paragraph(
-            _e(
+            e(
                 _(
                     "%(authority)s comunica a %(name)s (%(document)s) que el fraccionamiento "
                     "aprobado mediante la notificación «%(subject)s», depositada en su Buzón "
@@ -387,21 +300,21 @@ def draw_lapse_letter(c: LapseContent) -> bytes:
             ),
             BODY,
         ),
-        _section(_("Cuotas que se anulan")),
+        section(_("Cuotas que se anulan")),
         grid,
-        _section(_("Saldo exigible")),
+        section(_("Saldo exigible")),
         _rows(
             [
-                (_("Saldo"), Paragraph(_e(soles(c.balance)), AMOUNT)),
-                (_("Código de pago"), Paragraph(_e(c.payment_code), CODE)),
-                (_("Exigible desde"), _e(_day(c.due_date))),
-                (_("Base legal"), _e(c.legal_basis)),
+                (_("Saldo"), Paragraph(e(soles(c.balance)), AMOUNT)),
+                (_("Código de pago"), Paragraph(e(c.payment_code), CODE)),
+                (_("Exigible desde"), e(_day(c.due_date))),
+                (_("Base legal"), e(c.legal_basis)),
             ]
         ),
         _box(
             [
                 Paragraph(
-                    _e(
+                    e(
                         _(
                             "Las cuotas pendientes del fraccionamiento quedan anuladas y sus "
                             "códigos de pago ya no deben usarse. Pague el saldo con el código "
@@ -410,11 +323,11 @@ def draw_lapse_letter(c: LapseContent) -> bytes:
                     ),
                     BODY,
                 ),
-                Paragraph(_e(settings.BUZON_PAYMENT_INSTRUCTIONS), BODY),
+                Paragraph(e(settings.BUZON_PAYMENT_INSTRUCTIONS), BODY),
             ]
         ),
     ]
-    return _build(
+    return build(
         story,
         title=_("Pérdida del fraccionamiento %(number)s") % {"number": c.procedure_number},
         subject=_("Pérdida del fraccionamiento"),

@@ -1,6 +1,7 @@
-"""Layout shared by the cargo de presentación and the letter of a follow-up correction request:
-the look of the constancia de trámite (procedures/pdf.py), flowing over as many pages as the
-content needs, with the header band and a footer on each."""
+"""The page layout every Buzón document shares (filing receipts, correction letters, payment
+receipts, lapse letters, notification certificates): the look of the constancia de trámite
+(procedures/pdf.py), flowing over as many pages as the content needs, with the header band
+and a footer with "Página X de Y" on each."""
 
 from __future__ import annotations
 
@@ -80,13 +81,15 @@ def section(title: str) -> Table:
     return table
 
 
-def rows(pairs: Sequence[tuple[str, str | Flowable | list[Flowable]]]) -> Table:
+def rows(
+    pairs: Sequence[tuple[str, str | Flowable | list[Flowable]]], *, label_width: float = LABEL_W
+) -> Table:
     """Label and value rows; a string value is plain text (escaped here)."""
     data = [
         [Paragraph(e(label), LABEL), Paragraph(e(value), BODY) if isinstance(value, str) else value]
         for label, value in pairs
     ]
-    table = Table(data, colWidths=[LABEL_W, INNER_W - LABEL_W])
+    table = Table(data, colWidths=[label_width, INNER_W - label_width])
     table.setStyle(
         TableStyle(
             [
@@ -100,7 +103,8 @@ def rows(pairs: Sequence[tuple[str, str | Flowable | list[Flowable]]]) -> Table:
     return table
 
 
-def _furnished(footer: str) -> type[Canvas]:
+def furnished(footer: str) -> type[Canvas]:
+    """A canvas that draws the header band, the agency line, `footer` and "Página X de Y"."""
     agency = settings.AGENCY
 
     class FurnishedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
@@ -155,5 +159,5 @@ def build(story: list[Flowable], *, title: str, subject: str, footer: str) -> by
         subject=subject,
         creator="Buzón",
     )
-    doc.build(story, canvasmaker=_furnished(footer))
+    doc.build(story, canvasmaker=furnished(footer))
     return buffer.getvalue()
