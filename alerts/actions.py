@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -103,6 +104,32 @@ def _send(alert: Alert) -> None:
         get_backend().send(alert.destination, sms_text(notification, alert.purpose))
 
 
+def record_attempt(row: Any, error: str) -> EventKind:
+    """Count one sending attempt on an alert-like row (an Alert, or an installment reminder)
+    and set its status: sent, pending for a retry, or failed after the last attempt. Returns
+    the evidence kind to record. The caller holds the row's lock and saves it."""
+    row.attempts += 1
+    if not error:
+        row.status = Status.SENT
+        row.sent_at = timezone.now()
+        row.last_error = ""
+        return EventKind.ALERT_SENT
+    row.last_error = error
+    final = row.attempts >= settings.BUZON_ALERT_MAX_ATTEMPTS
+    row.status = Status.FAILED if final else Status.PENDING
+    return EventKind.ALERT_FAILED if final else EventKind.ALERT_ATTEMPTED
+
+
+def retry_later(task: Any, row_id: int, attempts: int) -> None:
+    """Queue `task` again with exponential backoff (immediately where the backend cannot
+    defer)."""
+    delay = timedelta(seconds=settings.BUZON_ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    if delay and task.get_backend().supports_defer:
+        task.using(run_after=timezone.now() + delay).enqueue(row_id)
+    else:
+        task.enqueue(row_id)
+
+
 def deliver(alert_id: int) -> str:
     """One attempt to send an alert. Idempotent: a sent or failed alert is left alone.
 
@@ -123,18 +150,8 @@ def deliver(alert_id: int) -> str:
         locked = Alert.objects.select_for_update().get(pk=alert_id)
         if locked.status != Status.PENDING:
             return locked.status
-        locked.attempts += 1
         notification = alert.notification
-        if not error:
-            locked.status = Status.SENT
-            locked.sent_at = timezone.now()
-            locked.last_error = ""
-            kind = EventKind.ALERT_SENT
-        else:
-            locked.last_error = error
-            final = locked.attempts >= settings.BUZON_ALERT_MAX_ATTEMPTS
-            locked.status = Status.FAILED if final else Status.PENDING
-            kind = EventKind.ALERT_FAILED if final else EventKind.ALERT_ATTEMPTED
+        kind = record_attempt(locked, error)
         locked.save()
         record_about(
             notification,
@@ -150,18 +167,10 @@ def deliver(alert_id: int) -> str:
             },
         )
     if locked.status == Status.PENDING:
-        _retry_later(alert_id, locked.attempts)
+        from alerts.tasks import send_alert
+
+        retry_later(send_alert, alert_id, locked.attempts)
     return locked.status
-
-
-def _retry_later(alert_id: int, attempts: int) -> None:
-    from alerts.tasks import send_alert
-
-    delay = timedelta(seconds=settings.BUZON_ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-    if delay and send_alert.get_backend().supports_defer:
-        send_alert.using(run_after=timezone.now() + delay).enqueue(alert_id)
-    else:
-        send_alert.enqueue(alert_id)
 
 
 def send_reminders(today: date) -> int:

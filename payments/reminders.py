@@ -20,10 +20,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from alerts.actions import record_attempt, retry_later
 from alerts.models import Channel
 from alerts.sms import get_backend
 from evidence.actions import record_about
-from evidence.models import EventKind
 from payments.models import Debt, Plan, Reminder
 from payments.models import ReminderStatus as Status
 
@@ -188,17 +188,7 @@ def deliver(reminder_id: int) -> str:
         locked = Reminder.objects.select_for_update().get(pk=reminder_id)
         if locked.status != Status.PENDING:
             return locked.status
-        locked.attempts += 1
-        if not error:
-            locked.status = Status.SENT
-            locked.sent_at = timezone.now()
-            locked.last_error = ""
-            kind = EventKind.ALERT_SENT
-        else:
-            locked.last_error = error
-            final = locked.attempts >= settings.BUZON_ALERT_MAX_ATTEMPTS
-            locked.status = Status.FAILED if final else Status.PENDING
-            kind = EventKind.ALERT_FAILED if final else EventKind.ALERT_ATTEMPTED
+        kind = record_attempt(locked, error)
         locked.save()
         debt = reminder.debt
         record_about(
@@ -217,15 +207,7 @@ def deliver(reminder_id: int) -> str:
             },
         )
     if locked.status == Status.PENDING:
-        _retry_later(reminder_id, locked.attempts)
+        from payments.tasks import send_reminder
+
+        retry_later(send_reminder, reminder_id, locked.attempts)
     return locked.status
-
-
-def _retry_later(reminder_id: int, attempts: int) -> None:
-    from payments.tasks import send_reminder
-
-    delay = timedelta(seconds=settings.BUZON_ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-    if delay and send_reminder.get_backend().supports_defer:
-        send_reminder.using(run_after=timezone.now() + delay).enqueue(reminder_id)
-    else:
-        send_reminder.enqueue(reminder_id)

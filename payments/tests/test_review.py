@@ -361,7 +361,7 @@ def test_a_retry_after_the_plan_lapsed_sends_nothing(approved, clock, monkeypatc
         raise OSError("SMTP server unreachable")
 
     monkeypatch.setattr(reminders, "_send", fail)
-    monkeypatch.setattr(reminders, "_retry_later", lambda pk, attempts: retries.append(pk))
+    monkeypatch.setattr(reminders, "retry_later", lambda task, pk, attempts: retries.append(pk))
     clock.move_to(lima(2027, 1, 12, 8, 0))
     # Installment 2 falls due on 15/01; installment 1 was missed.
     queue_reminders()
