@@ -371,8 +371,6 @@ def _ingest(
             if case.ack_wanted:
                 transaction.on_commit(lambda: _queue_mail(case.pk, "ack"), robust=True)
         else:
-            case.duplicates += 1
-            case.save(update_fields=["duplicates"])
             record(
                 EventKind.CREDENTIAL_REQUEST_MERGED,
                 actor=None,

@@ -108,7 +108,6 @@ class CredentialRequest(models.Model):
     message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
     attachments = models.JSONField(_("adjuntos del correo"), default=list, blank=True)
-    duplicates = models.PositiveIntegerField(_("copias recibidas y fusionadas"), default=0)
 
     # False for a message recognised as something else (spam): filed, never answered.
     ack_wanted = models.BooleanField(_("requiere acuse"), default=True)

@@ -89,6 +89,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
             Q(number__iexact=query) | Q(doc_number__icontains=query) | Q(surnames__icontains=query)
         )
     now = timezone.now()
+    # Copies of one email merged into its case: counted, not stored twice.
+    cases = cases.annotate(copies=Count("inbound_messages"))
     rows = [(case, _clock(case, now)) for case in cases[:PAGE]]
     counts = CredentialRequest.objects.aggregate(
         open=Count("pk", filter=Q(status__in=CredentialRequest.OPEN))

@@ -109,7 +109,7 @@ def test_a_copy_of_the_same_message_is_merged_not_filed_twice(django_capture_on_
         again = ingest_email(raw.replace(b"Subject:", b"Received: by relay2\nSubject:", 1))
     assert again.merged
     assert again.case.pk == first.case.pk
-    assert CredentialRequest.objects.get().duplicates == 1
+    assert CredentialRequest.objects.get().inbound_messages.count() == 2
     assert InboundMessage.objects.filter(request=first.case).count() == 2
     assert len(mail.outbox) == 1  # one acknowledgement
 

@@ -132,7 +132,7 @@ def test_the_same_message_twice_is_one_case_with_one_acknowledgement(
     case = CredentialRequest.objects.get()
     assert first == (250, f"OK: case {case.number}")
     assert second == (250, f"OK: merged into {case.number}")
-    assert case.duplicates == 1
+    assert case.inbound_messages.count() == 2  # the copy is kept, merged into the case
     messages = list(case.inbound_messages.all())
     assert len(messages) == 2
     assert [stored(m) for m in messages] == [sample.raw, sample.raw]
