@@ -377,3 +377,15 @@ def test_a_system_fetches_a_signed_certificate_of_its_notification():
     assert hashlib.sha256(pdf.content).hexdigest() == certificate.sha256  # the registered one
     _other, stranger = key_for("notifications:read", name="otro-sistema")
     assert get(f"/notifications/{notification_id}/certificate", stranger).status_code == 404
+
+
+def test_a_body_over_the_size_limit_is_a_413_problem_not_a_500(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    response = post(
+        "/notifications", plaintext, notification_body(registration.procedure.number), "big-1"
+    )
+    assert response.status_code == 413
+    problem_of(response)
+    assert not Notification.objects.exists()
