@@ -120,10 +120,11 @@ def record_attempt(row: Any, error: str) -> EventKind:
     return EventKind.ALERT_FAILED if final else EventKind.ALERT_ATTEMPTED
 
 
-def retry_later(task: Any, row_id: int, attempts: int) -> None:
+def retry_later(task: Any, row_id: int, attempts: int, *, base_seconds: int | None = None) -> None:
     """Queue `task` again with exponential backoff (immediately where the backend cannot
-    defer)."""
-    delay = timedelta(seconds=settings.BUZON_ALERT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    defer). The first retry waits `base_seconds` (the alerts' setting by default)."""
+    base = settings.BUZON_ALERT_RETRY_BASE_SECONDS if base_seconds is None else base_seconds
+    delay = timedelta(seconds=base * 2 ** (attempts - 1))
     if delay and task.get_backend().supports_defer:
         task.using(run_after=timezone.now() + delay).enqueue(row_id)
     else:

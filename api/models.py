@@ -15,12 +15,16 @@ class Scope(models.TextChoices):
 
 
 class ApiClient(models.Model):
-    """A system of the agency that talks to the buzón. Test clients act only on test
-    mailboxes (issue 7; enforced when the deposit endpoints arrive)."""
+    """A system of the agency that talks to the buzón. A test client registers only test
+    persons and deposits only into test mailboxes (Person.is_test)."""
 
     name = models.CharField(_("nombre"), max_length=100, unique=True)
     is_test = models.BooleanField(_("de prueba"), default=False)
     created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
+    # Webhooks: signed POSTs of this client's events (api/webhooks.py). The secret must be
+    # readable to sign, so it is stored as is; it is shown only in /oficina/.
+    callback_url = models.URLField(_("URL de notificación (webhook)"), max_length=500, blank=True)
+    callback_secret = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("sistema cliente de la API")
@@ -82,3 +86,83 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}:{self.key}"
+
+
+class WebhookType(models.TextChoices):
+    DEPOSITED = "deposited", _("depositada")
+    EFFECTIVE = "effective", _("surtió efecto")
+    OPENED = "opened", _("abierta")
+    ANSWERED = "answered", _("respondida")
+    EXPIRED = "expired", _("plazo vencido")
+    DEEMED_REJECTED = "deemed_rejected", _("rechazada por plazo")
+    ALERT_FAILED = "alert_failed", _("alerta fallida")
+    PAYMENT_RECEIVED = "payment_received", _("pago recibido")
+
+
+class WebhookEvent(models.Model):
+    """One event of a client's notification, written in the transaction of the evidence entry
+    it mirrors (an outbox). `cursor` is given after commit, in commit order, by
+    api.webhooks.assign_cursors(): a client that reads `cursor > n` never misses an event that
+    committed late."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="events")
+    cursor = models.BigIntegerField(null=True, blank=True, unique=True)
+    type = models.CharField(_("evento"), max_length=20, choices=WebhookType.choices)
+    notification = models.ForeignKey(
+        "mailbox.Notification", on_delete=models.PROTECT, related_name="+"
+    )
+    evidence = models.ForeignKey("evidence.Event", on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField(_("ocurrió el"))
+    payload = models.JSONField()
+
+    class Meta:
+        verbose_name = _("evento para webhooks")
+        verbose_name_plural = _("eventos para webhooks")
+        indexes = [
+            models.Index(fields=["client", "cursor"], name="api_event_client_cursor"),
+            models.Index(
+                fields=["id"], condition=models.Q(cursor__isnull=True), name="api_event_unsequenced"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.cursor or '…'}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("pendiente")
+    DELIVERED = "delivered", _("entregado")
+    FAILED = "failed", _("fallido")
+
+
+class WebhookDelivery(models.Model):
+    """Sending one event to the client's callback URL: retried with backoff, the last answer
+    kept for the delivery log in /oficina/."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.PROTECT, related_name="deliveries")
+    url = models.URLField(max_length=500)
+    state = models.CharField(
+        _("estado"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
+    last_attempt_at = models.DateTimeField(_("último intento"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("última respuesta"), null=True)
+    last_error = models.CharField(_("último error"), max_length=500, blank=True)
+    delivered_at = models.DateTimeField(_("entregado el"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("entrega de webhook")
+        verbose_name_plural = _("entregas de webhooks")
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.url} ({self.state})"
+
+
+class WebhookSequence(models.Model):
+    """One row: the last cursor given. Locked while cursors are assigned."""
+
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.last)

@@ -7,7 +7,7 @@ import binascii
 import logging
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -17,21 +17,24 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
+from pydantic import ValidationError as PydanticValidationError
 
 from api.errors import ScopeError, problem
 from api.idempotency import idempotent
 from api.keys import authenticate
-from api.models import ApiKey, Scope
+from api.models import ApiKey, Scope, WebhookEvent, WebhookType
 from api.ratelimit import RateLimitedError, take
+from api.webhooks import assign_cursors
 from evidence.actions import issue_certificate
 from evidence.models import Event
 from evidence.pki import PdfSignatureError
 from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
-from mailboxes.actions import deposit_notification
-from mailboxes.inputs import AttachmentInput, NotificationInput
+from mailboxes.actions import deposit_many, deposit_notification
+from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput
 from mailboxes.models import Notification
 from payments.actions import PaymentRefused, apply_payment
+from people.documents import normalize_document
 from procedures.actions import download_receipt, register_procedure
 from procedures.inputs import PersonInput, ProcedureInput
 from procedures.models import Procedure, Receipt
@@ -45,10 +48,54 @@ class KeyAuth(HttpBearer):
         if key is not None:
             take(key.pk)  # raises RateLimitedError: 429 with Retry-After
             request.api_key = key  # type: ignore[attr-defined]
+            _read_body(request)
         return key
 
 
-api = NinjaAPI(
+def _read_body(request: HttpRequest) -> None:
+    """An authenticated client may send a JSON body up to BUZON_API_MAX_BODY_BYTES (a batch of
+    base64 PDFs), above Django's DATA_UPLOAD_MAX_MEMORY_SIZE for the web forms. Multipart
+    bodies are left to Django's parser, which streams files to disk."""
+    if request.method != "POST" or request.content_type == "multipart/form-data":
+        return
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.BUZON_API_MAX_BODY_BYTES:
+        raise RequestDataTooBig(f"body of {length} bytes")
+    if not getattr(request, "_read_started", False):
+        request._body = request.read()
+
+
+class BuzonAPI(NinjaAPI):
+    """Declares, on every operation, the answers any of them may give: 401 (no valid key),
+    429 (rate limit) and 500; on every POST also 400 (no Idempotency-Key), 409 (key reused or
+    in progress) and 413 (body too large). All are problem+json."""
+
+    COMMON = {"401": "No valid key", "429": "Too many requests", "500": "Internal error"}
+    POST = {"400": "Idempotency-Key missing", "409": "Conflict", "413": "Request too large"}
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        for path, item in schema["paths"].items():
+            if path.endswith(("/openapi.json", "/docs")):
+                continue
+            for method, operation in item.items():
+                extra = self.COMMON | (self.POST if method == "post" else {})
+                for status, description in extra.items():
+                    operation["responses"].setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/problem+json": {"schema": problem_ref}},
+                        },
+                    )
+        return schema
+
+
+api = BuzonAPI(
     title="Buzón API",
     version="1.0.0",
     description=(
@@ -108,7 +155,10 @@ def _forbidden(request: HttpRequest, exc: ScopeError) -> HttpResponse:
 def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [
         {
-            "field": ".".join(str(part) for part in error.get("loc", ()) if part != "body"),
+            # ninja's loc is ("body", <parameter>, field...): keep the field's own path.
+            "field": ".".join(
+                str(part) for part in error.get("loc", ()) if part not in ("body", "payload")
+            ),
             "detail": str(error.get("msg", "")),
         }
         for error in exc.errors
@@ -149,7 +199,9 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
         413,
         "too-large",
         "Request too large",
-        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+        f"The request body is larger than {settings.BUZON_API_MAX_BODY_BYTES} bytes "
+        "(multipart: each form field, not file, up to "
+        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes).",
     )
 
 
@@ -158,6 +210,15 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("unexpected API error")
     return problem(500, "internal-error", "Internal error", "Something failed on our side.")
 
+
+PDF_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The PDF",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
 
 # --- Endpoints --------------------------------------------------------------------------------
 
@@ -198,6 +259,7 @@ class ProcedureOut(Schema):
     doc_type: str
     doc_number: str
     credentials_issued: bool
+    test: bool = Field(description="a test mailbox: no legal effect")
 
 
 @api.get(
@@ -207,14 +269,14 @@ class ProcedureOut(Schema):
     tags=["procedures"],
 )
 def get_procedure(request: HttpRequest, number: str) -> dict[str, Any]:
-    require(request, Scope.PROCEDURES_WRITE)
+    key = require(request, Scope.PROCEDURES_WRITE)
     procedure = (
         Procedure.objects.select_related("procedure_type", "office", "person")
         .filter(number=number.strip().upper()[:20])
         .first()
     )
-    if procedure is None:
-        raise Http404("No procedure with that number.")
+    if procedure is None or (key.is_test and not procedure.person.is_test):
+        raise Http404("No procedure with that number.")  # a test key sees test mailboxes only
     person = procedure.person
     return {
         "number": procedure.number,
@@ -225,6 +287,7 @@ def get_procedure(request: HttpRequest, number: str) -> dict[str, Any]:
         "doc_type": person.doc_type,
         "doc_number": person.doc_number,
         "credentials_issued": person.user_id is not None,
+        "test": person.is_test,
     }
 
 
@@ -262,6 +325,7 @@ class RegistrationOut(Schema):
     constancia_url: str
     constancia_verification_code: str
     constancia_sha256: str
+    test: bool = Field(description="a test mailbox: no legal effect")
 
 
 @api.post(
@@ -308,6 +372,7 @@ def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, 
         ),
         actor=None,
         idempotency_key=None,
+        client=key.client,
     )
     number = registration.procedure.number
     log.info("procedure %s registered through the API by %s", number, key.client.name)
@@ -320,6 +385,7 @@ def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, 
         constancia_url=f"/api/v1/procedures/{number}/constancia.pdf",
         constancia_verification_code=registration.receipt.verification_code,
         constancia_sha256=registration.receipt.sha256,
+        test=registration.procedure.person.is_test,
     )
 
 
@@ -328,14 +394,14 @@ def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, 
     response={200: None, 401: Problem, 403: Problem, 404: Problem},
     summary="The constancia (record copy, without the password)",
     tags=["procedures"],
+    openapi_extra=PDF_RESPONSE,
 )
 def get_constancia(request: HttpRequest, number: str) -> HttpResponse:
-    require(request, Scope.PROCEDURES_WRITE)
-    receipt = (
-        Receipt.objects.filter(procedure__number=number.strip().upper()[:20])
-        .order_by("-issued_at", "-id")
-        .first()
-    )
+    key = require(request, Scope.PROCEDURES_WRITE)
+    receipts = Receipt.objects.filter(procedure__number=number.strip().upper()[:20])
+    if key.is_test:
+        receipts = receipts.filter(procedure__person__is_test=True)
+    receipt = receipts.order_by("-issued_at", "-id").first()
     if receipt is None:
         raise Http404("No procedure with that number.")
     download = download_receipt(receipt, actor=None)
@@ -424,9 +490,18 @@ def post_payment(request: HttpRequest, payload: PaymentIn) -> tuple[int, Schema]
     return (201 if result.created else 200), PaymentOut(**result.as_dict())
 
 
+# --- Notifications ----------------------------------------------------------------------------
+
+
 class AttachmentIn(Schema):
     name: str = Field(max_length=200)
     content_base64: str = Field(description="the PDF, base64-encoded")
+
+
+class AppealIn(Schema):
+    name: str = Field(max_length=100, description="e.g. Reconsideración, Apelación")
+    where: str = Field(max_length=300, description="where to file it")
+    business_days: int | None = Field(None, description="deadline to file it")
 
 
 class NotificationIn(Schema):
@@ -435,42 +510,154 @@ class NotificationIn(Schema):
     kind: str = Field(description="approval, resolution, correction, fine, installment, other")
     subject: str = Field(max_length=200)
     body: str = Field(description="Markdown")
-    attachments: list[AttachmentIn]
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, description="base64 PDFs; in multipart, the `attachments` files"
+    )
     response_business_days: int | None = None
-    ends_administrative_route: bool | None = None
-    details: dict[str, Any] | None = None
+    ends_administrative_route: bool | None = Field(
+        None, description="resolutions: whether the act ends the administrative route"
+    )
+    appeals: list[AppealIn] = Field(
+        default_factory=list, description="resolutions: the appeals available (art. 24.1)"
+    )
+    details: dict[str, Any] | None = Field(
+        None, description="the kind's data: correction items, a fine, an installment plan"
+    )
 
 
-class NotificationOut(Schema):
+class NotificationSummary(Schema):
     id: str
     procedure_number: str
     kind: str
     subject: str
     state: str
+    test: bool = Field(description="deposited in a test mailbox: no legal effect")
     deposited_at: datetime
     effective_date: date | None
     deadline_date: date | None
     opened_at: datetime | None
-    timeline: list[dict[str, Any]]
+
+
+class TimelineEntry(Schema):
+    kind: str
+    at: datetime
+    hash: str
+
+
+class NotificationOut(NotificationSummary):
+    timeline: list[TimelineEntry]
+
+
+def _summary(notification: Notification) -> dict[str, Any]:
+    return {
+        "id": str(notification.public_id),
+        "procedure_number": notification.procedure.number,
+        "kind": notification.kind,
+        "subject": notification.subject,
+        "state": notification.state,
+        "test": notification.person.is_test,
+        "deposited_at": notification.deposited_at,
+        "effective_date": notification.effective_date,
+        "deadline_date": notification.deadline_date,
+        "opened_at": notification.opened_at,
+    }
 
 
 def _notification_out(notification: Notification) -> NotificationOut:
     timeline = [
-        {"kind": e.kind, "at": e.occurred_at.isoformat(), "hash": e.hash}
+        TimelineEntry(kind=e.kind, at=e.occurred_at, hash=e.hash)
         for e in Event.objects.filter(notification=notification).order_by("occurred_at", "pk")
     ]
-    return NotificationOut(
-        id=str(notification.public_id),
-        procedure_number=notification.procedure.number,
-        kind=notification.kind,
-        subject=notification.subject,
-        state=notification.state,
-        deposited_at=notification.deposited_at,
-        effective_date=notification.effective_date,
-        deadline_date=notification.deadline_date,
-        opened_at=notification.opened_at,
-        timeline=timeline,
+    return NotificationOut(**_summary(notification), timeline=timeline)
+
+
+def _decode(items: list[AttachmentIn], field: str = "attachments") -> list[AttachmentInput]:
+    decoded = []
+    for index, item in enumerate(items):
+        try:
+            content = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise DjangoValidationError(
+                {f"{field}.{index}": ["content_base64 is not valid base64."]}
+            ) from None
+        decoded.append(AttachmentInput(name=item.name, content=content))
+    return decoded
+
+
+def _notification_input(
+    payload: NotificationIn, attachments: list[AttachmentInput], idempotency_key: str
+) -> NotificationInput:
+    return NotificationInput(
+        procedure_number=payload.procedure_number,
+        unit=payload.unit,
+        kind=payload.kind,
+        subject=payload.subject,
+        body=payload.body,
+        attachments=attachments,
+        ends_administrative_route=payload.ends_administrative_route,
+        appeals=[Appeal(a.name, a.where, a.business_days) for a in payload.appeals],
+        response_business_days=payload.response_business_days,
+        details=payload.details,
+        idempotency_key=idempotency_key,
     )
+
+
+def _parse(model: type[Schema], raw: bytes | str, prefix: tuple[str, ...] = ()) -> Any:
+    try:
+        return model.model_validate_json(raw)
+    except PydanticValidationError as exc:
+        raise NinjaValidationError(
+            [{"loc": prefix + tuple(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        ) from None
+
+
+def _multipart_notification(request: HttpRequest) -> tuple[NotificationIn, list[AttachmentInput]]:
+    """multipart/form-data: a `notification` field holding the JSON body, and the PDFs as
+    `attachments` files (each checked for its size before it is read)."""
+    raw = request.POST.get("notification")
+    if raw is None:
+        raise NinjaValidationError(
+            [{"loc": ("notification",), "msg": "Field required: the notification as JSON."}]
+        )
+    payload = _parse(NotificationIn, raw, ("notification",))
+    attachments = _decode(payload.attachments)
+    limit = settings.BUZON_ATTACHMENT_MAX_BYTES
+    for index, upload in enumerate(request.FILES.getlist("attachments")):
+        if upload.size is not None and upload.size > limit:
+            raise DjangoValidationError(
+                {f"attachments.{index}": [f"{upload.name}: larger than {limit} bytes."]}
+            )
+        name = upload.name or "adjunto.pdf"
+        attachments.append(AttachmentInput(name=name, content=upload.read()))
+    return payload, attachments
+
+
+_NOTIFICATION_IN = NotificationIn.model_json_schema(ref_template="#/components/schemas/{model}")
+_NOTIFICATION_IN.pop("$defs", None)  # AttachmentIn and AppealIn are components (the batch's)
+NOTIFICATION_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": _NOTIFICATION_IN},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["notification"],
+                "properties": {
+                    "notification": {
+                        "type": "string",
+                        "description": "the JSON body (NotificationIn); `attachments` may "
+                        "be left out",
+                    },
+                    "attachments": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "the PDFs",
+                    },
+                },
+            }
+        },
+    },
+}
 
 
 @api.post(
@@ -482,45 +669,146 @@ def _notification_out(notification: Notification) -> NotificationOut:
         401: Problem,
         403: Problem,
         409: Problem,
+        413: Problem,
         422: Problem,
     },
     summary="Deposit one notification",
     description=(
         "The same checks and the same deposit as the officers' form: real PDFs, the art. 24.1 "
-        "content of a resolution, the kind's details. Needs `Idempotency-Key`; the deposit "
-        "itself is idempotent by it too."
+        "content of a resolution, the kind's details. JSON with base64 PDFs, or multipart "
+        "with the PDFs as files. A test key deposits only into test mailboxes. Needs "
+        "`Idempotency-Key`; the deposit itself is idempotent by it too. 201 when deposited "
+        "now, 200 when that key had deposited it already."
     ),
     tags=["notifications"],
+    openapi_extra={"requestBody": NOTIFICATION_BODY},
 )
 @idempotent
-def post_notification(request: HttpRequest, payload: NotificationIn) -> tuple[int, Schema]:
+def post_notification(request: HttpRequest) -> tuple[int, Schema]:
     key = require(request, Scope.NOTIFICATIONS_WRITE)
-    attachments = []
-    for index, item in enumerate(payload.attachments):
-        try:
-            content = base64.b64decode(item.content_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise DjangoValidationError(
-                {f"attachments.{index}": ["content_base64 is not valid base64."]}
-            ) from None
-        attachments.append(AttachmentInput(name=item.name, content=content))
+    if request.content_type == "multipart/form-data":
+        payload, attachments = _multipart_notification(request)
+    else:
+        payload = _parse(NotificationIn, request.body)
+        attachments = _decode(payload.attachments)
+    idempotency_key = f"api:{key.client_id}:{request.headers['Idempotency-Key'].strip()}"
     result = deposit_notification(
-        NotificationInput(
-            procedure_number=payload.procedure_number,
-            unit=payload.unit,
-            kind=payload.kind,
-            subject=payload.subject,
-            body=payload.body,
-            attachments=attachments,
-            ends_administrative_route=payload.ends_administrative_route,
-            response_business_days=payload.response_business_days,
-            details=payload.details,
-            idempotency_key=f"api:{key.client_id}:{request.headers['Idempotency-Key'].strip()}",
-        ),
+        _notification_input(payload, attachments, idempotency_key),
         actor=None,
         client=key.client,
     )
     return (201 if result.created else 200), _notification_out(result.notification)
+
+
+class BatchItemIn(NotificationIn):
+    reference: str = Field(
+        min_length=1,
+        max_length=100,
+        description="your unique id for this item: a rerun with it never deposits twice",
+    )
+
+
+class BatchIn(Schema):
+    notifications: list[BatchItemIn] = Field(min_length=1, max_length=1000)
+
+
+class FieldError(Schema):
+    field: str
+    detail: str
+
+
+class BatchItemOut(Schema):
+    index: int
+    reference: str
+    status: str = Field(description="created, existing (that reference's first deposit), refused")
+    id: str | None
+    errors: list[FieldError]
+
+
+class BatchOut(Schema):
+    created: int
+    existing: int
+    refused: int
+    results: list[BatchItemOut]
+
+
+def _field_errors(errors: dict[str, list[str]]) -> list[FieldError]:
+    return [
+        FieldError(field="reference" if field == "idempotency_key" else field, detail=message)
+        for field, messages in errors.items()
+        for message in messages
+    ]
+
+
+@api.post(
+    "/notifications/batch",
+    response={
+        200: BatchOut,
+        400: Problem,
+        401: Problem,
+        403: Problem,
+        409: Problem,
+        413: Problem,
+        422: Problem,
+    },
+    summary="Deposit up to 1,000 notifications",
+    description=(
+        "Through the bulk path (`deposit_many()`): every item is checked first, then the good "
+        "ones are written in batches. The result is per item, in order; a bad item is refused "
+        "alone. Each item's `reference` makes it idempotent across requests: an item whose "
+        "reference was deposited before is `existing` (or refused if its content differs)."
+    ),
+    tags=["notifications"],
+)
+@idempotent
+def post_batch(request: HttpRequest, payload: BatchIn) -> tuple[int, Schema]:
+    key = require(request, Scope.NOTIFICATIONS_WRITE)
+    results: list[BatchItemOut | None] = [None] * len(payload.notifications)
+    inputs: list[NotificationInput] = []
+    positions: list[int] = []
+    for index, item in enumerate(payload.notifications):
+        try:
+            attachments = _decode(item.attachments)
+        except DjangoValidationError as exc:
+            results[index] = BatchItemOut(
+                index=index,
+                reference=item.reference,
+                status="refused",
+                id=None,
+                errors=_field_errors(exc.message_dict),
+            )
+            continue
+        positions.append(index)
+        inputs.append(
+            _notification_input(item, attachments, f"api:{key.client_id}:{item.reference}")
+        )
+    for position, outcome in zip(
+        positions, deposit_many(inputs, actor=None, client=key.client), strict=True
+    ):
+        reference = payload.notifications[position].reference
+        if outcome.notification is None:
+            results[position] = BatchItemOut(
+                index=position,
+                reference=reference,
+                status="refused",
+                id=None,
+                errors=_field_errors(outcome.errors or {}),
+            )
+        else:
+            results[position] = BatchItemOut(
+                index=position,
+                reference=reference,
+                status="created" if outcome.created else "existing",
+                id=str(outcome.notification.public_id),
+                errors=[],
+            )
+    done = [r for r in results if r is not None]
+    return 200, BatchOut(
+        created=sum(r.status == "created" for r in done),
+        existing=sum(r.status == "existing" for r in done),
+        refused=sum(r.status == "refused" for r in done),
+        results=done,
+    )
 
 
 def _own_notification(key: ApiKey, notification_id: str) -> Notification:
@@ -544,6 +832,7 @@ def _own_notification(key: ApiKey, notification_id: str) -> Notification:
     summary="A signed notification certificate (PDF, PAdES), issued now",
     description="Every call issues and registers a new certificate, verifiable at /verificar/.",
     tags=["notifications"],
+    openapi_extra=PDF_RESPONSE,
 )
 def get_certificate(request: HttpRequest, notification_id: str) -> HttpResponse:
     key = require(request, Scope.NOTIFICATIONS_READ)
@@ -574,3 +863,113 @@ def get_certificate(request: HttpRequest, notification_id: str) -> HttpResponse:
 def get_notification(request: HttpRequest, notification_id: str) -> NotificationOut:
     key = require(request, Scope.NOTIFICATIONS_READ)
     return _notification_out(_own_notification(key, notification_id))
+
+
+class PersonNotifications(Schema):
+    doc_type: str
+    doc_number: str
+    notifications: list[NotificationSummary]
+    next_offset: int | None = Field(description="pass as `offset` for the next page; null: end")
+
+
+@api.get(
+    "/persons/{doc_type}/{doc_number}/notifications",
+    response={200: PersonNotifications, 401: Problem, 403: Problem, 404: Problem, 422: Problem},
+    summary="The notifications this system deposited for a person, newest first",
+    description=(
+        "Only this system's own deposits. A person for whom this system has deposited nothing "
+        "is a 404, the same as an unknown person."
+    ),
+    tags=["notifications"],
+)
+def get_person_notifications(
+    request: HttpRequest,
+    doc_type: str,
+    doc_number: str,
+    limit: Annotated[int, Field(ge=1, le=500)] = 100,
+    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    key = require(request, Scope.NOTIFICATIONS_READ)
+    document = normalize_document(doc_type.strip().upper(), doc_number)
+    rows = list(
+        Notification.objects.select_related("procedure", "person")
+        .filter(
+            api_client=key.client,
+            person__doc_type=document.type,
+            person__doc_number=document.number,
+        )
+        .order_by("-deposited_at", "-pk")[offset : offset + limit + 1]
+    )
+    if not rows and offset == 0:
+        raise Http404("This system has no notifications for that person.")
+    return {
+        "doc_type": document.type,
+        "doc_number": document.number,
+        "notifications": [_summary(n) for n in rows[:limit]],
+        "next_offset": offset + limit if len(rows) > limit else None,
+    }
+
+
+# --- Events (what the webhooks carry), for a client that was down -----------------------------
+
+
+class EventNotification(Schema):
+    id: str
+    procedure_number: str
+    kind: str
+    state: str
+    effective_date: date | None
+    deadline_date: date | None
+
+
+class EventEvidence(Schema):
+    lane: int
+    seq: int
+    hash: str
+
+
+class EventOut(Schema):
+    cursor: int
+    type: str = Field(description=", ".join(WebhookType.values))
+    occurred_at: datetime
+    test: bool
+    notification: EventNotification
+    evidence: EventEvidence
+    data: dict[str, Any]
+
+
+class EventPage(Schema):
+    events: list[EventOut]
+    next_cursor: int = Field(description="pass as `after` to read on; the same when at the end")
+    has_more: bool
+
+
+@api.get(
+    "/events",
+    response={200: EventPage, 401: Problem, 403: Problem, 422: Problem},
+    summary="This system's events after a cursor (replay what the webhooks sent)",
+    description=(
+        "Every event a webhook delivers, in commit order, whether or not a callback URL is "
+        "set: keep the last `cursor` you processed and read on from it after an outage. "
+        "`after=0` reads from the start."
+    ),
+    tags=["webhooks"],
+)
+def get_events(
+    request: HttpRequest,
+    after: Annotated[int, Field(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    key = require(request, Scope.NOTIFICATIONS_READ)
+    assign_cursors()
+    rows = list(
+        WebhookEvent.objects.filter(client=key.client, cursor__gt=after).order_by("cursor")[
+            : limit + 1
+        ]
+    )
+    events = [{"cursor": row.cursor, **row.payload} for row in rows[:limit]]
+    return {
+        "events": events,
+        "next_cursor": events[-1]["cursor"] if events else after,
+        "has_more": len(rows) > limit,
+    }

@@ -405,6 +405,15 @@ BUZON_SMTP_MAX_BYTES = env_int("BUZON_SMTP_MAX_BYTES", 25 * 1024 * 1024, minimum
 # Requests per minute per key (a token bucket: a full minute's worth may come at once), as
 # GOV.UK Notify.
 BUZON_API_REQUESTS_PER_MINUTE = env_int("BUZON_API_REQUESTS_PER_MINUTE", 3000, minimum=1)
+# The largest JSON body an authenticated client may send (a batch of base64 PDFs: 1,000
+# notifications with a 30 KB PDF each is about 41 MB). Web forms keep Django's 2.5 MB.
+BUZON_API_MAX_BODY_BYTES = env_int("BUZON_API_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
+# Webhooks (api/webhooks.py): attempts per delivery, the first retry's delay (doubling after),
+# the HTTP timeout, and whether a callback URL may be plain http (never in production).
+BUZON_WEBHOOK_MAX_ATTEMPTS = env_int("BUZON_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+BUZON_WEBHOOK_RETRY_BASE_SECONDS = env_int("BUZON_WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+BUZON_WEBHOOK_TIMEOUT_SECONDS = env_int("BUZON_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+BUZON_WEBHOOK_ALLOW_HTTP = ENV != "production" and env_bool("BUZON_WEBHOOK_ALLOW_HTTP", True)
 
 # --- Answers inside the buzón (corrections/, payments/) --------------------------------------
 # Files a person attaches to a correction answer: size of each, files per item.

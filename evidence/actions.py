@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from evidence import chain, keys, merkle
 from evidence.models import ChainHead, Checkpoint, Event, EventKind
+from evidence.signals import events_recorded
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ def record_many(events: list[EventSpec]) -> list[Event]:
         prev = digest
     Event.objects.bulk_create(rows)
     ChainHead.objects.filter(lane=head.lane).update(seq=seq, hash=prev, at=now)
+    events_recorded.send(sender=Event, events=rows)
     return rows
 
 

@@ -178,7 +178,8 @@ def _deposit_events(
                 ],
                 "policy": notification.policy,
             }
-            | ({"via": notification.api_client.name} if notification.api_client else {}),
+            | ({"via": notification.api_client.name} if notification.api_client else {})
+            | ({"test": True} if notification.person.is_test else {}),
             attachments_sha256=hashes,
         )
     ]
@@ -210,7 +211,7 @@ def deposit_notification(
     """Deposit one notification: content, attachments, legal dates, evidence and alert rows,
     in one transaction. The same idempotency key returns the first deposit. `client`: the
     agency system that deposits it through the API (named in the evidence)."""
-    clean = check_notification(data, actor=actor)
+    clean = check_notification(data, actor=actor, test_only=bool(client and client.is_test))
     if clean.idempotency_key:
         earlier = Notification.objects.filter(idempotency_key=clean.idempotency_key).first()
         if earlier is not None:
@@ -277,7 +278,10 @@ def deposit_many(
             if key in seen:
                 raise ValidationError({"idempotency_key": ["Clave repetida en el lote."]})
             seen.add(key)
-            valid.append((index, check_notification(item, actor=actor, lookups=lookups)))
+            clean = check_notification(
+                item, actor=actor, lookups=lookups, test_only=bool(client and client.is_test)
+            )
+            valid.append((index, clean))
         except ValidationError as exc:
             results[index] = BatchItemResult(index, key, None, False, exc.message_dict)
     policy = current_policy()

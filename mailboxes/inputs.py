@@ -148,9 +148,14 @@ class Lookups:
 
 
 def check_notification(
-    data: NotificationInput, *, actor: User | None, lookups: Lookups | None = None
+    data: NotificationInput,
+    *,
+    actor: User | None,
+    lookups: Lookups | None = None,
+    test_only: bool = False,
 ) -> CleanNotification:
-    """Every problem at once, keyed by field; nothing is written here."""
+    """Every problem at once, keyed by field; nothing is written here. `test_only`: a test API
+    key's deposit, which may go only into a test mailbox."""
     errors: dict[str, list[str]] = {}
     lookups = lookups or Lookups.for_items([data], actor)
 
@@ -160,6 +165,11 @@ def check_notification(
     procedure = lookups.procedures.get(_number(data))
     if procedure is None:
         add("procedure_number", _("No existe un trámite con ese número."))
+    elif test_only and not procedure.person.is_test:
+        add(
+            "procedure_number",
+            _("Una clave de prueba solo deposita en casillas de prueba; este trámite es real."),
+        )
     unit = lookups.units.get(data.unit)
     if unit is None:
         add("unit", _("Elija una unidad emisora."))

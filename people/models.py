@@ -31,6 +31,9 @@ class Person(models.Model):
     email_verified = models.BooleanField(_("correo verificado"), default=False)
     mobile_phone = models.CharField(_("celular"), max_length=20, blank=True)
     mobile_phone_verified = models.BooleanField(_("celular verificado"), default=False)
+    # A test mailbox: created by a test API key, for a system's integration tests. Its
+    # notifications are marked as tests everywhere and have no legal effect.
+    is_test = models.BooleanField(_("casilla de prueba"), default=False)
     created_at = models.DateTimeField(_("registrado el"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado el"), auto_now=True)
 

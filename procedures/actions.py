@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +28,9 @@ from procedures.inputs import (
 )
 from procedures.models import Procedure, ProcedureNumberSequence, Receipt
 from procedures.receipts import credentials_copy_allowed, decrypt, issue_receipt
+
+if TYPE_CHECKING:
+    from api.models import ApiClient
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def _identity_mismatches(person: Person, clean: CleanPerson) -> list[str]:
     return differences
 
 
-def _find_or_create_person(clean: CleanPerson) -> tuple[Person, bool]:
+def _find_or_create_person(clean: CleanPerson, *, test: bool = False) -> tuple[Person, bool]:
     doc = clean.document
     person, created = Person.objects.select_for_update().get_or_create(
         doc_type=doc.type,
@@ -78,10 +82,20 @@ def _find_or_create_person(clean: CleanPerson) -> tuple[Person, bool]:
             "nationality": clean.nationality,
             "email": clean.email,
             "mobile_phone": clean.mobile_phone,
+            "is_test": test,
         },
     )
     if created:
         return person, True
+    if test and not person.is_test:
+        raise ValidationError(
+            _(
+                "Una clave de prueba solo registra casillas de prueba, y ya existe una persona "
+                "real con %(doc)s."
+            )
+            % {"doc": person.document_label},
+            code="not_a_test_mailbox",
+        )
     differences = _identity_mismatches(person, clean)
     if differences:
         raise ValidationError(
@@ -149,12 +163,15 @@ def register_procedure(
     *,
     actor: User | None,
     idempotency_key: str | None = None,
+    client: ApiClient | None = None,
 ) -> Registration:
     """Register a procedure, creating the person and their credentials the first time.
 
     Idempotent: the same procedure number for the same person, or the same idempotency key
     (a form's submission id), returns the first registration and writes nothing. A person's
     credentials are issued once, ever; later procedures get a constancia that says to use them.
+    `client`: the agency system registering it through the API (named in the evidence); a
+    test client registers test mailboxes only.
     """
     clean_person = check_person(person_data)
     clean_procedure = check_procedure(procedure_data)
@@ -163,7 +180,8 @@ def register_procedure(
             earlier = Procedure.objects.filter(idempotency_key=idempotency_key).first()
             if earlier is not None:
                 return _existing(earlier)
-        person, person_created = _find_or_create_person(clean_person)
+        test = bool(client and client.is_test)
+        person, person_created = _find_or_create_person(clean_person, test=test)
         number = clean_procedure.number
         if number:
             existing = Procedure.objects.filter(number=number).first()
@@ -201,7 +219,9 @@ def register_procedure(
                 "number": number,
                 "type": clean_procedure.procedure_type.code,
                 "contact_added": contact_added,
-            },
+            }
+            | ({"via": client.name} if client else {})
+            | ({"test": True} if person.is_test else {}),
         )
         password = None
         if person.user_id is None:

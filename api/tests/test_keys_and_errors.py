@@ -379,13 +379,16 @@ def test_a_system_fetches_a_signed_certificate_of_its_notification():
     assert get(f"/notifications/{notification_id}/certificate", stranger).status_code == 404
 
 
-def test_a_body_over_the_size_limit_is_a_413_problem_not_a_500(settings):
+def test_a_body_over_the_api_limit_is_a_413_problem_not_a_500(settings):
+    # The web forms' limit does not apply to an authenticated system; the API's own does.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    settings.BUZON_API_MAX_BODY_BYTES = 1024
     registration = factories.register()
     _key, plaintext = key_for("notifications:write")
-    response = post(
-        "/notifications", plaintext, notification_body(registration.procedure.number), "big-1"
-    )
+    body = notification_body(registration.procedure.number)
+    response = post("/notifications", plaintext, body, "big-1")
     assert response.status_code == 413
-    problem_of(response)
+    assert "1024 bytes" in problem_of(response)["detail"]
     assert not Notification.objects.exists()
+    settings.BUZON_API_MAX_BODY_BYTES = 10 * 1024 * 1024
+    assert post("/notifications", plaintext, body, "big-1").status_code == 201

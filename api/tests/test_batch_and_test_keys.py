@@ -1,0 +1,214 @@
+"""API v1: the batch deposit, multipart attachments, a person's notifications, and test keys
+that act only on test mailboxes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from api.tests.test_keys_and_errors import (
+    REGISTRATION,
+    get,
+    key_for,
+    notification_body,
+    post,
+    problem_of,
+)
+from evidence.models import Event
+from mailboxes.models import Notification
+from people.models import Person
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def item(number: str, reference: str, **overrides: Any) -> dict[str, Any]:
+    return notification_body(number, reference=reference, **overrides)
+
+
+def test_a_batch_answers_per_item_and_one_bad_item_rejects_nothing_else():
+    first, second = factories.register(), factories.register()
+    _key, plaintext = key_for("notifications:write", "notifications:read")
+    batch = {
+        "notifications": [
+            item(first.procedure.number, "cpp-1"),
+            item("LM269999999", "cpp-2"),  # no such procedure
+            item(second.procedure.number, "cpp-3"),
+            item(second.procedure.number, "cpp-4", subject=""),
+            item(second.procedure.number, "cpp-5", attachments=[{"name": "x.pdf",
+                                                                  "content_base64": "%%"}]),
+        ]
+    }  # fmt: skip
+    response = post("/notifications/batch", plaintext, batch, "lote-1")
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert (body["created"], body["existing"], body["refused"]) == (2, 0, 3)
+    statuses = [(r["index"], r["reference"], r["status"]) for r in body["results"]]
+    assert statuses == [
+        (0, "cpp-1", "created"),
+        (1, "cpp-2", "refused"),
+        (2, "cpp-3", "created"),
+        (3, "cpp-4", "refused"),
+        (4, "cpp-5", "refused"),
+    ]
+    assert body["results"][1]["errors"][0]["field"] == "procedure_number"
+    assert body["results"][3]["errors"][0]["field"] == "subject"
+    assert body["results"][4]["errors"][0]["field"] == "attachments.0"
+    assert Notification.objects.count() == 2
+    # Each created item can be followed, and the evidence names the system.
+    followed = get(f"/notifications/{body['results'][2]['id']}", plaintext)
+    assert json.loads(followed.content)["procedure_number"] == second.procedure.number
+    deposits = Event.objects.filter(kind="notification_deposited")
+    assert {e.data["via"] for e in deposits} == {"sistema-cpp"}
+
+
+def test_a_rerun_batch_deposits_nothing_twice_and_a_changed_item_is_refused():
+    registration = factories.register()
+    number = registration.procedure.number
+    _key, plaintext = key_for("notifications:write")
+    batch = {"notifications": [item(number, "r-1"), item(number, "r-2")]}
+    first = json.loads(post("/notifications/batch", plaintext, batch, "lote-a").content)
+    # Another request (another Idempotency-Key) with the same references: nothing new.
+    changed = {"notifications": [item(number, "r-1"), item(number, "r-2", subject="Otro")]}
+    rerun = json.loads(post("/notifications/batch", plaintext, changed, "lote-b").content)
+    assert [r["status"] for r in rerun["results"]] == ["existing", "refused"]
+    assert rerun["results"][0]["id"] == first["results"][0]["id"]
+    assert rerun["results"][1]["errors"][0]["field"] == "reference"
+    assert Notification.objects.count() == 2
+    repeated = {"notifications": [item(number, "r-9"), item(number, "r-9")]}
+    twice = json.loads(post("/notifications/batch", plaintext, repeated, "lote-c").content)
+    assert [r["status"] for r in twice["results"]] == ["created", "refused"]
+
+
+def test_a_batch_over_1000_items_or_empty_is_refused_whole():
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    one = item(registration.procedure.number, "x", attachments=[])
+    too_many = {"notifications": [one | {"reference": f"r{i}"} for i in range(1001)]}
+    response = post("/notifications/batch", plaintext, too_many, "lote-big")
+    assert response.status_code == 422
+    assert problem_of(response)["errors"][0]["field"] == "notifications"
+    empty = post("/notifications/batch", plaintext, {"notifications": []}, "lote-0")
+    assert empty.status_code == 422
+    assert not Notification.objects.exists()
+
+
+def test_a_notification_with_its_pdfs_as_multipart_files():
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    meta = notification_body(registration.procedure.number, attachments=[])
+    pdf = factories.pdf_bytes()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = Client().post(
+        "/api/v1/notifications",
+        {
+            "notification": json.dumps(meta),
+            "attachments": [
+                SimpleUploadedFile("resolucion.pdf", pdf, "application/pdf"),
+                SimpleUploadedFile("anexo.pdf", factories.pdf_bytes(2), "application/pdf"),
+            ],
+        },
+        headers={"Authorization": f"Bearer {plaintext}", "Idempotency-Key": "mp-1"},
+    )
+    assert response.status_code == 201, response.content
+    notification = Notification.objects.get()
+    assert sorted(a.original_name for a in notification.attachments.all()) == [
+        "anexo.pdf",
+        "resolucion.pdf",
+    ]
+    fake = Client().post(
+        "/api/v1/notifications",
+        {
+            "notification": json.dumps(meta),
+            "attachments": [SimpleUploadedFile("a.pdf", b"MZ not a pdf", "application/pdf")],
+        },
+        headers={"Authorization": f"Bearer {plaintext}", "Idempotency-Key": "mp-2"},
+    )
+    assert fake.status_code == 422
+    missing = Client().post(
+        "/api/v1/notifications",
+        {"other": "x"},
+        headers={"Authorization": f"Bearer {plaintext}", "Idempotency-Key": "mp-3"},
+    )
+    assert missing.status_code == 422
+    assert problem_of(missing)["errors"][0]["field"] == "notification"
+    assert Notification.objects.count() == 1
+
+
+def test_a_persons_notifications_are_this_systems_own_newest_first_and_paged():
+    registration = factories.register()
+    person = registration.procedure.person
+    _a, mine = key_for("notifications:write", "notifications:read", name="sistema-a")
+    _b, theirs = key_for("notifications:write", "notifications:read", name="sistema-b")
+    number = registration.procedure.number
+    for n in range(3):
+        post("/notifications", mine, notification_body(number, subject=f"Aviso {n}"), f"a-{n}")
+    post("/notifications", theirs, notification_body(number, subject="De otro"), "b-1")
+    factories.deposit(registration)  # an officer's deposit: no system's
+    path = f"/persons/{person.doc_type}/{person.doc_number}/notifications"
+    page = json.loads(get(f"{path}?limit=2", mine).content)
+    assert [n["subject"] for n in page["notifications"]] == ["Aviso 2", "Aviso 1"]
+    assert page["next_offset"] == 2
+    rest = json.loads(get(f"{path}?limit=2&offset=2", mine).content)
+    assert [n["subject"] for n in rest["notifications"]] == ["Aviso 0"]
+    assert rest["next_offset"] is None
+    others = json.loads(get(path, theirs).content)
+    assert [n["subject"] for n in others["notifications"]] == ["De otro"]
+    # A system with nothing for that person learns nothing about them.
+    _c, stranger = key_for("notifications:read", name="sistema-c")
+    assert get(path, stranger).status_code == 404
+    assert get(f"/persons/{person.doc_type}/000000009/notifications", mine).status_code == 404
+    bad = get("/persons/XX/123/notifications", mine)
+    assert bad.status_code == 422
+    assert problem_of(bad)["errors"][0]["field"] == "doc_type"
+
+
+def test_a_test_key_registers_test_mailboxes_and_deposits_only_into_them():
+    _live, live = key_for("procedures:write", "notifications:write", name="sistema-real")
+    _test, test = key_for(
+        "procedures:write", "notifications:write", "notifications:read", test=True,
+        name="sistema-pruebas",
+    )  # fmt: skip
+    assert test.startswith("buzon_test_")
+    real = factories.register()  # a real person, registered at the desk
+    refused = post("/notifications", test, notification_body(real.procedure.number), "t-1")
+    assert refused.status_code == 422
+    assert "prueba" in problem_of(refused)["errors"][0]["detail"]
+    assert not Notification.objects.exists()
+    # Registering an existing real person with a test key is refused too.
+    real_person = real.procedure.person
+    over_real = {
+        **REGISTRATION,
+        "person": {
+            **REGISTRATION["person"],
+            "doc_type": real_person.doc_type,
+            "doc_number": real_person.doc_number,
+            "given_names": real_person.given_names,
+            "first_surname": real_person.first_surname,
+            "second_surname": real_person.second_surname,
+            "birth_date": real_person.birth_date.isoformat(),
+            "nationality": str(real_person.nationality),
+        },
+    }
+    assert post("/procedures", test, over_real, "t-2").status_code == 422
+    # A new person registered with a test key is a test mailbox, and marked so.
+    registered = post("/procedures", test, REGISTRATION, "t-3")
+    assert registered.status_code == 201
+    assert json.loads(registered.content)["test"] is True
+    assert Person.objects.get(doc_number="000654321").is_test
+    number = json.loads(registered.content)["number"]
+    deposited = post("/notifications", test, notification_body(number), "t-4")
+    assert deposited.status_code == 201
+    assert json.loads(deposited.content)["test"] is True
+    notification = Notification.objects.get()
+    assert Event.objects.get(notification=notification, kind="notification_deposited").data["test"]
+    registration_event = Event.objects.get(kind="procedure_registered", procedure__number=number)
+    assert registration_event.data["via"] == "sistema-pruebas"
+    assert registration_event.data["test"] is True
+    # A test key cannot read a real procedure either.
+    assert get(f"/procedures/{real.procedure.number}", test).status_code == 404
+    assert get(f"/procedures/{real.procedure.number}", live).status_code == 200

@@ -1,0 +1,234 @@
+"""Webhooks: a client's events are POSTed signed to its callback URL (a real HTTP server on
+loopback here), retried with backoff, logged; and can be read again after a cursor."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from alerts.testing import run_queued_tasks
+from api.models import ApiClient, DeliveryState, WebhookDelivery, WebhookEvent
+from api.tests.test_keys_and_errors import get, key_for, notification_body, post
+from api.webhooks import configure_callback, redeliver, rotate_secret, sign, verify_signature
+from mailboxes.actions import RequestMeta, open_notification
+from mailboxes.models import Notification
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """An HTTP server on loopback that answers with the next status in `statuses` (then 204)
+    and keeps what it received."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers.items()), body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/buzon/eventos"
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _headers, body in self.received]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()
+
+
+def client_with_callback(url: str) -> tuple[ApiClient, str]:
+    key, plaintext = key_for("notifications:write", "notifications:read")
+    configure_callback(key.client, url, actor=None)
+    key.client.refresh_from_db()
+    return key.client, plaintext
+
+
+def deposit_via_api(plaintext: str, idempotency_key: str = "dep-1") -> dict[str, Any]:
+    registration = factories.register()
+    response = post(
+        "/notifications", plaintext, notification_body(registration.procedure.number),
+        idempotency_key,
+    )  # fmt: skip
+    assert response.status_code == 201
+    body: dict[str, Any] = json.loads(response.content)
+    return body
+
+
+def test_a_deposit_and_an_opening_reach_the_callback_signed(
+    receiver, django_capture_on_commit_callbacks
+):
+    client, plaintext = client_with_callback(receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = deposit_via_api(plaintext)
+    run_queued_tasks()
+    types = [b["type"] for b in receiver.bodies()]
+    assert types == ["deposited", "effective"]  # on_deposit policy: effective at once
+    headers, raw = receiver.received[0]
+    assert verify_signature(client.callback_secret, headers["Buzon-Signature"], raw)
+    assert not verify_signature("another-secret", headers["Buzon-Signature"], raw)
+    assert not verify_signature(client.callback_secret, headers["Buzon-Signature"], raw + b" ")
+    first = receiver.bodies()[0]
+    assert first["notification"]["id"] == created["id"]
+    assert first["test"] is False
+    assert first["cursor"] >= 1
+    assert headers["Buzon-Event"] == "deposited"
+    # The person opens it in the buzón: the system hears "opened", without their IP or browser.
+    notification = Notification.objects.get()
+    assert notification.person.user is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        open_notification(
+            notification,
+            reader=notification.person.user,
+            meta=RequestMeta(ip_address="203.0.113.9", user_agent="Firefox/140"),
+        )
+    run_queued_tasks()
+    opened = receiver.bodies()[-1]
+    assert opened["type"] == "opened"
+    assert opened["notification"]["state"] == "opened"
+    assert "203.0.113.9" not in receiver.received[-1][1].decode()
+    assert "Firefox" not in receiver.received[-1][1].decode()
+    followed = json.loads(get(f"/notifications/{created['id']}", plaintext).content)
+    assert followed["state"] == "opened"
+    assert all(d.state == DeliveryState.DELIVERED for d in WebhookDelivery.objects.all())
+
+
+def test_a_failing_callback_is_retried_then_recorded_as_failed(
+    receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.BUZON_WEBHOOK_MAX_ATTEMPTS = 3
+    receiver.statuses = [500, 503]  # two failures, then 204
+    _client, plaintext = client_with_callback(receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        deposit_via_api(plaintext)
+    run_queued_tasks()
+    deposited = WebhookDelivery.objects.get(event__type="deposited")
+    assert deposited.state == DeliveryState.DELIVERED
+    assert deposited.attempts == 3  # 500, 503, then 204
+    assert deposited.last_status_code == 204
+    # Every attempt carried the same event, freshly signed.
+    same = [b for b in receiver.bodies() if b["type"] == "deposited"]
+    assert len(same) == 3
+    assert len({json.dumps(b) for b in same}) == 1
+
+    receiver.statuses = [500] * 10
+    with django_capture_on_commit_callbacks(execute=True):
+        deposit_via_api(plaintext, "dep-2")
+    run_queued_tasks()
+    failed = WebhookDelivery.objects.filter(state=DeliveryState.FAILED)
+    assert failed.count() == 2  # deposited and effective, each after 3 attempts
+    assert {d.attempts for d in failed} == {3}
+    assert {d.last_error for d in failed} == {"HTTP 500"}
+    # Resent from the delivery log once the receiver is back.
+    receiver.statuses = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for delivery in failed:
+            redeliver(delivery)
+    run_queued_tasks()
+    assert not WebhookDelivery.objects.exclude(state=DeliveryState.DELIVERED).exists()
+
+
+def test_an_unreachable_callback_never_touches_the_legal_state(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.BUZON_WEBHOOK_MAX_ATTEMPTS = 2
+    settings.BUZON_WEBHOOK_TIMEOUT_SECONDS = 1
+    from alerts.tests.conftest import free_port
+
+    _client, plaintext = client_with_callback(f"http://127.0.0.1:{free_port()}/nadie")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = deposit_via_api(plaintext)
+    run_queued_tasks()
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"failed"}
+    assert "ConnectError" in WebhookDelivery.objects.first().last_error
+    assert json.loads(get(f"/notifications/{created['id']}", plaintext).content)["state"] == (
+        "deposited"
+    )
+
+
+def test_a_client_that_was_down_replays_every_event_after_its_cursor():
+    key, plaintext = key_for("notifications:write", "notifications:read")  # no callback URL
+    for n in range(3):
+        deposit_via_api(plaintext, f"dep-{n}")
+    assert not WebhookDelivery.objects.exists()  # nothing to send to, but all kept
+    page = json.loads(get("/events?limit=4", plaintext).content)
+    assert [e["type"] for e in page["events"]] == ["deposited", "effective"] * 2
+    assert page["has_more"] is True
+    cursors = [e["cursor"] for e in page["events"]]
+    assert cursors == sorted(cursors)
+    rest = json.loads(get(f"/events?after={page['next_cursor']}", plaintext).content)
+    assert [e["type"] for e in rest["events"]] == ["deposited", "effective"]
+    assert rest["has_more"] is False
+    end = json.loads(get(f"/events?after={rest['next_cursor']}", plaintext).content)
+    assert end == {"events": [], "next_cursor": rest["next_cursor"], "has_more": False}
+    # Another system's events are not in this system's stream.
+    _other, stranger = key_for("notifications:read", name="otro-sistema")
+    assert json.loads(get("/events", stranger).content)["events"] == []
+    assert WebhookEvent.objects.filter(client=key.client).count() == 6
+
+
+def test_an_event_that_commits_late_gets_a_later_cursor():
+    """Cursors are given after commit, in commit order: reading after the last cursor seen
+    never skips an event whose transaction started earlier but committed later."""
+    _key, plaintext = key_for("notifications:write", "notifications:read")
+    deposit_via_api(plaintext, "dep-1")
+    seen = json.loads(get("/events", plaintext).content)["next_cursor"]
+    deposit_via_api(plaintext, "dep-2")
+    later = json.loads(get(f"/events?after={seen}", plaintext).content)["events"]
+    assert [e["type"] for e in later] == ["deposited", "effective"]
+    assert all(e["cursor"] > seen for e in later)
+
+
+def test_the_signature_is_hmac_sha256_over_timestamp_and_body():
+    import hashlib
+    import hmac
+    import time
+
+    now = int(time.time())
+    body = b'{"type":"opened"}'
+    header = sign("s3cret", now, body)
+    expected = hmac.new(b"s3cret", f"{now}.".encode() + body, hashlib.sha256).hexdigest()
+    assert header == f"t={now},v1={expected}"
+    assert verify_signature("s3cret", header, body)
+    stale = sign("s3cret", now - 3600, body)
+    assert not verify_signature("s3cret", stale, body)  # a replayed old delivery
+
+
+def test_callback_urls_are_checked_and_the_secret_can_be_rotated(settings):
+    client = ApiClient.objects.create(name="sistema-x")
+    with pytest.raises(ValidationError):
+        configure_callback(client, "ftp://example.org/x", actor=None)
+    with pytest.raises(ValidationError):
+        configure_callback(client, "https://user:pw@example.org/x", actor=None)
+    settings.BUZON_WEBHOOK_ALLOW_HTTP = False
+    with pytest.raises(ValidationError):
+        configure_callback(client, "http://example.org/x", actor=None)
+    configure_callback(client, "https://example.org/x", actor=None)
+    first = client.callback_secret
+    assert len(first) >= 40
+    assert rotate_secret(client, actor=None) != first
