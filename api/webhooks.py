@@ -240,13 +240,16 @@ def deliver(delivery_id: int) -> str:
 
 
 def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a failed delivery again (a button in the delivery log), with a fresh count."""
+    """Send a failed delivery again (a button in the delivery log), with a fresh count, to the
+    client's current callback URL (a supervisor who fixed a wrong URL resends to the new one)."""
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.state == DeliveryState.FAILED:
+            current = ApiClient.objects.get(events=locked.event_id).callback_url
             locked.state = DeliveryState.PENDING
             locked.attempts = 0
-            locked.save(update_fields=["state", "attempts"])
+            locked.url = current or locked.url
+            locked.save(update_fields=["state", "attempts", "url"])
             transaction.on_commit(lambda: _enqueue([locked.pk]))
     return locked
 

@@ -378,7 +378,7 @@ def _of_my_units(request: HttpRequest, public_id: uuid.UUID) -> Notification:
     assert isinstance(user, User)
     try:
         return Notification.objects.select_related(
-            "unit", "procedure__procedure_type", "person", "deposited_by"
+            "unit", "procedure__procedure_type", "person", "deposited_by", "api_client"
         ).get(public_id=public_id, unit__in=units_of(user))
     except Notification.DoesNotExist:
         raise Http404 from None

@@ -27,6 +27,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from reportlab.graphics.barcode.qr import QrCode
+from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -701,6 +702,25 @@ def _page_furniture(code: str, issued_at: datetime) -> type[Canvas]:
     )
 
 
+def _test_notice(n: Notification) -> list[Flowable]:
+    """A test mailbox's notification (a system's integration tests) says so at the top."""
+    if not n.person.is_test:
+        return []
+    return [
+        Paragraph(
+            "<b>%s</b>"
+            % _e(
+                _(
+                    "PRUEBA: casilla de prueba. Esta notificación se depositó para probar un "
+                    "sistema y no tiene efectos legales."
+                )
+            ),
+            ParagraphStyle("test", parent=BODY, textColor=colors.HexColor("#7a4b00")),
+        ),
+        Spacer(1, 2 * mm),
+    ]
+
+
 def draw(s: Snapshot, *, code: str, issued_at: datetime) -> bytes:
     """The certificate as an unsigned PDF."""
     n = s.notification
@@ -731,6 +751,7 @@ def draw(s: Snapshot, *, code: str, issued_at: datetime) -> bytes:
         ),
         _verification_box(code, issued_at),
         Spacer(1, 3 * mm),
+        *_test_notice(n),
         Paragraph(
             _e(
                 _(

@@ -31,6 +31,15 @@ class Found:
         return self.receipt or self.certificate
 
     @property
+    def is_test(self) -> bool:
+        """A document of a test mailbox (a system's integration tests): no legal effect."""
+        if self.receipt:
+            return self.receipt.procedure.person.is_test
+        if self.certificate:
+            return self.certificate.notification.person.is_test
+        return False
+
+    @property
     def sha256(self) -> str:
         if self.receipt:
             return self.receipt.sha256

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from api.tests.test_keys_and_errors import (
@@ -17,6 +18,7 @@ from api.tests.test_keys_and_errors import (
     post,
     problem_of,
 )
+from backoffice.groups import NOTIFIERS
 from evidence.models import Event
 from mailboxes.models import Notification
 from people.models import Person
@@ -212,3 +214,42 @@ def test_a_test_key_registers_test_mailboxes_and_deposits_only_into_them():
     # A test key cannot read a real procedure either.
     assert get(f"/procedures/{real.procedure.number}", test).status_code == 404
     assert get(f"/procedures/{real.procedure.number}", live).status_code == 200
+
+
+def test_a_test_mailbox_is_marked_in_the_inbox_the_timeline_the_certificate_and_verification():
+    from evidence.actions import issue_certificate
+
+    _key, test = key_for(
+        "procedures:write", "notifications:write", test=True, name="sistema-pruebas"
+    )
+    number = json.loads(post("/procedures", test, REGISTRATION, "t-1").content)["number"]
+    assert post("/notifications", test, notification_body(number), "t-2").status_code == 201
+    notification = Notification.objects.get()
+    person = notification.person
+    assert person.user is not None
+    inbox = Client()
+    inbox.force_login(person.user)
+    assert "Casilla de prueba." in inbox.get("/buzon/notificaciones/").content.decode()
+    officer = Client()
+    notifier = factories.unit_officer()
+    notifier.groups.add(Group.objects.get(name=NOTIFIERS))
+    officer.force_login(notifier)
+    page = officer.get(f"/oficina/notificaciones/{notification.public_id}/")
+    assert page.status_code == 200
+    timeline = page.content.decode()
+    assert "PRUEBA" in timeline
+    assert "por el sistema sistema-pruebas (API)" in timeline
+    listed = officer.get("/oficina/notificaciones/").content.decode()
+    assert "PRUEBA" in listed
+    certificate, pdf = issue_certificate(notification, requested_by=None)
+    assert "PRUEBA: casilla de prueba" in factories.pdf_text(pdf)
+    verified = Client().get(f"/verificar/{certificate.code}").content.decode()
+    assert "casilla de prueba" in verified
+    # A real person's pages say nothing of the kind.
+    real = factories.deposit()
+    assert real.person.user is not None
+    inbox.force_login(real.person.user)
+    assert "Casilla de prueba." not in inbox.get("/buzon/notificaciones/").content.decode()
+    assert (
+        "PRUEBA" not in officer.get(f"/oficina/notificaciones/{real.public_id}/").content.decode()
+    )

@@ -24,19 +24,21 @@ pytestmark = pytest.mark.django_db
 
 
 class Receiver:
-    """An HTTP server on loopback that answers with the next status in `statuses` (then 204)
-    and keeps what it received."""
+    """An HTTP server on loopback that keeps what it received and answers each event type with
+    the next status in `statuses[type]` (then 204). Per type, because deliveries may
+    interleave (they do on RQ)."""
 
     def __init__(self) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
-        self.statuses: list[int] = []
+        self.statuses: dict[str, list[int]] = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers.items()), body))
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
+                queued = receiver.statuses.get(self.headers["Buzon-Event"], [])
+                self.send_response(queued.pop(0) if queued else 204)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -122,7 +124,8 @@ def test_a_failing_callback_is_retried_then_recorded_as_failed(
     receiver, settings, django_capture_on_commit_callbacks
 ):
     settings.BUZON_WEBHOOK_MAX_ATTEMPTS = 3
-    receiver.statuses = [500, 503]  # two failures, then 204
+    settings.BUZON_WEBHOOK_RETRY_BASE_SECONDS = 0  # retry at once: the test does not wait
+    receiver.statuses = {"deposited": [500, 503]}  # two failures, then 204
     _client, plaintext = client_with_callback(receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
         deposit_via_api(plaintext)
@@ -136,27 +139,33 @@ def test_a_failing_callback_is_retried_then_recorded_as_failed(
     assert len(same) == 3
     assert len({json.dumps(b) for b in same}) == 1
 
-    receiver.statuses = [500] * 10
+    receiver.statuses = {"deposited": [500] * 3, "effective": [500] * 3}
     with django_capture_on_commit_callbacks(execute=True):
         deposit_via_api(plaintext, "dep-2")
     run_queued_tasks()
-    failed = WebhookDelivery.objects.filter(state=DeliveryState.FAILED)
-    assert failed.count() == 2  # deposited and effective, each after 3 attempts
+    failed = list(WebhookDelivery.objects.filter(state=DeliveryState.FAILED))
+    assert len(failed) == 2  # deposited and effective, each after 3 attempts
     assert {d.attempts for d in failed} == {3}
     assert {d.last_error for d in failed} == {"HTTP 500"}
-    # Resent from the delivery log once the receiver is back.
-    receiver.statuses = []
+    # The supervisor fixes the URL and resends from the delivery log: to the new URL.
+    receiver.statuses = {}
+    client = ApiClient.objects.get()
+    configure_callback(client, receiver.url + "/v2", actor=None)
     with django_capture_on_commit_callbacks(execute=True):
         for delivery in failed:
             redeliver(delivery)
     run_queued_tasks()
     assert not WebhookDelivery.objects.exclude(state=DeliveryState.DELIVERED).exists()
+    assert set(
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in failed]).values_list("url", flat=True)
+    ) == {receiver.url + "/v2"}
 
 
 def test_an_unreachable_callback_never_touches_the_legal_state(
     settings, django_capture_on_commit_callbacks
 ):
     settings.BUZON_WEBHOOK_MAX_ATTEMPTS = 2
+    settings.BUZON_WEBHOOK_RETRY_BASE_SECONDS = 0
     settings.BUZON_WEBHOOK_TIMEOUT_SECONDS = 1
     from alerts.tests.conftest import free_port
 
