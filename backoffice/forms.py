@@ -133,3 +133,89 @@ class RegistrationForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Buscar por número de trámite o de documento"), required=False)
+
+
+# --- Integrations (/oficina/integraciones/) --------------------------------------------------
+
+
+class ApiClientForm(forms.Form):
+    """A new system of the agency that talks to the API."""
+
+    name = forms.CharField(
+        label=_("Nombre del sistema"),
+        max_length=100,
+        help_text=_("Por ejemplo: sistema-cpp o multas. Aparece en el registro de evidencias."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Tipo de sistema"),
+        choices=[
+            ("live", _("Real: actúa sobre casillas de personas reales")),
+            ("test", _("De prueba: solo casillas de prueba; sus claves empiezan con buzon_test_")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Elija si el sistema es real o de prueba.")},
+    )
+
+    def clean_name(self) -> str:
+        from api.models import ApiClient
+
+        name: str = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Escriba el nombre del sistema."))
+        if ApiClient.objects.filter(name__iexact=name).exists():
+            raise ValidationError(_("Ya existe un sistema con este nombre."))
+        return name
+
+
+class ApiKeyForm(forms.Form):
+    """A new key for one client. Rendered once per client, with the client's id as prefix."""
+
+    name = forms.CharField(
+        label=_("Nombre de la clave"),
+        max_length=100,
+        help_text=_("Para reconocerla después, por ejemplo: servidor principal."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Permisos"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Elija al menos un permiso.")},
+    )
+    # A fresh id per form: a resubmitted form (reload, double click) creates no second key.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from api.models import Scope
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["scopes"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(s.value, f"{s.label} ({s.value})") for s in Scope]
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4().hex)
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Escriba el nombre de la clave."))
+        return name
+
+    def submission_id(self) -> str | None:
+        value = self.cleaned_data.get("submission") or ""
+        return value if re.fullmatch(r"[0-9a-f]{32}", value) else None
+
+
+class CallbackForm(forms.Form):
+    """The client's webhook URL. Checked by api.webhooks.configure_callback()."""
+
+    callback_url = forms.CharField(
+        label=_("URL de notificación (webhook)"),
+        max_length=500,
+        required=False,
+        help_text=_(
+            "Enviamos a esta dirección, firmados, los eventos de las notificaciones del "
+            "sistema. Déjela en blanco para no enviar nada."
+        ),
+        widget=forms.TextInput(
+            attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )

@@ -12,7 +12,8 @@ GROUP_PERMISSIONS = {
     # Registers procedures and hands out constancias.
     REGISTRY: ["procedures.add_procedure", "procedures.view_procedure"],
     # Also reissues credentials after checking a person's identity, and answers credential
-    # requests (Solicitud de credenciales) in /oficina/solicitudes/.
+    # requests (Solicitud de credenciales) in /oficina/solicitudes/, and manages the systems
+    # that use the API (keys, webhooks, delivery log) in /oficina/integraciones/.
     SUPERVISORS: [
         "procedures.add_procedure",
         "procedures.view_procedure",
@@ -20,6 +21,8 @@ GROUP_PERMISSIONS = {
         "agency.handle_credentialrequest",
         "payments.view_debt",
         "payments.resolve_payment",
+        "api.add_apikey",
+        "api.change_apikey",
     ],
     # Compose and deposit notifications for the units they belong to, and follow them; review
     # the answers to their units' correction requests, and follow what is owed and paid.

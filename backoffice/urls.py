@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backoffice import notifications, requests, views
+from backoffice import integrations, notifications, requests, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -28,6 +28,30 @@ urlpatterns = [
         requests.request_file,
         name="request_file",
     ),
+    path("integraciones/", integrations.client_list, name="integrations"),
+    path("integraciones/nuevo/", integrations.client_create, name="integration_create"),
+    path("integraciones/<int:client_id>/", integrations.client_detail, name="integration"),
+    path(
+        "integraciones/<int:client_id>/claves/nueva/",
+        integrations.key_create,
+        name="key_create",
+    ),
+    path(
+        "integraciones/<int:client_id>/secreto/",
+        integrations.secret_rotate,
+        name="secret_rotate",
+    ),
+    path(
+        "integraciones/<int:client_id>/entregas/",
+        integrations.delivery_list,
+        name="integration_deliveries",
+    ),
+    path(
+        "integraciones/<int:client_id>/entregas/<int:delivery_id>/reenviar/",
+        integrations.delivery_resend,
+        name="delivery_resend",
+    ),
+    path("integraciones/claves/<int:key_id>/revocar/", integrations.key_revoke, name="key_revoke"),
     path("tramites/<procedure_number:number>/", views.procedure_detail, name="procedure"),
     path("tramites/<procedure_number:number>/reemitir/", views.reissue, name="reissue"),
     path(
