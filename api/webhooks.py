@@ -13,6 +13,7 @@ import hmac
 import json
 import secrets
 import time
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,6 +67,7 @@ SHARED_DATA = (
 )
 SIGNATURE_HEADER = "Buzon-Signature"
 CURSOR_BATCH = 5000
+STALLED_AFTER = timedelta(hours=1)
 
 
 def _payload(event: Event, kind: WebhookType) -> dict[str, Any]:
@@ -237,6 +239,24 @@ def deliver(delivery_id: int) -> str:
             base_seconds=settings.BUZON_WEBHOOK_RETRY_BASE_SECONDS,
         )
     return locked.state
+
+
+def requeue_stalled(now: datetime | None = None) -> int:
+    """Queue again the pending deliveries whose task was lost (the queue was down, a worker
+    died): none was attempted for an hour beyond its backoff. Run by `deliver_webhooks` from
+    the clock. A delivery is at-least-once, so a rare second send is harmless."""
+    now = now or timezone.now()
+    base = settings.BUZON_WEBHOOK_RETRY_BASE_SECONDS
+    stalled = [
+        d.pk
+        for d in WebhookDelivery.objects.filter(
+            state=DeliveryState.PENDING, created_at__lt=now - STALLED_AFTER
+        ).only("pk", "attempts", "last_attempt_at", "created_at")
+        if (d.last_attempt_at or d.created_at)
+        < now - STALLED_AFTER - timedelta(seconds=base * 2 ** max(d.attempts - 1, 0))
+    ]
+    _enqueue(stalled)
+    return len(stalled)
 
 
 def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:

@@ -40,6 +40,7 @@ def main() -> int:
         ("seal_evidence", settings.BUZON_CHECKPOINT_MINUTES * 60),
         ("settle_notifications", 3600),
         ("retry_request_acks", 3600),
+        ("deliver_webhooks", 600),
         # Idempotent: reminders, overdue installments and lapses happen once whatever the rate.
         ("payments_daily", 3600),
         ("purge_receipt_credentials", 86400),

@@ -241,3 +241,24 @@ def test_callback_urls_are_checked_and_the_secret_can_be_rotated(settings):
     first = client.callback_secret
     assert len(first) >= 40
     assert rotate_secret(client, actor=None) != first
+
+
+def test_a_delivery_whose_task_was_lost_is_queued_again_by_the_clock(
+    receiver, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    _client, plaintext = client_with_callback(receiver.url)
+    deposit_via_api(plaintext)  # the on-commit enqueue never runs: as if the queue were down
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"pending"}
+    call_command("deliver_webhooks")
+    run_queued_tasks()
+    assert receiver.received == []  # not an hour yet: left to its own task
+    WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    call_command("deliver_webhooks")
+    run_queued_tasks()
+    assert sorted(b["type"] for b in receiver.bodies()) == ["deposited", "effective"]
+    assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}
