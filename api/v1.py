@@ -68,6 +68,16 @@ def _read_body(request: HttpRequest) -> None:
         request._body = request.read()
 
 
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "The same key with the same body returns the first answer; with another "
+    "body, 409. Kept per client.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
 class BuzonAPI(NinjaAPI):
     """Declares, on every operation, the answers any of them may give: 401 (no valid key),
     429 (rate limit) and 500; on every POST also 400 (no Idempotency-Key), 409 (key reused or
@@ -83,6 +93,9 @@ class BuzonAPI(NinjaAPI):
             if path.endswith(("/openapi.json", "/docs")):
                 continue
             for method, operation in item.items():
+                parameters = operation.setdefault("parameters", [])
+                if method == "post" and IDEMPOTENCY_HEADER not in parameters:
+                    parameters.append(IDEMPOTENCY_HEADER)
                 extra = self.COMMON | (self.POST if method == "post" else {})
                 for status, description in extra.items():
                     operation["responses"].setdefault(
