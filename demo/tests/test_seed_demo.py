@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -28,7 +29,14 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client):
     first = snapshot()
     call_command("seed_demo")
     assert snapshot() == first
-    assert capsys.readouterr().out == first_output
+    second_output = capsys.readouterr().out
+    # The same logins; the demo API key is printed on the first run only (it is not stored).
+    assert second_output.split("  API")[0] == first_output.split("  API")[0]
+    demo_key = re.search(r"buzon_test_\S+", first_output)
+    assert demo_key is not None
+    assert demo_key.group() not in second_output
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {demo_key.group()}"})
+    assert me.json()["test"] is True
     assert "001234567" in first_output
     assert "demo-buzon-maria" in first_output
     response = client.post(

@@ -17,6 +17,8 @@ from accounts.actions import change_password
 from accounts.models import User
 from agency.actions import RequestInput, submit_request
 from agency.models import CredentialRequest
+from api.keys import create_key
+from api.models import ApiClient, Scope
 from backoffice.groups import NOTIFIERS, REGISTRY, SUPERVISORS
 from mailboxes.actions import deposit_notification
 from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput
@@ -33,6 +35,7 @@ OFFICERS = [
     ("admin", "Admin", "Buzón", [], "demo-admin-buzon-2026", True),
 ]
 NOTIFYING_UNIT = "SIN"
+DEMO_API_CLIENT = "demo-pruebas"
 # A credential request waiting in /oficina/solicitudes/.
 DEMO_REQUEST = RequestInput(
     doc_type="DNI",
@@ -193,6 +196,13 @@ class Command(BaseCommand):
             deposit_notification(item, actor=None)
         if not CredentialRequest.objects.exists():
             submit_request(DEMO_REQUEST, None, ip_address=None)
+        # A test system for trying the API: its key exists only in this output, once.
+        api_client, api_created = ApiClient.objects.get_or_create(
+            name=DEMO_API_CLIENT, defaults={"is_test": True}
+        )
+        demo_key = (
+            create_key(api_client, "demo", Scope.values, actor=None)[1] if api_created else None
+        )
 
         self.stdout.write("Demo logins (demo only):")
         base = settings.PUBLIC_BASE_URL
@@ -208,3 +218,11 @@ class Command(BaseCommand):
         for username, _first, _last, groups, password, superuser in OFFICERS:
             role = "superusuario, también /admin/" if superuser else ", ".join(groups)
             self.stdout.write(f"    {username:<12} {password:<24} ({role})")
+        self.stdout.write(f"  API              {base}/api/v1/docs  (docs/api.md)")
+        if demo_key:
+            self.stdout.write(f"    {DEMO_API_CLIENT} (test key, shown only now): {demo_key}")
+        else:
+            self.stdout.write(
+                f"    {DEMO_API_CLIENT}: its test key was shown on the first run; make another "
+                f"in {base}/oficina/integraciones/ (supervisor)"
+            )
