@@ -122,9 +122,9 @@ WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %s)
 INSERT INTO people_person (
     doc_type, doc_number, doc_country, given_names, first_surname, second_surname, birth_date,
     nationality, email, email_verified, mobile_phone, mobile_phone_verified, created_at,
-    updated_at, user_id)
+    updated_at, user_id, is_test)
 SELECT 'PAS', 'BENCH' || i, 'VE', 'Persona de relleno', 'Prueba', '', '1990-01-01', 'VE',
-    '', 0, '', 0, %s, %s, NULL
+    '', 0, '', 0, %s, %s, NULL, 0
 FROM seq
 """
 
@@ -132,9 +132,9 @@ POSTGRES_PERSONS = """
 INSERT INTO people_person (
     doc_type, doc_number, doc_country, given_names, first_surname, second_surname, birth_date,
     nationality, email, email_verified, mobile_phone, mobile_phone_verified, created_at,
-    updated_at, user_id)
+    updated_at, user_id, is_test)
 SELECT 'PAS', 'BENCH' || i, 'VE', 'Persona de relleno', 'Prueba', '', '1990-01-01', 'VE',
-    '', false, '', false, %s, %s, NULL
+    '', false, '', false, %s, %s, NULL, false
 FROM generate_series(1, %s) AS i
 """
 

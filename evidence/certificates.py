@@ -706,15 +706,13 @@ def _test_notice(n: Notification) -> list[Flowable]:
     """A test mailbox's notification (a system's integration tests) says so at the top."""
     if not n.person.is_test:
         return []
+    notice = _(
+        "PRUEBA: casilla de prueba. Esta notificación se depositó para probar un sistema y no "
+        "tiene efectos legales."
+    )
     return [
         Paragraph(
-            "<b>%s</b>"
-            % _e(
-                _(
-                    "PRUEBA: casilla de prueba. Esta notificación se depositó para probar un "
-                    "sistema y no tiene efectos legales."
-                )
-            ),
+            f"<b>{_e(notice)}</b>",
             ParagraphStyle("test", parent=BODY, textColor=colors.HexColor("#7a4b00")),
         ),
         Spacer(1, 2 * mm),
