@@ -150,6 +150,10 @@ def main() -> int:
     from bench import intake
 
     result["intake"] = intake.run_all()
+    # Issue 7: the batch deposit over HTTP (gunicorn started by the bench) vs deposit_many().
+    from bench import api
+
+    result["api_batch"] = api.run_all()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(
@@ -190,6 +194,14 @@ def main() -> int:
             f"{check['baseline_trivial_query']['p99_ms']}; padding {check['padding_ms']} ms "
             f"covers p99: {check['padding_covers_p99']}; "
             f"median spread {check['median_spread_ms']} ms"
+        )
+    for database, figures in result["api_batch"].items():  # type: ignore[attr-defined]
+        print(
+            f"api_batch on {database}: POST /api/v1/notifications/batch "
+            f"{figures['http_per_second']}/s vs deposit_many {figures['direct_per_second']}/s: "
+            f"ratio {figures['ratio']} (target {figures['target_ratio']}, "
+            f"met: {figures['meets_target']}); {figures['items_per_request']} items per request, "
+            f"{figures['concurrency']} in flight, {figures['rounds']} rounds"
         )
     print(f"wrote {RESULTS}")
     return 0
