@@ -96,7 +96,9 @@ def verify_identity(
     """
     try:
         document = normalize_document(claim.doc_type, claim.doc_number, "XX")
-        person = Person.objects.filter(doc_type=document.type, doc_number=document.number).first()
+        person = Person.objects.filter(
+            doc_type=document.type, doc_number=document.number, is_test=False
+        ).first()
     except ValidationError:
         person = None
     procedure = None
@@ -424,17 +426,21 @@ def candidates(case: CredentialRequest, limit: int = 5) -> list[Person]:
     found: list[Person] = []
     number = case.doc_number.strip()
     if number:
-        query = Person.objects.filter(doc_number=number)
+        query = Person.objects.filter(doc_number=number, is_test=False)
         if case.doc_type:
             query = query.filter(doc_type=case.doc_type)
         found.extend(query.order_by("pk")[:limit])
         digits = "".join(ch for ch in number if ch.isdigit()).lstrip("0")
         if not found and len(digits) >= 6:
-            found.extend(Person.objects.filter(doc_number__endswith=digits).order_by("pk")[:limit])
+            found.extend(
+                Person.objects.filter(doc_number__endswith=digits, is_test=False).order_by("pk")[
+                    :limit
+                ]
+            )
     if len(found) < limit and case.birth_date and case.given_names:
         first_given = fold(case.given_names).split(" ")[0]
         same_day = (
-            Person.objects.filter(birth_date=case.birth_date)
+            Person.objects.filter(birth_date=case.birth_date, is_test=False)
             .exclude(pk__in=[p.pk for p in found])
             .order_by("pk")
         )

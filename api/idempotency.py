@@ -6,16 +6,20 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Schema
 
 from api.errors import problem
 from api.models import ApiKey, IdempotentRequest
 
 HEADER = "Idempotency-Key"
+# A request still "in progress" after this long lost its worker; its key may run again.
+ABANDONED = timedelta(minutes=10)
 
 
 def idempotent(view: Callable[..., tuple[int, Schema]]) -> Callable[..., HttpResponse]:
@@ -34,35 +38,31 @@ def idempotent(view: Callable[..., tuple[int, Schema]]) -> Callable[..., HttpRes
                 "Every POST needs an Idempotency-Key header (1 to 255 printable characters).",
             )
         api_key: ApiKey = request.auth  # type: ignore[attr-defined]
-        digest = hashlib.sha256(request.body).hexdigest()
-        try:
-            with transaction.atomic():
-                record = IdempotentRequest.objects.create(
-                    client=api_key.client, key=key_header, path=request.path, body_sha256=digest
-                )
-        except IntegrityError:
-            earlier = IdempotentRequest.objects.get(client=api_key.client, key=key_header)
-            if earlier.path != request.path or earlier.body_sha256 != digest:
-                return problem(
-                    409,
-                    "idempotency-key-reused",
-                    "Idempotency-Key reused",
-                    "This Idempotency-Key was used with another request body or path.",
-                )
-            if earlier.status == 0:
-                response = problem(
-                    409,
-                    "request-in-progress",
-                    "Request in progress",
-                    "A request with this Idempotency-Key is still being processed; retry.",
-                )
-                response["Retry-After"] = "1"
-                return response
-            replay = HttpResponse(
-                bytes(earlier.body), status=earlier.status, content_type=earlier.content_type
-            )
-            replay["Idempotent-Replayed"] = "true"
-            return replay
+        digest = body_digest(request)
+        for _attempt in range(3):
+            try:
+                with transaction.atomic():
+                    record = IdempotentRequest.objects.create(
+                        client=api_key.client,
+                        key=key_header,
+                        path=request.path,
+                        body_sha256=digest,
+                    )
+                break
+            except IntegrityError:
+                earlier = IdempotentRequest.objects.filter(
+                    client=api_key.client, key=key_header
+                ).first()
+                if earlier is None:
+                    continue  # the first request failed and let its key go a moment ago
+                if earlier.status == 0 and earlier.created_at < timezone.now() - ABANDONED:
+                    # Its worker died (a timeout, a restart): run again. The actions beneath
+                    # are idempotent by the business key, so nothing happens twice.
+                    IdempotentRequest.objects.filter(pk=earlier.pk, status=0).delete()
+                    continue
+                return _answer_to_repeat(earlier, request.path, digest)
+        else:
+            return _in_progress()
         try:
             status, body = view(request, *args, **kwargs)
         except BaseException:
@@ -75,3 +75,51 @@ def idempotent(view: Callable[..., tuple[int, Schema]]) -> Callable[..., HttpRes
         return HttpResponse(content, status=status, content_type="application/json")
 
     return wrapper
+
+
+def body_digest(request: HttpRequest) -> str:
+    """The SHA-256 of what was sent. Multipart is hashed by its content (each field, each
+    file's name and SHA-256), not its bytes: clients pick a new boundary on every send, and
+    the files must stream to disk rather than be read whole."""
+    if request.content_type != "multipart/form-data":
+        return hashlib.sha256(request.body).hexdigest()
+    digest = hashlib.sha256(b"multipart\n")
+    for name in sorted(request.POST):
+        for value in request.POST.getlist(name):
+            digest.update(f"field {name!r} {value!r}\n".encode())
+    for name in sorted(request.FILES):
+        for upload in request.FILES.getlist(name):
+            file_digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                file_digest.update(chunk)
+            upload.seek(0)
+            digest.update(f"file {name!r} {upload.name!r} {file_digest.hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def _in_progress() -> HttpResponse:
+    response = problem(
+        409,
+        "request-in-progress",
+        "Request in progress",
+        "A request with this Idempotency-Key is still being processed; retry.",
+    )
+    response["Retry-After"] = "1"
+    return response
+
+
+def _answer_to_repeat(earlier: IdempotentRequest, path: str, digest: str) -> HttpResponse:
+    if earlier.path != path or earlier.body_sha256 != digest:
+        return problem(
+            409,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            "This Idempotency-Key was used with another request body or path.",
+        )
+    if earlier.status == 0:
+        return _in_progress()
+    replay = HttpResponse(
+        bytes(earlier.body), status=earlier.status, content_type=earlier.content_type
+    )
+    replay["Idempotent-Replayed"] = "true"
+    return replay

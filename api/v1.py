@@ -4,15 +4,17 @@ input, a field-level `errors` list. Endpoints call the same actions as the web p
 
 import base64
 import binascii
+import hashlib
 import logging
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -30,7 +32,7 @@ from evidence.models import Event
 from evidence.pki import PdfSignatureError
 from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
-from mailboxes.actions import deposit_many, deposit_notification
+from mailboxes.actions import RequestMeta, deposit_many, deposit_notification, open_notification
 from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput
 from mailboxes.models import Notification
 from payments.actions import PaymentRefused, apply_payment
@@ -48,15 +50,24 @@ class KeyAuth(HttpBearer):
         if key is not None:
             take(key.pk)  # raises RateLimitedError: 429 with Retry-After
             request.api_key = key  # type: ignore[attr-defined]
-            _read_body(request)
+            _read_body(request, key)
         return key
 
 
-def _read_body(request: HttpRequest) -> None:
-    """An authenticated client may send a JSON body up to BUZON_API_MAX_BODY_BYTES (a batch of
-    base64 PDFs), above Django's DATA_UPLOAD_MAX_MEMORY_SIZE for the web forms. Multipart
-    bodies are left to Django's parser, which streams files to disk."""
-    if request.method != "POST" or request.content_type == "multipart/form-data":
+LARGE_BODY_PATHS = ("/api/v1/notifications", "/api/v1/notifications/batch")
+
+
+def _read_body(request: HttpRequest, key: ApiKey) -> None:
+    """A key that may deposit can send a JSON deposit up to BUZON_API_MAX_BODY_BYTES (a batch
+    of base64 PDFs). Every other body keeps Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB),
+    checked when it is read, so a key without that scope cannot make a worker parse tens of
+    megabytes. Multipart bodies are left to Django's parser, which streams files to disk."""
+    if (
+        request.method != "POST"
+        or request.content_type == "multipart/form-data"
+        or request.path not in LARGE_BODY_PATHS
+        or Scope.NOTIFICATIONS_WRITE.value not in key.scopes
+    ):
         return
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -227,10 +238,22 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
         413,
         "too-large",
         "Request too large",
-        f"The request body is larger than {settings.BUZON_API_MAX_BODY_BYTES} bytes "
-        "(multipart: each form field, not file, up to "
-        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes).",
+        f"The request body is too large: deposits take up to "
+        f"{settings.BUZON_API_MAX_BODY_BYTES} bytes of JSON, every other request "
+        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; a multipart file up to "
+        f"{settings.BUZON_ATTACHMENT_MAX_BYTES} bytes.",
     )
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(400, "bad-multipart", "Malformed multipart body", str(exc) or "Malformed.")
+
+
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Too many fields or files in a form, a malformed header: the client's fault, never a 500.
+    return problem(400, "bad-request", "Bad request", str(exc) or "The request was refused.")
 
 
 @api.exception_handler(Exception)
@@ -432,7 +455,7 @@ def get_constancia(request: HttpRequest, number: str) -> HttpResponse:
     receipt = receipts.order_by("-issued_at", "-id").first()
     if receipt is None:
         raise Http404("No procedure with that number.")
-    download = download_receipt(receipt, actor=None)
+    download = download_receipt(receipt, actor=None, client=key.client)  # never the password
     response = HttpResponse(download.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="constancia-{number}.pdf"'
     return response
@@ -507,13 +530,14 @@ def _payment_refused(request: HttpRequest, exc: PaymentRefused) -> HttpResponse:
 )
 @idempotent
 def post_payment(request: HttpRequest, payload: PaymentIn) -> tuple[int, Schema]:
-    require(request, Scope.PAYMENTS_WRITE)
+    key = require(request, Scope.PAYMENTS_WRITE)
     result = apply_payment(
         payload.transaction_id,
         payload.payment_code,
         payload.amount,
         payload.paid_at,
         payload.source,
+        test_only=key.is_test,
     )
     return (201 if result.created else 200), PaymentOut(**result.as_dict())
 
@@ -630,6 +654,15 @@ def _notification_input(
     )
 
 
+def deposit_key(key: ApiKey, kind: str, value: str) -> str:
+    """The deposit's own idempotency key (at most 100 characters): the client, the kind (`s`:
+    a single deposit's Idempotency-Key, `b`: a batch item's reference, apart from each other)
+    and the value, hashed when long."""
+    if len(value) > 60:
+        value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:40]
+    return f"api:{key.client_id}:{kind}:{value}"
+
+
 def _parse(model: type[Schema], raw: bytes | str, prefix: tuple[str, ...] = ()) -> Any:
     try:
         return model.model_validate_json(raw)
@@ -717,7 +750,7 @@ def post_notification(request: HttpRequest) -> tuple[int, Schema]:
     else:
         payload = _parse(NotificationIn, request.body)
         attachments = _decode(payload.attachments)
-    idempotency_key = f"api:{key.client_id}:{request.headers['Idempotency-Key'].strip()}"
+    idempotency_key = deposit_key(key, "s", request.headers["Idempotency-Key"].strip())
     result = deposit_notification(
         _notification_input(payload, attachments, idempotency_key),
         actor=None,
@@ -814,9 +847,7 @@ def post_batch(request: HttpRequest) -> tuple[int, Schema]:
             )
             continue
         positions.append(index)
-        inputs.append(
-            _notification_input(item, attachments, f"api:{key.client_id}:{item.reference}")
-        )
+        inputs.append(_notification_input(item, attachments, deposit_key(key, "b", item.reference)))
     for position, outcome in zip(
         positions, deposit_many(inputs, actor=None, client=key.client), strict=True
     ):
@@ -923,9 +954,12 @@ def get_person_notifications(
     doc_number: str,
     limit: Annotated[int, Field(ge=1, le=500)] = 100,
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0,
+    doc_country: Annotated[
+        str, Field(max_length=2, description="the issuing country, for PAS and OTRO")
+    ] = "",
 ) -> dict[str, Any]:
     key = require(request, Scope.NOTIFICATIONS_READ)
-    document = normalize_document(doc_type.strip().upper(), doc_number)
+    document = normalize_document(doc_type.strip().upper(), doc_number, doc_country.upper())
     rows = list(
         Notification.objects.select_related("procedure", "person")
         .filter(
@@ -1008,3 +1042,33 @@ def get_events(
         "next_cursor": events[-1]["cursor"] if events else after,
         "has_more": len(rows) > limit,
     }
+
+
+@api.post(
+    "/notifications/{notification_id}/simulate-opening",
+    response={200: NotificationOut, 403: Problem, 404: Problem},
+    summary="Test keys only: open a test notification as its person would",
+    description=(
+        "For a system's integration tests: records the opening (acuse) of a notification in a "
+        "test mailbox, as the person opening it in the buzón would, so the program can follow "
+        "it to `opened` and receive the `opened` webhook. Nobody signs in to a test mailbox. "
+        "A live key gets 403."
+    ),
+    tags=["notifications"],
+)
+@idempotent
+def simulate_opening(request: HttpRequest, notification_id: str) -> tuple[int, Schema]:
+    key = require(request, Scope.NOTIFICATIONS_WRITE)
+    if not key.is_test:
+        raise HttpError(403, "Only a test key may simulate an opening.")
+    notification = _own_notification(key, notification_id)
+    person = notification.person
+    if not person.is_test or person.user is None:
+        raise Http404("No such notification.")
+    open_notification(
+        notification,
+        reader=person.user,
+        meta=RequestMeta(ip_address=None, user_agent=f"simulated by the test key of {key.client}"),
+    )
+    notification.refresh_from_db()
+    return 200, _notification_out(notification)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -66,6 +67,7 @@ SHARED_DATA = (
     "flag",
 )
 SIGNATURE_HEADER = "Buzon-Signature"
+log = logging.getLogger(__name__)
 CURSOR_BATCH = 5000
 STALLED_AFTER = timedelta(hours=1)
 
@@ -126,14 +128,20 @@ def on_events_recorded(sender: Any, events: list[Event], **kwargs: Any) -> None:
     if deliveries:
         WebhookDelivery.objects.bulk_create(deliveries)
         ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: _enqueue(ids))
+        transaction.on_commit(lambda: _enqueue(ids), robust=True)
 
 
 def _enqueue(ids: list[int]) -> None:
+    """Queue the deliveries. Runs after the deposit committed: a queue that is down must not
+    turn a committed legal deposit into an error (requeue_stalled() sends them later)."""
     from api.tasks import deliver_webhook
 
     for pk in ids:
-        deliver_webhook.enqueue(pk)
+        try:
+            deliver_webhook.enqueue(pk)
+        except Exception:
+            log.exception("webhook delivery %s not queued; the clock will queue it again", pk)
+            return
 
 
 def assign_cursors() -> int:
@@ -193,32 +201,39 @@ def deliver(delivery_id: int) -> str:
         assign_cursors()
         delivery.event.refresh_from_db(fields=["cursor"])
     client = delivery.event.client
+    # Always the client's current URL: one a supervisor replaced or removed gets nothing more.
+    url = client.callback_url
     body = body_for(delivery.event)
     status: int | None = None
-    error = ""
-    try:
-        response = httpx.post(
-            delivery.url,
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "Buzon-Webhooks/1",
-                "Buzon-Event": delivery.event.type,
-                "Buzon-Delivery": str(delivery.pk),
-                SIGNATURE_HEADER: sign(client.callback_secret, int(time.time()), body),
-            },
-            timeout=settings.BUZON_WEBHOOK_TIMEOUT_SECONDS,
-            follow_redirects=False,
-        )
-        status = response.status_code
-        if not 200 <= status < 300:
-            error = f"HTTP {status}"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+    error = "" if url else "callback URL removed"
+    if url:
+        try:
+            with httpx.stream(  # the answer's body is never read
+                "POST",
+                url,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "Buzon-Webhooks/1",
+                    "Buzon-Event": delivery.event.type,
+                    "Buzon-Delivery": str(delivery.pk),
+                    SIGNATURE_HEADER: sign(client.callback_secret, int(time.time()), body),
+                },
+                timeout=settings.BUZON_WEBHOOK_TIMEOUT_SECONDS,
+                follow_redirects=False,
+            ) as response:
+                status = response.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except Exception as exc:  # any failure is an attempt, never a stuck delivery
+            error = f"{type(exc).__name__}: {exc}"[:500]
     with transaction.atomic():
         locked = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
         if locked.state != DeliveryState.PENDING:
             return locked.state
+        locked.url = url or locked.url
+        if not url:
+            locked.attempts = settings.BUZON_WEBHOOK_MAX_ATTEMPTS - 1  # failed now, resendable
         locked.attempts += 1
         locked.last_attempt_at = timezone.now()
         locked.last_status_code = status
@@ -270,7 +285,7 @@ def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
             locked.attempts = 0
             locked.url = current or locked.url
             locked.save(update_fields=["state", "attempts", "url"])
-            transaction.on_commit(lambda: _enqueue([locked.pk]))
+            transaction.on_commit(lambda: _enqueue([locked.pk]), robust=True)
     return locked
 
 
@@ -299,10 +314,12 @@ def configure_callback(client: ApiClient, url: str, *, actor: User | None) -> Ap
     if client.callback_url and not client.callback_secret:
         client.callback_secret = secrets.token_urlsafe(32)
     client.save(update_fields=["callback_url", "callback_secret"])
+    log.info("callback URL of %s set to %r by %s", client, client.callback_url, actor)
     return client
 
 
 def rotate_secret(client: ApiClient, *, actor: User | None) -> str:
     client.callback_secret = secrets.token_urlsafe(32)
     client.save(update_fields=["callback_secret"])
+    log.info("signing secret of %s rotated by %s", client, actor)
     return client.callback_secret

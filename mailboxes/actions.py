@@ -217,8 +217,10 @@ def deposit_notification(
         if earlier is not None:
             return _same_or_conflict(earlier, clean)
     written: list[str] = []
+    committed: list[bool] = []
     try:
         with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(True))  # first: before any other
             now = timezone.now()
             policy = current_policy()
             effect = effect_of(policy, now, None, now)
@@ -238,7 +240,8 @@ def deposit_notification(
             return _same_or_conflict(earlier, clean)
         raise
     except BaseException:
-        _delete_files(written)
+        if not committed:  # files of a committed deposit stay, whatever failed after it
+            _delete_files(written)
         raise
     enqueue_alerts(alerts)
     return Deposit(notification, created=True)
@@ -251,6 +254,77 @@ class BatchItemResult:
     notification: Notification | None
     created: bool
     errors: dict[str, list[str]] | None
+
+
+def _deposit_chunk(
+    chunk: list[tuple[int, CleanNotification]],
+    results: list[BatchItemResult | None],
+    *,
+    actor: User | None,
+    policy: Policy,
+    client: ApiClient | None,
+) -> None:
+    """One transaction of deposit_many(): the chunk's new keys are written, the keys already
+    deposited are reported (the same content: existing; other content: refused)."""
+    keys = [clean.idempotency_key for _i, clean in chunk]
+    existing = {n.idempotency_key: n for n in Notification.objects.filter(idempotency_key__in=keys)}
+    fresh = []
+    for index, clean in chunk:
+        if clean.idempotency_key in existing:
+            continue
+        try:
+            # This batch's files only, re-read and re-checked before its transaction.
+            loaded = [pdf.loaded() for pdf in clean.attachments]
+        except ValidationError as exc:
+            results[index] = BatchItemResult(
+                index, clean.idempotency_key or "", None, False, {"attachments": exc.messages}
+            )
+            continue
+        fresh.append((index, replace(clean, attachments=loaded)))
+    for index, clean in chunk:
+        earlier = existing.get(clean.idempotency_key)
+        if earlier is None:
+            continue
+        if earlier.idempotency_digest != clean.digest:
+            results[index] = BatchItemResult(
+                index, clean.idempotency_key or "", None, False, key_conflict().message_dict
+            )
+        else:
+            results[index] = BatchItemResult(
+                index, clean.idempotency_key or "", earlier, False, None
+            )
+    written: list[str] = []
+    committed: list[bool] = []
+    try:
+        with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(True))  # first: before any other
+            now = timezone.now()
+            # One deposit instant per batch, so one legal effect for all of it.
+            effect = effect_of(policy, now, None, now)
+            notifications = [
+                _build(c, actor=actor, now=now, policy=policy, effect=effect, client=client)
+                for _i, c in fresh
+            ]
+            events: list[EventSpec] = []
+            Notification.objects.bulk_create(notifications)
+            kinds.materialize(notifications)
+            all_attachments: list[Attachment] = []
+            for notification, (_i, clean) in zip(notifications, fresh, strict=True):
+                attachments = _store(notification, clean.attachments, written)
+                all_attachments.extend(attachments)
+                events += _deposit_events(notification, attachments, actor)
+            Attachment.objects.bulk_create(all_attachments)
+            record_many(events)
+            alerts = create_deposit_alerts(notifications)
+    except BaseException:
+        if not committed:  # files of a committed deposit stay, whatever failed after it
+            _delete_files(written)
+        raise
+    enqueue_alerts(alerts)
+    for notification, (index, clean) in zip(notifications, fresh, strict=True):
+        results[index] = BatchItemResult(
+            index, clean.idempotency_key or "", notification, True, None
+        )
 
 
 def deposit_many(
@@ -287,64 +361,15 @@ def deposit_many(
     policy = current_policy()
     for start in range(0, len(valid), batch_size):
         chunk = valid[start : start + batch_size]
-        keys = [clean.idempotency_key for _i, clean in chunk]
-        existing = {
-            n.idempotency_key: n for n in Notification.objects.filter(idempotency_key__in=keys)
-        }
-        fresh = []
-        for index, clean in chunk:
-            if clean.idempotency_key in existing:
-                continue
+        for attempt in range(3):
             try:
-                # This batch's files only, re-read and re-checked before its transaction.
-                loaded = [pdf.loaded() for pdf in clean.attachments]
-            except ValidationError as exc:
-                results[index] = BatchItemResult(
-                    index, clean.idempotency_key or "", None, False, {"attachments": exc.messages}
-                )
-                continue
-            fresh.append((index, replace(clean, attachments=loaded)))
-        for index, clean in chunk:
-            earlier = existing.get(clean.idempotency_key)
-            if earlier is None:
-                continue
-            if earlier.idempotency_digest != clean.digest:
-                results[index] = BatchItemResult(
-                    index, clean.idempotency_key or "", None, False, key_conflict().message_dict
-                )
-            else:
-                results[index] = BatchItemResult(
-                    index, clean.idempotency_key or "", earlier, False, None
-                )
-        written: list[str] = []
-        try:
-            with transaction.atomic():
-                now = timezone.now()
-                # One deposit instant per batch, so one legal effect for all of it.
-                effect = effect_of(policy, now, None, now)
-                notifications = [
-                    _build(c, actor=actor, now=now, policy=policy, effect=effect, client=client)
-                    for _i, c in fresh
-                ]
-                events: list[EventSpec] = []
-                Notification.objects.bulk_create(notifications)
-                kinds.materialize(notifications)
-                all_attachments: list[Attachment] = []
-                for notification, (_i, clean) in zip(notifications, fresh, strict=True):
-                    attachments = _store(notification, clean.attachments, written)
-                    all_attachments.extend(attachments)
-                    events += _deposit_events(notification, attachments, actor)
-                Attachment.objects.bulk_create(all_attachments)
-                record_many(events)
-                alerts = create_deposit_alerts(notifications)
-        except BaseException:
-            _delete_files(written)
-            raise
-        enqueue_alerts(alerts)
-        for notification, (index, clean) in zip(notifications, fresh, strict=True):
-            results[index] = BatchItemResult(
-                index, clean.idempotency_key or "", notification, True, None
-            )
+                _deposit_chunk(chunk, results, actor=actor, policy=policy, client=client)
+                break
+            except IntegrityError:
+                # Another caller deposited some of these keys a moment ago (two runs of the
+                # same campaign at once): look again, and report those as existing.
+                if attempt == 2:
+                    raise
         if progress is not None:
             progress(len(chunk))
     return [r for r in results if r is not None]

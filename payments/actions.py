@@ -43,6 +43,7 @@ from payments.schedule import (
     parse_amount,
     soles,
 )
+from people.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,11 @@ def _same_or_conflict(earlier: Payment, data: PaymentInput) -> PaymentResult:
     return PaymentResult(earlier, created=False)
 
 
+def _refuse_real_to_test(debt: Debt, test_only: bool) -> None:
+    if test_only and not Person.objects.filter(pk=debt.person_id, is_test=True).exists():
+        raise PaymentRefused("unknown_code", {"payment_code": [_(UNKNOWN_CODE)]})
+
+
 def _earlier(data: PaymentInput) -> Payment | None:
     """The payment already recorded for this channel's transaction id, if any."""
     return (
@@ -330,7 +336,13 @@ def _refresh_plan(plan: Plan, today: date) -> None:
 
 
 def apply_payment(
-    transaction_id: str, payment_code: str, amount: Any, paid_at: datetime, source: str
+    transaction_id: str,
+    payment_code: str,
+    amount: Any,
+    paid_at: datetime,
+    source: str,
+    *,
+    test_only: bool = False,
 ) -> PaymentResult:
     """Apply a payment confirmation from a payment system (`source`, a channel id).
 
@@ -340,11 +352,13 @@ def apply_payment(
     partial payment, an overpayment, or a payment to a debt already paid or cancelled is
     recorded as such and flagged for an officer. A payment made before a plan lapsed, to an
     installment the lapse cancelled, is credited to the plan's lapsed balance. Raises
-    PaymentRefused, never anything a caller has to guess about.
+    PaymentRefused, never anything a caller has to guess about. `test_only`: a test API key,
+    which may pay only the debts of test mailboxes; a real one is, to it, an unknown code.
     """
     data = clean_payment(transaction_id, payment_code, amount, paid_at, source)
     earlier = _earlier(data)
     if earlier is not None:
+        _refuse_real_to_test(earlier.debt, test_only)
         return _same_or_conflict(earlier, data)
     written: list[str] = []
     try:
@@ -352,8 +366,10 @@ def apply_payment(
             used = _lock_debt(payment_code=data.payment_code)
             if used is None:
                 raise PaymentRefused("unknown_code", {"payment_code": [_(UNKNOWN_CODE)]})
+            _refuse_real_to_test(used, test_only)
             earlier = _earlier(data)  # applied while we waited for the lock
             if earlier is not None:
+                _refuse_real_to_test(earlier.debt, test_only)
                 return _same_or_conflict(earlier, data)
             debt = used  # the debt credited
             before_lapse = _paid_before_lapse(used, data.paid_at)

@@ -41,8 +41,10 @@ class Person(models.Model):
         verbose_name = _("administrado")
         verbose_name_plural = _("administrados")
         constraints = [
+            # A test mailbox lives beside the real person with the same document, never in
+            # place of them: a test key cannot claim a citizen's document before they come.
             models.UniqueConstraint(
-                fields=["doc_type", "doc_number"], name="person_unique_document"
+                fields=["doc_type", "doc_number", "is_test"], name="person_unique_document"
             ),
         ]
 
@@ -60,7 +62,10 @@ class Person(models.Model):
 
     @property
     def username(self) -> str:
-        return username_for(self.doc_type, self.doc_number)
+        """`CE-000654321`; a test mailbox's is `PRUEBA-CE-000654321`, which the login form
+        never produces: nobody signs in to a test mailbox (the API simulates its opening)."""
+        username = username_for(self.doc_type, self.doc_number)
+        return f"PRUEBA-{username}" if self.is_test else username
 
 
 class ContactVerification(models.Model):

@@ -73,6 +73,7 @@ def _find_or_create_person(clean: CleanPerson, *, test: bool = False) -> tuple[P
     person, created = Person.objects.select_for_update().get_or_create(
         doc_type=doc.type,
         doc_number=doc.number,
+        is_test=test,  # a test key finds and makes test mailboxes only, never a real person
         defaults={
             "doc_country": doc.issuing_country,
             "given_names": clean.given_names,
@@ -82,20 +83,10 @@ def _find_or_create_person(clean: CleanPerson, *, test: bool = False) -> tuple[P
             "nationality": clean.nationality,
             "email": clean.email,
             "mobile_phone": clean.mobile_phone,
-            "is_test": test,
         },
     )
     if created:
         return person, True
-    if test and not person.is_test:
-        raise ValidationError(
-            _(
-                "Una clave de prueba solo registra casillas de prueba, y ya existe una persona "
-                "real con %(doc)s."
-            )
-            % {"doc": person.document_label},
-            code="not_a_test_mailbox",
-        )
     differences = _identity_mismatches(person, clean)
     if differences:
         raise ValidationError(
@@ -171,7 +162,8 @@ def register_procedure(
     (a form's submission id), returns the first registration and writes nothing. A person's
     credentials are issued once, ever; later procedures get a constancia that says to use them.
     `client`: the agency system registering it through the API (named in the evidence); a
-    test client registers test mailboxes only.
+    test client registers test mailboxes only, apart from any real person with the same
+    document.
     """
     clean_person = check_person(person_data)
     clean_procedure = check_procedure(procedure_data)
@@ -274,7 +266,9 @@ class ReceiptDownload:
     with_credentials: bool
 
 
-def download_receipt(receipt: Receipt, *, actor: User | None) -> ReceiptDownload:
+def download_receipt(
+    receipt: Receipt, *, actor: User | None, client: ApiClient | None = None
+) -> ReceiptDownload:
     """Hand out a constancia and record who took it.
 
     The credentials copy goes only to whoever issued it, within the pickup window; everyone
@@ -298,7 +292,8 @@ def download_receipt(receipt: Receipt, *, actor: User | None) -> ReceiptDownload
             data={
                 "verification_code": receipt.verification_code,
                 "with_credentials": with_credentials,
-            },
+            }
+            | ({"via": client.name} if client else {}),
         )
     return ReceiptDownload(pdf=decrypt(token), with_credentials=with_credentials)
 

@@ -92,5 +92,7 @@ def credentials_copy_allowed(receipt: Receipt, actor: User | None) -> bool:
         receipt.credentials_pdf is not None
         and receipt.credentials_until is not None
         and timezone.now() < receipt.credentials_until
-        and receipt.issued_by_id == (actor.pk if actor is not None else None)
+        # An officer who issued it; never a system (actor None), whatever issued it.
+        and actor is not None
+        and receipt.issued_by_id == actor.pk
     )

@@ -3,6 +3,7 @@ that act only on test mailboxes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -181,7 +182,8 @@ def test_a_test_key_registers_test_mailboxes_and_deposits_only_into_them():
     assert refused.status_code == 422
     assert "prueba" in problem_of(refused)["errors"][0]["detail"]
     assert not Notification.objects.exists()
-    # Registering an existing real person with a test key is refused too.
+    # The same document as a real person's, with a test key: a test mailbox beside them,
+    # never the real one (and the answer says nothing about whether a real one exists).
     real_person = real.procedure.person
     over_real = {
         **REGISTRATION,
@@ -189,19 +191,26 @@ def test_a_test_key_registers_test_mailboxes_and_deposits_only_into_them():
             **REGISTRATION["person"],
             "doc_type": real_person.doc_type,
             "doc_number": real_person.doc_number,
-            "given_names": real_person.given_names,
-            "first_surname": real_person.first_surname,
-            "second_surname": real_person.second_surname,
-            "birth_date": real_person.birth_date.isoformat(),
-            "nationality": str(real_person.nationality),
         },
     }
-    assert post("/procedures", test, over_real, "t-2").status_code == 422
+    beside = post("/procedures", test, over_real, "t-2")
+    assert beside.status_code == 201
+    assert json.loads(beside.content)["test"] is True
+    twins = Person.objects.filter(doc_number=real_person.doc_number).order_by("pk")
+    assert [p.is_test for p in twins] == [False, True]
+    real_person.refresh_from_db()
+    assert real_person.given_names != "Ana Lucía"  # the real person is untouched
     # A new person registered with a test key is a test mailbox, and marked so.
     registered = post("/procedures", test, REGISTRATION, "t-3")
     assert registered.status_code == 201
     assert json.loads(registered.content)["test"] is True
     assert Person.objects.get(doc_number="000654321").is_test
+    # The citizen registered later at the desk gets their own, real mailbox and credentials.
+    desk = factories.register(doc_type="CE", doc_number="000654321", given_names="Ana Lucía",
+                              first_surname="Pérez")  # fmt: skip
+    assert desk.person_created is True
+    assert desk.credentials_issued is True
+    assert desk.procedure.person.is_test is False
     number = json.loads(registered.content)["number"]
     deposited = post("/notifications", test, notification_body(number), "t-4")
     assert deposited.status_code == 201
@@ -253,3 +262,157 @@ def test_a_test_mailbox_is_marked_in_the_inbox_the_timeline_the_certificate_and_
     assert (
         "PRUEBA" not in officer.get(f"/oficina/notificaciones/{real.public_id}/").content.decode()
     )
+
+
+def test_a_test_key_follows_a_test_notification_to_opened_by_simulating_the_opening():
+    _test, test = key_for(
+        "procedures:write", "notifications:write", "notifications:read", test=True,
+        name="sistema-pruebas",
+    )  # fmt: skip
+    number = json.loads(post("/procedures", test, REGISTRATION, "t-1").content)["number"]
+    created = json.loads(post("/notifications", test, notification_body(number), "t-2").content)
+    opened = post(f"/notifications/{created['id']}/simulate-opening", test, {}, "t-3")
+    assert opened.status_code == 200
+    assert json.loads(opened.content)["state"] == "opened"
+    assert json.loads(get(f"/notifications/{created['id']}", test).content)["opened_at"]
+    # A live key cannot simulate anything, even on its own notifications.
+    real = factories.register()
+    _live, live = key_for("notifications:write", "notifications:read", name="sistema-real")
+    mine = json.loads(post("/notifications", live, notification_body(real.procedure.number),
+                           "l-1").content)  # fmt: skip
+    refused = post(f"/notifications/{mine['id']}/simulate-opening", live, {}, "l-2")
+    assert refused.status_code == 403
+    assert json.loads(get(f"/notifications/{mine['id']}", live).content)["opened_at"] is None
+
+
+def test_a_test_key_cannot_pay_a_real_fine():
+    from payments.models import Debt
+    from payments.tests.helpers import fine
+
+    debt = Debt.objects.get(notification=fine())
+    _test, test = key_for("payments:write", test=True, name="pagos-pruebas")
+    body = {
+        "source": "pagalo", "transaction_id": "T-1", "payment_code": debt.payment_code,
+        "amount": "350.00", "paid_at": "2026-11-28T10:00:00-05:00",
+    }  # fmt: skip
+    refused = post("/payments", test, body, "p-1")
+    assert refused.status_code == 404  # to a test key, a real debt does not exist
+    debt.refresh_from_db()
+    assert str(debt.paid) == "0.00"
+
+
+def test_the_api_never_hands_out_the_credentials_copy_of_the_constancia():
+    _a, first = key_for("procedures:write", name="sistema-a")
+    _b, second = key_for("procedures:write", name="sistema-b")
+    body = json.loads(post("/procedures", first, REGISTRATION, "r-1").content)
+    for key in (first, second):
+        pdf = Client().get(body["constancia_url"], headers={"Authorization": f"Bearer {key}"})
+        assert pdf.status_code == 200
+        assert "Contraseña" not in factories.pdf_text(pdf.content)
+    downloads = Event.objects.filter(kind="receipt_downloaded").order_by("pk")
+    assert [e.data["with_credentials"] for e in downloads] == [False, False]
+    assert [e.data["via"] for e in downloads] == ["sistema-a", "sistema-b"]
+
+
+def multipart(key: str, meta: dict[str, Any], pdf: bytes, idempotency_key: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return Client().post(
+        "/api/v1/notifications",
+        {
+            "notification": json.dumps(meta),
+            "attachments": [SimpleUploadedFile("resolucion.pdf", pdf, "application/pdf")],
+        },
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key},
+    )
+
+
+def test_a_multipart_pdf_over_the_form_limit_streams_and_a_retry_is_the_same_answer(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024  # far below the PDF: files do not count
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    meta = notification_body(registration.procedure.number, attachments=[])
+    pdf = factories.pdf_bytes(pad_kb=300)
+    first = multipart(plaintext, meta, pdf, "mp-big")
+    assert first.status_code == 201, first.content
+    # Retried after a timeout: the client's library picks a new boundary; same content.
+    again = multipart(plaintext, meta, pdf, "mp-big")
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    other = multipart(plaintext, meta, factories.pdf_bytes(2), "mp-big")
+    assert other.status_code == 409
+    assert Notification.objects.count() == 1
+
+
+def test_a_malformed_multipart_body_is_a_400_problem_not_a_500():
+    _key, plaintext = key_for("notifications:write")
+    response = Client().post(
+        "/api/v1/notifications",
+        b"--x\r\nnonsense",
+        content_type="multipart/form-data",  # and no boundary
+        headers={"Authorization": f"Bearer {plaintext}", "Idempotency-Key": "mp-bad"},
+    )
+    assert response.status_code == 400
+    problem_of(response)
+
+
+def test_only_a_depositing_key_may_send_a_large_body(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    _key, reader = key_for("procedures:write", "notifications:read")
+    padded = {**REGISTRATION, "padding": "x" * 10_000}
+    assert post("/procedures", reader, padded, "big-1").status_code == 413
+    registration = factories.register()
+    _w, writer = key_for("notifications:write", name="sistema-b")
+    body = notification_body(registration.procedure.number)  # > 4 KB of base64
+    assert post("/notifications", writer, body, "big-2").status_code == 201
+
+
+def test_long_idempotency_keys_and_references_are_accepted():
+    registration = factories.register()
+    number = registration.procedure.number
+    _key, plaintext = key_for("notifications:write")
+    assert (
+        post("/notifications", plaintext, notification_body(number), "k" * 255).status_code == 201
+    )
+    batch = {"notifications": [item(number, "r" * 100)]}
+    result = json.loads(post("/notifications/batch", plaintext, batch, "lote-long").content)
+    assert [r["status"] for r in result["results"]] == ["created"]
+    # A batch reference equal to an earlier single deposit's key is another deposit.
+    same = {"notifications": [item(number, "k" * 255)]}
+    assert post("/notifications/batch", plaintext, same, "lote-k").status_code == 422  # > 100
+    clash = {"notifications": [item(number, "dep-1")]}
+    post("/notifications", plaintext, notification_body(number), "dep-1")
+    result = json.loads(post("/notifications/batch", plaintext, clash, "lote-c").content)
+    assert [r["status"] for r in result["results"]] == ["created"]
+
+
+def test_an_abandoned_request_does_not_block_its_key_forever():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.models import IdempotentRequest
+
+    registration = factories.register()
+    key, plaintext = key_for("notifications:write")
+    body = notification_body(registration.procedure.number)
+    # A worker died while handling this key: its record stayed "in progress".
+    digest = hashlib.sha256(json.dumps(body).encode()).hexdigest()
+    IdempotentRequest.objects.create(
+        client=key.client, key="dep-x", path="/api/v1/notifications", body_sha256=digest
+    )
+    busy = post("/notifications", plaintext, body, "dep-x")
+    assert busy.status_code == 409
+    assert busy["Retry-After"] == "1"
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(minutes=30))
+    assert post("/notifications", plaintext, body, "dep-x").status_code == 201
+    assert Notification.objects.count() == 1
+
+
+def test_a_persons_notifications_with_a_passport_take_the_issuing_country():
+    _key, plaintext = key_for("notifications:read")
+    without = get("/persons/PAS/AB123456/notifications", plaintext)
+    assert without.status_code == 422
+    with_country = get("/persons/PAS/AB123456/notifications?doc_country=ve", plaintext)
+    assert with_country.status_code == 404  # a valid document: this system has nothing for it

@@ -262,3 +262,44 @@ def test_a_delivery_whose_task_was_lost_is_queued_again_by_the_clock(
     run_queued_tasks()
     assert sorted(b["type"] for b in receiver.bodies()) == ["deposited", "effective"]
     assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queue_outage_after_commit_keeps_the_deposit_and_its_files(receiver, monkeypatch):
+    """Queuing webhooks runs after the deposit committed; if the queue is down, the legal
+    deposit and its files stay, and the clock queues the deliveries later."""
+    factories.ensure_reference_data()
+
+    class QueueDown:
+        @staticmethod
+        def enqueue(*args: Any, **kwargs: Any) -> None:
+            raise ConnectionError("queue down")
+
+    monkeypatch.setattr("api.tasks.deliver_webhook", QueueDown)
+    _client, plaintext = client_with_callback(receiver.url)
+    created = deposit_via_api(plaintext)
+    notification = Notification.objects.get(public_id=created["id"])
+    attachment = notification.attachments.get()
+    assert attachment.file.storage.exists(str(attachment.file.name))
+    assert WebhookDelivery.objects.filter(state="pending").count() == 2
+
+
+def test_a_delivery_goes_to_the_current_url_and_stops_when_it_is_removed(
+    receiver, settings, django_capture_on_commit_callbacks
+):
+    client, plaintext = client_with_callback("https://old.example.invalid/hook")
+    deposit_via_api(plaintext)  # queued to the old URL, not yet sent
+    configure_callback(client, receiver.url, actor=None)  # the supervisor fixes it
+    from api.webhooks import deliver
+
+    first = WebhookDelivery.objects.order_by("pk").first()
+    assert first is not None
+    assert deliver(first.pk) == "delivered"
+    assert len(receiver.received) == 1
+    configure_callback(client, "", actor=None)  # and later removes it
+    second = WebhookDelivery.objects.order_by("pk").last()
+    assert second is not None
+    assert deliver(second.pk) == "failed"
+    second.refresh_from_db()
+    assert second.last_error == "callback URL removed"
+    assert len(receiver.received) == 1

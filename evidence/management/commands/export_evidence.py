@@ -46,7 +46,9 @@ def find_person(document: str) -> Person:
     except ValidationError as exc:
         raise CommandError(f"--document {document!r}: {' '.join(exc.messages)}") from None
     try:
-        return Person.objects.get(doc_type=normalised.type, doc_number=normalised.number)
+        return Person.objects.get(
+            doc_type=normalised.type, doc_number=normalised.number, is_test=False
+        )
     except Person.DoesNotExist:
         raise CommandError(
             f"no person with document {normalised.type} {normalised.number}"
