@@ -20,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from pydantic import ValidationError as PydanticValidationError
+from pydantic import model_validator
 
 from api.errors import ScopeError, problem
 from api.idempotency import idempotent
@@ -50,6 +51,12 @@ class KeyAuth(HttpBearer):
         if key is not None:
             take(key.pk)  # raises RateLimitedError: 429 with Retry-After
             request.api_key = key  # type: ignore[attr-defined]
+            if "\x00" in request.path_info or any(
+                "\x00" in value for _name, values in request.GET.lists() for value in values
+            ):
+                raise NinjaValidationError(
+                    [{"loc": ("path",), "msg": "The URL may not contain the NUL character."}]
+                )
             _read_body(request, key)
         return key
 
@@ -90,11 +97,16 @@ IDEMPOTENCY_HEADER = {
 
 
 class BuzonAPI(NinjaAPI):
-    """Declares, on every operation, the answers any of them may give: 401 (no valid key),
-    429 (rate limit) and 500; on every POST also 400 (no Idempotency-Key), 409 (key reused or
+    """Declares, on every operation, the answers any of them may give: 401 (no valid key), 422
+    (a NUL in the URL), 429 (rate limit) and 500; on every POST also 400 (no Idempotency-Key), 409 (key reused or
     in progress) and 413 (body too large). All are problem+json."""
 
-    COMMON = {"401": "No valid key", "429": "Too many requests", "500": "Internal error"}
+    COMMON = {
+        "401": "No valid key",
+        "422": "Invalid request (for any operation: a NUL character in the URL)",
+        "429": "Too many requests",
+        "500": "Internal error",
+    }
     POST = {"400": "Idempotency-Key missing", "409": "Conflict", "413": "Request too large"}
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
@@ -274,6 +286,28 @@ PDF_RESPONSE = {
 # --- Endpoints --------------------------------------------------------------------------------
 
 
+def _refuse_nul(value: Any, path: str = "") -> None:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{path or 'a value'}: text may not contain the NUL character (U+0000)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, f"{path}.{index}" if path else str(index))
+
+
+class In(Schema):
+    """A request body: no text anywhere in it may hold U+0000, which no field means and
+    PostgreSQL cannot store or compare."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_nul_text(cls, data: Any) -> Any:
+        _refuse_nul(getattr(data, "_obj", data))  # ninja hands the data in a DjangoGetter
+        return data
+
+
 class Problem(Schema):
     type: str
     title: str
@@ -342,7 +376,7 @@ def get_procedure(request: HttpRequest, number: str) -> dict[str, Any]:
     }
 
 
-class PersonIn(Schema):
+class PersonIn(In):
     doc_type: str = Field(description="DNI, CE, CPP, PTP, PAS or OTRO")
     doc_number: str = Field(max_length=30)
     doc_country: str = Field("", max_length=2, description="ISO 3166-1 alpha-2, for PAS/OTRO")
@@ -355,14 +389,14 @@ class PersonIn(Schema):
     mobile_phone: str = Field("", max_length=30)
 
 
-class ProcedureIn(Schema):
+class ProcedureIn(In):
     procedure_type: str = Field(max_length=10, description="a code of the catalogue")
     office: str = Field(max_length=2, description="the office's code, e.g. LM")
     filing_date: date
     number: str = Field("", max_length=20, description="blank: the office's next number")
 
 
-class RegistrationIn(Schema):
+class RegistrationIn(In):
     person: PersonIn
     procedure: ProcedureIn
 
@@ -461,7 +495,7 @@ def get_constancia(request: HttpRequest, number: str) -> HttpResponse:
     return response
 
 
-class PaymentIn(Schema):
+class PaymentIn(In):
     source: str = Field(max_length=30, description="the payment channel's id, e.g. bn, pagalo")
     transaction_id: str = Field(max_length=100, description="the channel's operation number")
     payment_code: str = Field(max_length=20)
@@ -545,18 +579,18 @@ def post_payment(request: HttpRequest, payload: PaymentIn) -> tuple[int, Schema]
 # --- Notifications ----------------------------------------------------------------------------
 
 
-class AttachmentIn(Schema):
+class AttachmentIn(In):
     name: str = Field(max_length=200)
     content_base64: str = Field(description="the PDF, base64-encoded")
 
 
-class AppealIn(Schema):
+class AppealIn(In):
     name: str = Field(max_length=100, description="e.g. Reconsideración, Apelación")
     where: str = Field(max_length=300, description="where to file it")
     business_days: int | None = Field(None, description="deadline to file it")
 
 
-class NotificationIn(Schema):
+class NotificationIn(In):
     procedure_number: str = Field(max_length=20)
     unit: str = Field(max_length=20, description="the issuing unit's code")
     kind: str = Field(description="approval, resolution, correction, fine, installment, other")
@@ -767,7 +801,7 @@ class BatchItemIn(NotificationIn):
     )
 
 
-class BatchIn(Schema):
+class BatchIn(In):
     notifications: list[BatchItemIn] = Field(min_length=1, max_length=1000)
 
 

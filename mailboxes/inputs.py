@@ -135,12 +135,15 @@ class Lookups:
 
     @classmethod
     def for_items(cls, items: Sequence[NotificationInput], actor: User | None) -> Lookups:
-        numbers = {_number(item) for item in items}
+        # A NUL character cannot be in any number or code (and PostgreSQL refuses it in a
+        # query): such an item simply finds nothing, and is refused field by field.
+        numbers = {n for n in (_number(item) for item in items) if "\x00" not in n}
+        codes = {i.unit for i in items if isinstance(i.unit, str) and "\x00" not in i.unit}
         procedures = {
             p.number: p
             for p in Procedure.objects.select_related("person").filter(number__in=numbers)
         }
-        units = {u.code: u for u in IssuingUnit.objects.filter(code__in={i.unit for i in items})}
+        units = {u.code: u for u in IssuingUnit.objects.filter(code__in=codes)}
         actor_units = None
         if actor is not None and not actor.is_superuser:
             actor_units = set(actor.units.values_list("pk", flat=True))

@@ -416,3 +416,19 @@ def test_a_persons_notifications_with_a_passport_take_the_issuing_country():
     assert without.status_code == 422
     with_country = get("/persons/PAS/AB123456/notifications?doc_country=ve", plaintext)
     assert with_country.status_code == 404  # a valid document: this system has nothing for it
+
+
+def test_a_nul_character_anywhere_is_a_422_not_a_500():
+    """PostgreSQL cannot store or compare U+0000: found by schemathesis on the batch."""
+    registration = factories.register()
+    number = registration.procedure.number
+    _key, plaintext = key_for("notifications:write", "notifications:read", "procedures:write")
+    batch = {"notifications": [item(number + "\x00", "r-1")]}
+    refused = post("/notifications/batch", plaintext, batch, "nul-1")
+    assert refused.status_code == 422
+    assert "NUL" in problem_of(refused)["errors"][0]["detail"]
+    nested = {**REGISTRATION, "person": {**REGISTRATION["person"], "given_names": "A\x00"}}
+    assert post("/procedures", plaintext, nested, "nul-2").status_code == 422
+    assert get("/procedures/LM26%00", plaintext).status_code == 422
+    assert get("/events?after=0&x=%00", plaintext).status_code == 422
+    assert not Notification.objects.exists()
