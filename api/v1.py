@@ -98,8 +98,8 @@ IDEMPOTENCY_HEADER = {
 
 class BuzonAPI(NinjaAPI):
     """Declares, on every operation, the answers any of them may give: 401 (no valid key), 422
-    (a NUL in the URL), 429 (rate limit) and 500; on every POST also 400 (no Idempotency-Key), 409 (key reused or
-    in progress) and 413 (body too large). All are problem+json."""
+    (a NUL in the URL), 429 (rate limit) and 500; on every POST also 400 (no Idempotency-Key),
+    409 (key reused or in progress) and 413 (body too large). All are problem+json."""
 
     COMMON = {
         "401": "No valid key",
