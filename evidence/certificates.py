@@ -13,7 +13,6 @@ evidence.actions.issue_certificate() is the one place that issues and registers 
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -46,21 +44,16 @@ from reportlab.platypus import (
 from evidence import pki
 from evidence.models import Certificate, Checkpoint, Event, EventKind
 from evidence.proofs import InclusionProof, inclusion_proof, sealing_checkpoint
-from procedures.pdf import BAND, BODY, INK, LABEL, MUTED, PERU_RED, RULE, SMALL
+from procedures.pdf import BODY, INK, LABEL, MUTED, PERU_RED, RULE, SMALL
 
 # The constancia de trámite's look: same colours, type and header band.
-from ui.pdf import furnished
+from ui.pdf import INNER_W, LABEL_W, MARGIN, SUBTITLE, TITLE, e, furnished, section
 
 if TYPE_CHECKING:
     from mailboxes.models import Attachment, Notification, Opening
 
 SIGNATURE_REASON = "Constancia de notificación electrónica"
 HASH_PREFIX = 16  # hex characters of an entry's hash shown in the timeline
-
-MARGIN = 18 * mm
-PAGE_W, PAGE_H = A4
-INNER_W = PAGE_W - 2 * MARGIN
-LABEL_W = 48 * mm
 
 MONO = ParagraphStyle("mono", parent=BODY, fontName="Courier", fontSize=8, leading=10)
 NOTE = ParagraphStyle("note", parent=SMALL, fontSize=7.5, leading=9.5, spaceBefore=1)
@@ -69,15 +62,6 @@ MONO_CELL = ParagraphStyle("mono_cell", parent=MONO, fontSize=7, leading=10)
 CELL = ParagraphStyle("cell", parent=BODY, fontSize=8, leading=10)
 CELL_MUTED = ParagraphStyle("cell_muted", parent=CELL, textColor=MUTED)
 CELL_HEAD = ParagraphStyle("cell_head", parent=CELL, fontName="Helvetica-Bold", textColor=MUTED)
-SECTION = ParagraphStyle(
-    "section", parent=BODY, fontName="Helvetica-Bold", fontSize=9.5, leading=12, textColor=INK
-)
-TITLE = ParagraphStyle(
-    "title", parent=BODY, fontName="Helvetica-Bold", fontSize=15, leading=19, alignment=TA_CENTER
-)
-SUBTITLE = ParagraphStyle(
-    "subtitle", parent=BODY, fontSize=10, leading=13, textColor=MUTED, alignment=TA_CENTER
-)
 CODE = ParagraphStyle(
     "code", parent=BODY, fontName="Courier-Bold", fontSize=17, leading=22, textColor=INK
 )
@@ -110,7 +94,7 @@ def snapshot(notification: Notification, *, as_of: datetime) -> Snapshot:
             "occurred_at", "id"
         )
     )
-    deposit = next((e for e in events if e.kind == EventKind.NOTIFICATION_DEPOSITED), None)
+    deposit = next((x for x in events if x.kind == EventKind.NOTIFICATION_DEPOSITED), None)
     latest = latest_checkpoint(as_of)
     sealed_by = sealing_checkpoint(deposit, latest) if deposit else None
     opening = getattr(notification, "opening", None)
@@ -128,11 +112,6 @@ def snapshot(notification: Notification, *, as_of: datetime) -> Snapshot:
 
 
 # --- Words --------------------------------------------------------------------------------------
-
-
-def _e(text: object) -> str:
-    """Text for a reportlab Paragraph, which reads a small XML dialect."""
-    return html.escape(str(text), quote=False)
 
 
 def _when(value: datetime) -> str:
@@ -183,7 +162,7 @@ def describe(event: Event) -> str:
     kind = event.kind
     if kind == EventKind.NOTIFICATION_DEPOSITED:
         count = len(data.get("attachments", []))
-        return _e(
+        return e(
             ngettext(
                 "Depositada en la casilla electrónica con %(n)d documento adjunto. %(rule)s.",
                 "Depositada en la casilla electrónica con %(n)d documentos adjuntos. %(rule)s.",
@@ -203,7 +182,7 @@ def describe(event: Event) -> str:
             text += " " + _("El plazo para responder vence el %(day)s.") % {
                 "day": _day(data["deadline_date"])
             }
-        return _e(text)
+        return e(text)
     if kind in (EventKind.ALERT_SENT, EventKind.ALERT_ATTEMPTED, EventKind.ALERT_FAILED):
         from alerts.models import Channel, Purpose
 
@@ -222,27 +201,27 @@ def describe(event: Event) -> str:
         if kind != EventKind.ALERT_SENT:
             # The error itself is not printed: a mail server's message can name the address.
             text += " " + _("No se pudo entregar; la notificación es válida igualmente.")
-        return _e(text)
+        return e(text)
     if kind == EventKind.NOTIFICATION_OPENED:
-        return _e(_("Abierta por primera vez desde la IP %(ip)s.") % {"ip": data.get("ip")}) + (
-            f'<br/><font size="7" color="#52606D">{_e(data.get("user_agent") or "")}</font>'
+        return e(_("Abierta por primera vez desde la IP %(ip)s.") % {"ip": data.get("ip")}) + (
+            f'<br/><font size="7" color="#52606D">{e(data.get("user_agent") or "")}</font>'
         )
     if kind == EventKind.NOTIFICATION_VIEWED:
-        return _e(_("Consultada de nuevo desde la IP %(ip)s.") % {"ip": data.get("ip")})
+        return e(_("Consultada de nuevo desde la IP %(ip)s.") % {"ip": data.get("ip")})
     if kind == EventKind.ATTACHMENT_DOWNLOADED:
-        return _e(
+        return e(
             _("Descargó «%(name)s» desde la IP %(ip)s.")
             % {"name": data.get("attachment", ""), "ip": data.get("ip")}
         )
     if kind == EventKind.DEADLINE_EXPIRED:
-        return _e(
+        return e(
             _("Venció el plazo para responder (%(day)s).")
             % {"day": _day(data.get("deadline_date"))}
         )
     if kind == EventKind.DATES_RECALCULATED:
         effect = data.get("effective_date") or ["None", "None"]
         deadline = data.get("deadline_date") or ["None", "None"]
-        return _e(
+        return e(
             _(
                 "%(reason)s. Fecha de efecto: antes %(e0)s, ahora %(e1)s. Vencimiento del "
                 "plazo: antes %(d0)s, ahora %(d1)s."
@@ -257,7 +236,7 @@ def describe(event: Event) -> str:
         )
     if kind == EventKind.NOTIFICATION_ANSWERED:
         count = len(data.get("files", []))
-        return _e(
+        return e(
             ngettext(
                 "Respuesta presentada con %(n)d archivo; el plazo se detuvo (art. 136.3). "
                 "SHA-256 del cargo: %(hash)s…",
@@ -270,22 +249,22 @@ def describe(event: Event) -> str:
     if kind == EventKind.ANSWER_REVIEWED:
         items = data.get("items", [])
         met = sum(1 for item in items if item.get("outcome") == "met")
-        return _e(
+        return e(
             _("Respuesta revisada: %(met)d de %(total)d observaciones subsanadas.")
             % {"met": met, "total": len(items)}
             + (" " + _("Se notificó una nueva subsanación.") if data.get("follow_up") else "")
         )
     if kind == EventKind.CORRECTION_EXPIRED:
-        return _e(
+        return e(
             _("Venció el plazo sin respuesta: el trámite se tiene por no presentado (art. 136.4).")
         )
     if kind == EventKind.PAYMENT_RECEIVED:
-        return _e(
+        return e(
             _("Pago de S/ %(amount)s recibido (operación %(id)s).")
             % {"amount": data.get("amount", ""), "id": data.get("transaction_id", "")}
         )
     if kind == EventKind.INSTALLMENT_OVERDUE:
-        return _e(
+        return e(
             _("Cuota %(n)s vencida el %(day)s sin pagar (S/ %(amount)s).")
             % {
                 "n": data.get("installment", ""),
@@ -294,7 +273,7 @@ def describe(event: Event) -> str:
             }
         )
     if kind == EventKind.PLAN_LAPSED:
-        return _e(
+        return e(
             _(
                 "Fraccionamiento perdido por cuotas impagas; el saldo de S/ %(balance)s se "
                 "notificó y vence en una sola deuda."
@@ -302,13 +281,13 @@ def describe(event: Event) -> str:
             % {"balance": data.get("balance", "")}
         )
     if kind == EventKind.PAYMENT_REVIEWED:
-        return _e(
+        return e(
             _("Pago observado revisado (operación %(id)s): %(note)s")
             % {"id": data.get("transaction_id", ""), "note": data.get("note", "")}
         )
     if kind == EventKind.CERTIFICATE_ISSUED:
         # Not the code: it is semi-secret and belongs to whoever holds that copy.
-        return _e(
+        return e(
             _("SHA-256 del PDF: %(hash)s…") % {"hash": str(data.get("sha256", ""))[:HASH_PREFIX]}
         )
     return ""
@@ -324,25 +303,6 @@ def _qr(url: str, size: float) -> Flowable:
     return QrCode(url, width=size, height=size, qrLevel="M", qrBorder=4)
 
 
-def _section(title: str) -> Table:
-    table = Table([[Paragraph(_e(title.upper()), SECTION)]], colWidths=[INNER_W])
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), BAND),
-                ("LINEBEFORE", (0, 0), (0, -1), 3.4, PERU_RED),
-                ("LEFTPADDING", (0, 0), (-1, -1), 9),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
-    )
-    table.spaceBefore = 5 * mm
-    table.spaceAfter = 1.5 * mm
-    table.keepWithNext = True  # never a title alone at the bottom of a page
-    return table
-
-
 def _value(value: str | Flowable | tuple[str, str]) -> Flowable | list[Flowable]:
     """A row's value: markup, a Flowable, or (markup, a note in small type below it)."""
     if isinstance(value, tuple):
@@ -353,7 +313,7 @@ def _value(value: str | Flowable | tuple[str, str]) -> Flowable | list[Flowable]
 
 def _rows(rows: list[tuple[str, Any]]) -> Table:
     """Label and value rows, as on the constancia de trámite (values as in _value())."""
-    data = [[Paragraph(_e(label), LABEL), _value(value)] for label, value in rows]
+    data = [[Paragraph(e(label), LABEL), _value(value)] for label, value in rows]
     table = Table(data, colWidths=[LABEL_W, INNER_W - LABEL_W])
     table.setStyle(
         TableStyle(
@@ -369,7 +329,7 @@ def _rows(rows: list[tuple[str, Any]]) -> Table:
 
 
 def _grid(head: list[str], rows: list[list[Any]], widths: list[float]) -> Table:
-    data = [[Paragraph(_e(h), CELL_HEAD) for h in head], *rows]
+    data = [[Paragraph(e(h), CELL_HEAD) for h in head], *rows]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
@@ -388,7 +348,7 @@ def _grid(head: list[str], rows: list[list[Any]], widths: list[float]) -> Table:
 
 
 def _mono(text: str, style: ParagraphStyle = MONO) -> Paragraph:
-    return Paragraph(_e(text), style)
+    return Paragraph(e(text), style)
 
 
 def verification_url(code: str) -> str:
@@ -400,9 +360,9 @@ def _verification_box(code: str, issued_at: datetime) -> Table:
     qr_size = 30 * mm
     text_w = INNER_W - qr_size - 10 * mm
     left = [
-        Paragraph(_e(_("Código de verificación").upper()), LABEL),
+        Paragraph(e(_("Código de verificación").upper()), LABEL),
         Spacer(1, 1 * mm),
-        Paragraph(_e(code), CODE),
+        Paragraph(e(code), CODE),
         Spacer(1, 1.5 * mm),
         Paragraph(
             _(
@@ -411,7 +371,7 @@ def _verification_box(code: str, issued_at: datetime) -> Table:
                 "%(when)s (hora de Lima)."
             )
             % {
-                "url": _e(f"{settings.PUBLIC_BASE_URL}/verificar/"),
+                "url": e(f"{settings.PUBLIC_BASE_URL}/verificar/"),
                 "when": _when(issued_at),
             },
             SMALL,
@@ -439,11 +399,11 @@ def _notification_rows(s: Snapshot) -> Table:
     person = n.person
     effect: tuple[str, str]
     if n.effective_date:
-        effect = (_day(n.effective_date), _e(n.effect_rule))
+        effect = (_day(n.effective_date), e(n.effect_rule))
     else:
-        effect = (_e(_("Aún no surte efecto.")), _e(_policy_label(n.policy)))
+        effect = (e(_("Aún no surte efecto.")), e(_policy_label(n.policy)))
     if n.deadline_date:
-        deadline = _e(
+        deadline = e(
             ngettext(
                 "%(day)s (%(n)d día hábil)",
                 "%(day)s (%(n)d días hábiles)",
@@ -452,7 +412,7 @@ def _notification_rows(s: Snapshot) -> Table:
             % {"day": _day(n.deadline_date), "n": n.response_business_days or 0}
         )
     elif n.response_business_days:
-        deadline = _e(
+        deadline = e(
             ngettext(
                 "%(n)d día hábil desde el día hábil siguiente a la notificación",
                 "%(n)d días hábiles desde el día hábil siguiente a la notificación",
@@ -461,38 +421,38 @@ def _notification_rows(s: Snapshot) -> Table:
             % {"n": n.response_business_days}
         )
     else:
-        deadline = _e(_("No aplica"))
-    state = _e(n.get_state_display())
+        deadline = e(_("No aplica"))
+    state = e(n.get_state_display())
     if n.deadline_expired_at:
-        state += "<br/>" + _e(
+        state += "<br/>" + e(
             _("Plazo vencido; registrado el %(when)s.") % {"when": _when(n.deadline_expired_at)}
         )
     if s.opening is not None:
         opening = (
-            _e(
+            e(
                 _("%(when)s desde la IP %(ip)s")
                 % {"when": _when(s.opening.opened_at), "ip": s.opening.ip_address or "—"}
             ),
-            _e(s.opening.user_agent),
+            e(s.opening.user_agent),
         )
     else:
-        opening = (_e(_("Sin abrir a la fecha de emisión de esta constancia.")), "")
+        opening = (e(_("Sin abrir a la fecha de emisión de esta constancia.")), "")
     procedure = n.procedure
     return _rows(
         [
             (_("Identificador"), _mono(str(n.public_id))),
             (
                 _("Número de trámite"),
-                f"<b>{_e(procedure.number)}</b> · {_e(procedure.procedure_type.name)}",
+                f"<b>{e(procedure.number)}</b> · {e(procedure.procedure_type.name)}",
             ),
-            (_("Administrado"), _e(person.full_name)),
-            (_("Documento de identidad"), _e(person.document_label)),
-            (_("Unidad que emite"), _e(n.unit.name)),
-            (_("Autoridad que emite"), _e(n.authority)),
-            (_("Dirección de la autoridad"), _e(n.authority_address)),
-            (_("Tipo de notificación"), _e(n.get_kind_display())),
-            (_("Asunto"), _e(n.subject)),
-            (_("Depositada el"), _e(_when(n.deposited_at))),
+            (_("Administrado"), e(person.full_name)),
+            (_("Documento de identidad"), e(person.document_label)),
+            (_("Unidad que emite"), e(n.unit.name)),
+            (_("Autoridad que emite"), e(n.authority)),
+            (_("Dirección de la autoridad"), e(n.authority_address)),
+            (_("Tipo de notificación"), e(n.get_kind_display())),
+            (_("Asunto"), e(n.subject)),
+            (_("Depositada el"), e(_when(n.deposited_at))),
             (_("Surte efecto el"), effect),
             (_("Plazo para responder"), deadline),
             (_("Estado"), state),
@@ -506,7 +466,7 @@ def _content_block(s: Snapshot) -> list[Flowable]:
         _rows([(_("SHA-256 del contenido"), _mono(s.notification.content_sha256))]),
         Spacer(1, 1.5 * mm),
         Paragraph(
-            _e(
+            e(
                 _(
                     "Huella del contenido canónico de la notificación: texto completo del acto, "
                     "trámite, destinatario, unidad y autoridad que emiten, tipo, asunto y "
@@ -523,10 +483,10 @@ def _content_block(s: Snapshot) -> list[Flowable]:
             [
                 Paragraph(str(i), CELL),
                 [
-                    Paragraph(_e(a.original_name), CELL),
-                    Paragraph(f'SHA-256 <font name="Courier">{_e(a.sha256)}</font>', CELL_MUTED),
+                    Paragraph(e(a.original_name), CELL),
+                    Paragraph(f'SHA-256 <font name="Courier">{e(a.sha256)}</font>', CELL_MUTED),
                 ],
-                Paragraph(_e(_size(a.size)), CELL),
+                Paragraph(e(_size(a.size)), CELL),
             ]
             for i, a in enumerate(s.attachments, start=1)
         ]
@@ -538,13 +498,13 @@ def _content_block(s: Snapshot) -> list[Flowable]:
             )
         )
     else:
-        flow.append(Paragraph(_e(_("La notificación no tiene documentos adjuntos.")), BODY))
+        flow.append(Paragraph(e(_("La notificación no tiene documentos adjuntos.")), BODY))
     return flow
 
 
 def _timeline(s: Snapshot) -> list[Flowable]:
     intro = Paragraph(
-        _e(
+        e(
             _(
                 "Entradas del registro de evidencias sobre esta notificación, en orden. "
                 "Posición: carril y número de secuencia en el registro. Hash: primeros "
@@ -556,12 +516,12 @@ def _timeline(s: Snapshot) -> list[Flowable]:
     )
     rows = [
         [
-            Paragraph(_e(_when(e.occurred_at)), CELL),
-            Paragraph(f"<b>{_e(e.get_kind_display())}</b><br/>{describe(e)}", CELL),
-            Paragraph(_e(e.position), CELL),
-            _mono(e.hash[:HASH_PREFIX], MONO_CELL),
+            Paragraph(e(_when(entry.occurred_at)), CELL),
+            Paragraph(f"<b>{e(entry.get_kind_display())}</b><br/>{describe(entry)}", CELL),
+            Paragraph(e(entry.position), CELL),
+            _mono(entry.hash[:HASH_PREFIX], MONO_CELL),
         ]
-        for e in s.events
+        for entry in s.events
     ]
     widths = [31 * mm, INNER_W - 31 * mm - 18 * mm - 32 * mm, 18 * mm, 32 * mm]
     table = _grid([_("Fecha y hora"), _("Evento"), _("Posición"), _("Hash")], rows, widths)
@@ -577,8 +537,8 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
                     (
                         _("Entrada de depósito"),
                         _("Posición <b>%(position)s</b> · hash (SHA-256):")
-                        % {"position": _e(s.deposit.position)}
-                        + f'<br/><font name="Courier" size="8">{_e(s.deposit.hash)}</font>',
+                        % {"position": e(s.deposit.position)}
+                        + f'<br/><font name="Courier" size="8">{e(s.deposit.hash)}</font>',
                     ),
                 ]
             )
@@ -588,7 +548,7 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
         flow.append(Spacer(1, 2 * mm))
         flow.append(
             Paragraph(
-                _e(
+                e(
                     _(
                         "Aún no hay puntos de control: el primero sellará esta entrada. Vuelva a "
                         "descargar la constancia más adelante para obtener la prueba de inclusión."
@@ -603,7 +563,7 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
             [
                 (
                     _("Último punto de control"),
-                    _e(
+                    e(
                         _("N.° %(number)d, del %(when)s; %(entries)s entradas selladas")
                         % {
                             "number": latest.number,
@@ -623,7 +583,7 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
         flow.append(Spacer(1, 2 * mm))
         flow.append(
             Paragraph(
-                _e(
+                e(
                     _(
                         "La entrada de depósito aún no está sellada por un punto de control: el "
                         "próximo la incluirá. Vuelva a descargar la constancia más adelante para "
@@ -639,7 +599,7 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
         [
             (
                 _("Sellada por"),
-                _e(
+                e(
                     _("el punto de control N.° %(number)d, del %(when)s")
                     % {"number": sealer.number, "when": _when(sealer.created_at)}
                 ),
@@ -649,7 +609,7 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
     proof_flow: list[Flowable] = [
         sealed_by,
         Spacer(1, 3 * mm),
-        Paragraph(f"<b>{_e(_('Prueba de inclusión de la entrada de depósito'))}</b>", BODY),
+        Paragraph(f"<b>{e(_('Prueba de inclusión de la entrada de depósito'))}</b>", BODY),
         Spacer(1, 1 * mm),
         _mono(
             _("Punto de control N.° %(number)d · índice %(index)d · tamaño %(size)d")
@@ -665,7 +625,7 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
     proof_flow += [
         Spacer(1, 1.5 * mm),
         Paragraph(
-            _e(
+            e(
                 _(
                     "Cómo comprobarla sin conexión (algoritmo de RFC 9162, sección 2.1.3.2): la "
                     "hoja es el hash de la entrada y cada nodo es SHA-256(0x01 || izquierdo || "
@@ -682,7 +642,7 @@ def _seal_block(s: Snapshot) -> list[Flowable]:
 
 def _closing(agency: dict[str, str]) -> Paragraph:
     return Paragraph(
-        _e(
+        e(
             _(
                 "Esta constancia refleja el registro de evidencias de %(agency)s a la fecha y hora "
                 "de su emisión. Está firmada digitalmente por %(agency)s (firma PAdES): cualquier "
@@ -712,7 +672,7 @@ def _test_notice(n: Notification) -> list[Flowable]:
     )
     return [
         Paragraph(
-            f"<b>{_e(notice)}</b>",
+            f"<b>{e(notice)}</b>",
             ParagraphStyle("test", parent=BODY, textColor=colors.HexColor("#7a4b00")),
         ),
         Spacer(1, 2 * mm),
@@ -738,10 +698,10 @@ def draw(s: Snapshot, *, code: str, issued_at: datetime) -> bytes:
         creator="Buzón",
     )
     story: list[Flowable] = [
-        Paragraph(_e(_("Constancia de notificación electrónica").upper()), TITLE),
+        Paragraph(e(_("Constancia de notificación electrónica").upper()), TITLE),
         Spacer(1, 1.5 * mm),
         Paragraph(
-            _e(
+            e(
                 _("Trámite N.° %(number)s · %(kind)s")
                 % {"number": n.procedure.number, "kind": n.get_kind_display()}
             ),
@@ -751,7 +711,7 @@ def draw(s: Snapshot, *, code: str, issued_at: datetime) -> bytes:
         Spacer(1, 3 * mm),
         *_test_notice(n),
         Paragraph(
-            _e(
+            e(
                 _(
                     "%(agency)s hace constar que la notificación descrita a continuación fue "
                     "depositada en la casilla electrónica del administrado, y lo que su registro "
@@ -761,12 +721,12 @@ def draw(s: Snapshot, *, code: str, issued_at: datetime) -> bytes:
             ),
             BODY,
         ),
-        _section(_("1. La notificación")),
+        section(_("1. La notificación")),
         _notification_rows(s),
-        KeepTogether([_section(_("2. Integridad del contenido")), *_content_block(s)]),
-        _section(_("3. Línea de tiempo")),
+        KeepTogether([section(_("2. Integridad del contenido")), *_content_block(s)]),
+        section(_("3. Línea de tiempo")),
         *_timeline(s),
-        _section(_("4. Sellado en el registro de evidencias")),
+        section(_("4. Sellado en el registro de evidencias")),
         *_seal_block(s),
         Spacer(1, 5 * mm),
         _closing(agency),
