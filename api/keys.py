@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,6 +23,26 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _same_name(name: str) -> models.QuerySet[ApiClient]:
+    return ApiClient.objects.filter(name__iexact=name.strip()[:100])
+
+
+def client_name_taken(name: str) -> bool:
+    """Whether a system is already called `name`, whatever the case (for a form's message)."""
+    return _same_name(name).exists()
+
+
+def client_named(name: str, *, test: bool) -> tuple[ApiClient, bool]:
+    """The system called `name`, whatever the case of its letters, made (test or live) if
+    there is none: (client, created). Two systems never differ only by case."""
+    name = name.strip()[:100]
+    with transaction.atomic():
+        existing = _same_name(name).select_for_update().first()
+        if existing is not None:
+            return existing, False
+        return ApiClient.objects.create(name=name, is_test=test), True
 
 
 def create_key(

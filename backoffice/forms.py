@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from api.keys import client_name_taken
 from people.documents import DocumentType
 from procedures.inputs import PersonInput, ProcedureInput, check_person, check_procedure
 from procedures.models import Office, ProcedureType
@@ -157,12 +158,10 @@ class ApiClientForm(forms.Form):
     )
 
     def clean_name(self) -> str:
-        from api.models import ApiClient
-
         name: str = self.cleaned_data["name"].strip()
         if not name:
             raise ValidationError(_("Escriba el nombre del sistema."))
-        if ApiClient.objects.filter(name__iexact=name).exists():
+        if client_name_taken(name):
             raise ValidationError(_("Ya existe un sistema con este nombre."))
         return name
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -138,11 +138,12 @@ def client_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _list_page(request, client_form=form, status=400)
     try:
-        with transaction.atomic():
-            client = ApiClient.objects.create(
-                name=form.cleaned_data["name"], is_test=form.cleaned_data["kind"] == "test"
-            )
+        client, created = keys.client_named(
+            form.cleaned_data["name"], test=form.cleaned_data["kind"] == "test"
+        )
     except IntegrityError:  # the same name, created meanwhile by someone else
+        created = False
+    if not created:
         form.add_error("name", _("Ya existe un sistema con este nombre."))
         return _list_page(request, client_form=form, status=400)
     messages.success(

@@ -402,3 +402,13 @@ def test_a_body_over_the_api_limit_is_a_413_problem_not_a_500(settings):
     assert not Notification.objects.exists()
     settings.BUZON_API_MAX_BODY_BYTES = 10 * 1024 * 1024
     assert post("/notifications", plaintext, body, "big-1").status_code == 201
+
+
+def test_a_systems_name_is_one_system_whatever_its_case():
+    out = io.StringIO()
+    call_command("create_api_key", "--client", "sistema-cpp", "--scope", "procedures:write",
+                 stdout=out, stderr=io.StringIO())  # fmt: skip
+    call_command("create_api_key", "--client", " Sistema-CPP ", "--scope", "procedures:write",
+                 stdout=out, stderr=io.StringIO())  # fmt: skip
+    assert list(ApiClient.objects.values_list("name", flat=True)) == ["sistema-cpp"]
+    assert ApiKey.objects.filter(client__name="sistema-cpp").count() == 2

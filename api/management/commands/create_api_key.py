@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from api.keys import create_key
-from api.models import ApiClient, Scope
+from api.keys import client_named, create_key
+from api.models import Scope
 
 
 class Command(BaseCommand):
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        client, created = ApiClient.objects.get_or_create(
-            name=options["client"], defaults={"is_test": options["test"]}
-        )
+        client, created = client_named(options["client"], test=options["test"])
         if not created and client.is_test != options["test"]:
             raise CommandError(
                 f"client {client.name} exists as a {'test' if client.is_test else 'live'} client"

@@ -17,8 +17,8 @@ from accounts.actions import change_password
 from accounts.models import User
 from agency.actions import RequestInput, submit_request
 from agency.models import CredentialRequest
-from api.keys import create_key
-from api.models import ApiClient, Scope
+from api.keys import client_named, create_key
+from api.models import Scope
 from backoffice.groups import NOTIFIERS, REGISTRY, SUPERVISORS
 from mailboxes.actions import deposit_notification
 from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput
@@ -197,9 +197,7 @@ class Command(BaseCommand):
         if not CredentialRequest.objects.exists():
             submit_request(DEMO_REQUEST, None, ip_address=None)
         # A test system for trying the API: its key exists only in this output, once.
-        api_client, api_created = ApiClient.objects.get_or_create(
-            name=DEMO_API_CLIENT, defaults={"is_test": True}
-        )
+        api_client, api_created = client_named(DEMO_API_CLIENT, test=True)
         demo_key = (
             create_key(api_client, "demo", Scope.values, actor=None)[1] if api_created else None
         )
