@@ -275,6 +275,14 @@ def test_a_test_key_follows_a_test_notification_to_opened_by_simulating_the_open
     assert opened.status_code == 200
     assert json.loads(opened.content)["state"] == "opened"
     assert json.loads(get(f"/notifications/{created['id']}", test).content)["opened_at"]
+    # The officers' timeline shows the simulated opening without a made-up address.
+    notifier = factories.unit_officer()
+    notifier.groups.add(Group.objects.get(name=NOTIFIERS))
+    officer = Client()
+    officer.force_login(notifier)
+    timeline = officer.get(f"/oficina/notificaciones/{created['id']}/").content.decode()
+    assert "simulated by the test key of sistema-pruebas" in timeline
+    assert "IP None" not in timeline
     # A live key cannot simulate anything, even on its own notifications.
     real = factories.register()
     _live, live = key_for("notifications:write", "notifications:read", name="sistema-real")
