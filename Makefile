@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Test processes (pytest-xdist): one per CPU by default; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 export BUZON_ENV ?= development
 
 .DEFAULT_GOAL := help
@@ -37,10 +39,10 @@ browser: ## Install Debian's chromium for the browser tests (root only)
 
 test: setup-dev ## Set up and run the whole test suite (PostgreSQL when DATABASE_URL is set)
 	@if bash scripts/ensure-browser; then \
-		BUZON_ENV=test $(PY) -m pytest $(PYTEST_ARGS); \
+		BUZON_ENV=test $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); \
 	else \
 		echo "!! BROWSER TESTS NOT RUN: Debian's chromium is missing and could not be installed. !!"; \
-		BUZON_ENV=test $(PY) -m pytest -m "not browser" $(PYTEST_ARGS); \
+		BUZON_ENV=test $(PY) -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS); \
 	fi
 
 bench: setup-dev ## Run the benchmarks and write bench/results/latest.json

@@ -157,3 +157,15 @@ def test_production_refuses_debug(tmp_path):
     result = boot({**PRODUCTION, "DJANGO_DEBUG": "true", "BUZON_VAR_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "DJANGO_DEBUG=true is not allowed" in result.stderr
+
+
+def test_each_parallel_test_worker_gets_a_redis_database_of_its_own():
+    from buzon.testing import worker_redis_url
+
+    url = "redis://127.0.0.1:6379/15"
+    assert worker_redis_url(url, "gw0") == url
+    assert worker_redis_url(url, "gw1") == "redis://127.0.0.1:6379/14"
+    assert worker_redis_url("redis://:pw@cache:6380/3?x=1", "gw2") == "redis://:pw@cache:6380/1?x=1"
+    # Counting below 0 would reach another database than the one named: refused, saying why.
+    with pytest.raises(SystemExit, match="too low for 2 test workers"):
+        worker_redis_url("redis://127.0.0.1:6379", "gw1")
