@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from buzon.bulk import insert_new
 from evidence import chain, keys, merkle
 from evidence.models import ChainHead, Checkpoint, Event, EventKind
 from evidence.signals import events_recorded
@@ -143,7 +144,7 @@ def record_many(events: list[EventSpec]) -> list[Event]:
             )
         )
         prev = digest
-    Event.objects.bulk_create(rows)
+    insert_new(rows)
     ChainHead.objects.filter(lane=head.lane).update(seq=seq, hash=prev, at=now)
     events_recorded.send(sender=Event, events=rows)
     return rows

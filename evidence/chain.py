@@ -38,15 +38,22 @@ def _check(value: Any, path: str) -> None:
     raise NotCanonicalError(f"{path}: {type(value).__name__} is not allowed in evidence")
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _allowed(value: Any) -> bool:
-    """The same test as _check, without building paths: the common case, kept cheap."""
+    """The same test as _check, without building paths: the common case, kept cheap (scalars
+    are tested inline, so only lists and objects cost a call)."""
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind in _SCALARS:
+        return True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _SCALARS and not _allowed(item)):
+                return False
         return True
     if kind is list:
-        return all(map(_allowed, value))
-    if kind is dict:
-        return all(type(key) is str for key in value) and all(map(_allowed, value.values()))
+        return all(type(item) in _SCALARS or _allowed(item) for item in value)
     return False
 
 

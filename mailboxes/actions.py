@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from alerts.actions import create_deposit_alerts, enqueue_alerts
+from buzon.bulk import insert_new
 from evidence import chain
 from evidence.actions import EventSpec, about, record_about, record_many
 from evidence.models import EventKind
@@ -306,14 +307,14 @@ def _deposit_chunk(
                 for _i, c in fresh
             ]
             events: list[EventSpec] = []
-            Notification.objects.bulk_create(notifications)
+            insert_new(notifications)
             kinds.materialize(notifications)
             all_attachments: list[Attachment] = []
             for notification, (_i, clean) in zip(notifications, fresh, strict=True):
                 attachments = _store(notification, clean.attachments, written)
                 all_attachments.extend(attachments)
                 events += _deposit_events(notification, attachments, actor)
-            Attachment.objects.bulk_create(all_attachments)
+            insert_new(all_attachments)
             record_many(events)
             alerts = create_deposit_alerts(notifications)
     except BaseException:
