@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_an_outside_program_with_only_a_key_goes_from_registration_to_certificate(
+    request,
     live_server,
     receiver: Receiver,  # noqa: F811
 ):
@@ -40,6 +41,9 @@ def test_an_outside_program_with_only_a_key_goes_from_registration_to_certificat
         headers={"Authorization": f"Bearer {secret_key}"},
         timeout=60,
     )
+    # Closed at the end: a kept-alive connection keeps its server thread, and with it a
+    # database session that would stop the test database from being dropped.
+    request.addfinalizer(api.close)
     registration = api.post(
         "/procedures",
         headers={"Idempotency-Key": "alta-1"},
