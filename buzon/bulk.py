@@ -8,8 +8,9 @@ through its field's `pre_save()` (only for fields that have one of their own, su
 FileField committing its file) and `get_db_prep_save()`, exactly as bulk_create does; the rows
 of each batch go in one multi-row INSERT that returns the new primary keys.
 
-It takes plain new objects of one concrete model with an auto-increment primary key and no
-query expressions as values. Anything else goes to bulk_create(), and so does everything on
+It takes plain new objects of one concrete model with an auto-increment primary key, no
+column the database computes, and no query expressions as values. Anything else goes to
+bulk_create(), and so does everything on
 PostgreSQL: there bulk_create() sends a batch as one INSERT ... SELECT FROM UNNEST(...), which
 measured as fast as this or faster (multi-row VALUES with thousands of parameters was slower).
 """
@@ -17,17 +18,23 @@ measured as fast as this or faster (multi-row VALUES with thousands of parameter
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any, TypeVar
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.db.models import Field
-from django.db.models.fields.related import ForeignKey
 
 M = TypeVar("M", bound=models.Model)
 
 
 def _has_own_pre_save(field: Field[Any, Any]) -> bool:
     return type(field).pre_save is not Field.pre_save
+
+
+def _plain(fields: list[Field[Any, Any]]) -> bool:
+    """Whether every column is one this module writes as bulk_create would: no column the
+    database computes (generated, or with a database default)."""
+    return not any(f.generated or f.has_db_default() for f in fields)
 
 
 def insert_new(objs: Sequence[M]) -> Sequence[M]:
@@ -39,48 +46,37 @@ def insert_new(objs: Sequence[M]) -> Sequence[M]:
     alias = router.db_for_write(model)
     connection = connections[alias]
     pk = meta.pk
+    fields = [f for f in meta.concrete_fields if f is not pk and f.column]
     if (
         pk is None
         or not pk.db_returning
         or meta.parents
         or connection.vendor != "sqlite"
         or not connection.features.can_return_rows_from_bulk_insert
+        or not _plain(fields)
         or any(type(obj) is not model or obj.pk is not None for obj in objs)
     ):
-        model._default_manager.using(alias).bulk_create(objs)
-        return objs
-    fields = [f for f in meta.concrete_fields if f is not pk and f.column]
+        return _bulk_create(model, alias, objs)
     hooks = {f.attname for f in fields if _has_own_pre_save(f)}
-    relations = [f for f in fields if isinstance(f, ForeignKey)]
     prepared = []
     for obj in objs:
-        for relation in relations:
-            # What Model._prepare_related_fields_for_save() does: take the id of a related
-            # object assigned before it was saved, and refuse one that still is not.
-            if getattr(obj, relation.attname) is None and relation.is_cached(obj):
-                related = relation.get_cached_value(obj)
-                if related is not None:
-                    if related.pk is None:
-                        raise ValueError(  # bulk_create()'s words for it
-                            "insert_new() prohibited to prevent data loss due to unsaved "
-                            f"related object '{relation.name}'."
-                        )
-                    setattr(obj, relation.attname, related.pk)
+        # As bulk_create: take the id of a related object saved after it was assigned, and
+        # refuse one that still is not saved.
+        obj._prepare_related_fields_for_save(operation_name="insert_new")  # type: ignore[attr-defined]
+        values = [
+            f.pre_save(obj, True) if f.attname in hooks else getattr(obj, f.attname) for f in fields
+        ]
+        if any(hasattr(value, "resolve_expression") for value in values):
+            return _bulk_create(model, alias, objs)  # an expression: the compiler's work
         prepared.append(
-            [
-                f.get_db_prep_save(
-                    f.pre_save(obj, True) if f.attname in hooks else getattr(obj, f.attname),
-                    connection,
-                )
-                for f in fields
-            ]
+            [f.get_db_prep_save(value, connection) for f, value in zip(fields, values, strict=True)]
         )
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields if f.column)
     row = f"({', '.join(['%s'] * len(fields))})"
     size = max(connection.ops.bulk_batch_size(fields, objs), 1)
     keys: list[Any] = []
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
         for first in range(0, len(prepared), size):
             batch = prepared[first : first + size]
             sql = (
@@ -88,9 +84,20 @@ def insert_new(objs: Sequence[M]) -> Sequence[M]:
                 f"VALUES {', '.join([row] * len(batch))} RETURNING {quote(pk.column or pk.attname)}"
             )
             cursor.execute(sql, [value for values in batch for value in values])
-            keys.extend(key for (key,) in cursor.fetchall())
+            returned = [key for (key,) in cursor.fetchall()]
+            # The keys are matched to the objects by position, as bulk_create does on SQLite.
+            # SQLite does not promise that order, so check it: one statement's new rowids
+            # grow in the order of its rows.
+            if len(returned) != len(batch) or any(a >= b for a, b in pairwise(returned)):
+                raise RuntimeError(f"{meta.label}: RETURNING gave the new keys out of order")
+            keys.extend(returned)
     for obj, key in zip(objs, keys, strict=True):
         obj.pk = key
         obj._state.adding = False
         obj._state.db = alias
+    return objs
+
+
+def _bulk_create(model: type[models.Model], alias: str, objs: Sequence[M]) -> Sequence[M]:
+    model._default_manager.using(alias).bulk_create(objs)
     return objs

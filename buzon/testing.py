@@ -18,15 +18,22 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 def worker_redis_url(url: str, worker: str) -> str:
     """REDIS_URL for xdist worker `worker` ("gw0", "gw1"...): the URL's database number minus
-    the worker's number (gw0 keeps it). Counting down keeps workers off database 0, where a
-    developer's own data usually is, as long as the URL names a high one (.ci/run names 15)."""
+    the worker's number (gw0 keeps it). The tests empty their database (the queue, the
+    cache), so no worker may land on database 0, where a developer's own data usually is:
+    name a high one (.ci/run names 15)."""
     parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss") or "db=" in parts.query:
+        raise SystemExit(
+            f"REDIS_URL {parts.scheme}://… for parallel tests: give the database as the path "
+            "of a redis:// or rediss:// URL (redis://host:6379/15), or run one worker (-n 0)"
+        )
     number = int(worker.removeprefix("gw"))
     base = int(parts.path.strip("/") or 0)
-    if base - number < 0:
+    if base - number < 1:
         raise SystemExit(
-            f"REDIS_URL names database {base}: too low for {number + 1} test workers, each of "
-            "which needs its own; name a higher one (e.g. /15) or run fewer workers (-n)"
+            f"REDIS_URL names database {base}: too low for test worker {worker}, as each "
+            "worker needs a database of its own above 0; name a higher one (e.g. /15) or run "
+            "fewer workers (TEST_WORKERS=…)"
         )
     return urlunsplit(parts._replace(path=f"/{base - number}"))
 

@@ -166,6 +166,13 @@ def test_each_parallel_test_worker_gets_a_redis_database_of_its_own():
     assert worker_redis_url(url, "gw0") == url
     assert worker_redis_url(url, "gw1") == "redis://127.0.0.1:6379/14"
     assert worker_redis_url("redis://:pw@cache:6380/3?x=1", "gw2") == "redis://:pw@cache:6380/1?x=1"
-    # Counting below 0 would reach another database than the one named: refused, saying why.
-    with pytest.raises(SystemExit, match="too low for 2 test workers"):
-        worker_redis_url("redis://127.0.0.1:6379", "gw1")
+    # Tests empty their database: none may count down to 0, where a developer's data usually is.
+    with pytest.raises(SystemExit, match="too low for test worker gw1"):
+        worker_redis_url("redis://127.0.0.1:6379/1", "gw1")
+    with pytest.raises(SystemExit, match="too low for test worker gw0"):
+        worker_redis_url("redis://127.0.0.1:6379", "gw0")
+    # A database given another way would put every worker in the same one: refused.
+    with pytest.raises(SystemExit, match="as the path"):
+        worker_redis_url("redis://127.0.0.1:6379?db=15", "gw1")
+    with pytest.raises(SystemExit, match="as the path"):
+        worker_redis_url("unix:///run/redis.sock?db=15", "gw0")
