@@ -1,4 +1,5 @@
-"""Inserting many new rows of one model at once: the bulk deposit path's writer.
+"""Inserting many new rows of one model at once: the writer of evidence entries, and of the
+notifications and attachments of a bulk deposit.
 
 `QuerySet.bulk_create()` sends each value through the generic SQL compiler (expression checks,
 placeholder lookups, one call chain per value). For the rows of a deposit campaign that was a
@@ -10,9 +11,9 @@ of each batch go in one multi-row INSERT that returns the new primary keys.
 
 It takes plain new objects of one concrete model with an auto-increment primary key, no
 column the database computes, and no query expressions as values. Anything else goes to
-bulk_create(), and so does everything on
-PostgreSQL: there bulk_create() sends a batch as one INSERT ... SELECT FROM UNNEST(...), which
-measured as fast as this or faster (multi-row VALUES with thousands of parameters was slower).
+bulk_create(), and so does everything on PostgreSQL: there bulk_create() sends a batch as one
+INSERT ... SELECT FROM UNNEST(...), which measured as fast as this or faster (multi-row VALUES
+with thousands of parameters was slower).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def insert_new(objs: Sequence[M]) -> Sequence[M]:
             [f.get_db_prep_save(value, connection) for f, value in zip(fields, values, strict=True)]
         )
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields if f.column)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     row = f"({', '.join(['%s'] * len(fields))})"
     size = max(connection.ops.bulk_batch_size(fields, objs), 1)
     keys: list[Any] = []
