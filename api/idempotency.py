@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Schema
 
+from api import multipart
 from api.errors import problem
 from api.models import ApiKey, IdempotentRequest
 
@@ -78,23 +79,10 @@ def idempotent(view: Callable[..., tuple[int, Schema]]) -> Callable[..., HttpRes
 
 
 def body_digest(request: HttpRequest) -> str:
-    """The SHA-256 of what was sent. Multipart is hashed by its content (each field, each
-    file's name and SHA-256), not its bytes: clients pick a new boundary on every send, and
-    the files must stream to disk rather than be read whole."""
-    if request.content_type != "multipart/form-data":
-        return hashlib.sha256(request.body).hexdigest()
-    digest = hashlib.sha256(b"multipart\n")
-    for name in sorted(request.POST):
-        for value in request.POST.getlist(name):
-            digest.update(f"field {name!r} {value!r}\n".encode())
-    for name in sorted(request.FILES):
-        for upload in request.FILES.getlist(name):
-            file_digest = hashlib.sha256()
-            for chunk in upload.chunks():
-                file_digest.update(chunk)
-            upload.seek(0)
-            digest.update(f"file {name!r} {upload.name!r} {file_digest.hexdigest()}\n".encode())
-    return digest.hexdigest()
+    """The SHA-256 of what was sent; multipart by its content (api.multipart.Form.digest)."""
+    if request.content_type == "multipart/form-data":
+        return multipart.form(request).digest()
+    return hashlib.sha256(request.body).hexdigest()
 
 
 def _in_progress() -> HttpResponse:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from ninja.security import HttpBearer
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import model_validator
 
+from api import multipart
 from api.errors import ScopeError, problem
 from api.idempotency import idempotent
 from api.keys import authenticate
@@ -65,16 +67,20 @@ LARGE_BODY_PATHS = ("/api/v1/notifications", "/api/v1/notifications/batch")
 
 
 def _read_body(request: HttpRequest, key: ApiKey) -> None:
-    """A key that may deposit can send a JSON deposit up to BUZON_API_MAX_BODY_BYTES (a batch
-    of base64 PDFs). Every other body keeps Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB),
-    checked when it is read, so a key without that scope cannot make a worker parse tens of
-    megabytes. Multipart bodies are left to Django's parser, which streams files to disk."""
-    if (
-        request.method != "POST"
-        or request.content_type == "multipart/form-data"
-        or request.path not in LARGE_BODY_PATHS
-        or Scope.NOTIFICATIONS_WRITE.value not in key.scopes
-    ):
+    """A key that may deposit can send a deposit (JSON with base64 PDFs, or multipart) of up
+    to BUZON_API_MAX_BODY_BYTES. Every other body keeps Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    (2.5 MB), checked when it is read, so a key without that scope cannot make a worker parse
+    tens of megabytes. A JSON deposit is read here; a multipart one by api.multipart, which
+    checks the same limit (kept on the request) as it reads."""
+    large = (
+        request.method == "POST"
+        and request.path in LARGE_BODY_PATHS
+        and Scope.NOTIFICATIONS_WRITE.value in key.scopes
+    )
+    request._buzon_body_limit = (  # type: ignore[attr-defined]
+        settings.BUZON_API_MAX_BODY_BYTES if large else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    )
+    if not large or request.content_type == "multipart/form-data":
         return
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -251,9 +257,8 @@ def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
         "too-large",
         "Request too large",
         f"The request body is too large: deposits take up to "
-        f"{settings.BUZON_API_MAX_BODY_BYTES} bytes of JSON, every other request "
-        f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; a multipart file up to "
-        f"{settings.BUZON_ATTACHMENT_MAX_BYTES} bytes.",
+        f"{settings.BUZON_API_MAX_BODY_BYTES} bytes (JSON or multipart), every other "
+        f"request {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
     )
 
 
@@ -706,24 +711,42 @@ def _parse(model: type[Schema], raw: bytes | str, prefix: tuple[str, ...] = ()) 
         ) from None
 
 
+def _one_field(parsed: multipart.Form, name: str, what: str) -> str:
+    found = parsed.named(name)  # a plain field, or a file (curl -F name=@batch.json)
+    if len(found) != 1:
+        raise NinjaValidationError(
+            [{"loc": (name,), "msg": f"Send the {what} as JSON in one `{name}` field."}]
+        )
+    return found[0].text()
+
+
+def _unexpected_parts(parts: list[multipart.Part], expected: str) -> None:
+    if parts:
+        raise DjangoValidationError(
+            {
+                part.name: [f"Unexpected part {part.name!r}: this endpoint takes {expected}."]
+                for part in parts
+            }
+        )
+
+
 def _multipart_notification(request: HttpRequest) -> tuple[NotificationIn, list[AttachmentInput]]:
     """multipart/form-data: a `notification` field holding the JSON body, and the PDFs as
-    `attachments` files (each checked for its size before it is read)."""
-    raw = request.POST.get("notification")
-    if raw is None:
-        raise NinjaValidationError(
-            [{"loc": ("notification",), "msg": "Field required: the notification as JSON."}]
-        )
-    payload = _parse(NotificationIn, raw, ("notification",))
+    `attachments` files, after any base64 ones in the JSON."""
+    parsed = multipart.form(request)
+    payload = _parse(
+        NotificationIn, _one_field(parsed, "notification", "notification"), ("notification",)
+    )
+    _unexpected_parts(
+        [p for p in parsed.parts if p.name != "notification" and p.name != "attachments"],
+        "a `notification` field and `attachments` files",
+    )
     attachments = _decode(payload.attachments)
-    limit = settings.BUZON_ATTACHMENT_MAX_BYTES
-    for index, upload in enumerate(request.FILES.getlist("attachments")):
-        if upload.size is not None and upload.size > limit:
-            raise DjangoValidationError(
-                {f"attachments.{index}": [f"{upload.name}: larger than {limit} bytes."]}
+    for part in parsed.parts:
+        if part.name == "attachments":
+            attachments.append(
+                AttachmentInput(name=part.filename or "adjunto.pdf", content=part.content)
             )
-        name = upload.name or "adjunto.pdf"
-        attachments.append(AttachmentInput(name=name, content=upload.read()))
     return payload, attachments
 
 
@@ -833,6 +856,63 @@ def _field_errors(errors: dict[str, list[str]]) -> list[FieldError]:
     ]
 
 
+BATCH_FILE = re.compile(r"attachments\.(0|[1-9][0-9]{0,3})")
+
+
+def _multipart_batch(request: HttpRequest) -> tuple[BatchIn, dict[int, list[AttachmentInput]]]:
+    """multipart/form-data: a `notifications` field holding the JSON body, and each item's
+    PDFs as files named `attachments.<index>` (the item's place in the list, from 0), after
+    any base64 ones in its JSON."""
+    parsed = multipart.form(request)
+    payload: BatchIn = _parse(
+        BatchIn, _one_field(parsed, "notifications", "batch"), ("notifications",)
+    )
+    files: dict[int, list[AttachmentInput]] = {}
+    unexpected = []
+    for part in parsed.parts:
+        if part.name == "notifications":
+            continue
+        match = BATCH_FILE.fullmatch(part.name)
+        if match is None or int(match[1]) >= len(payload.notifications):
+            unexpected.append(part)
+            continue
+        name = part.filename or "adjunto.pdf"
+        files.setdefault(int(match[1]), []).append(AttachmentInput(name=name, content=part.content))
+    _unexpected_parts(
+        unexpected,
+        f"a `notifications` field and files named `attachments.<index>`, the index of an "
+        f"item of the batch (0 to {len(payload.notifications) - 1})",
+    )
+    return payload, files
+
+
+BATCH_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["notifications"],
+                "properties": {
+                    "notifications": {
+                        "type": "string",
+                        "description": "the JSON body (BatchIn); an item's `attachments` may "
+                        "be left out",
+                    },
+                },
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {"type": "string", "format": "binary"},
+                    "description": "an item's PDFs, as files named `attachments.<index>`: "
+                    "`attachments.0` for the first item",
+                },
+            }
+        },
+    },
+}
+
+
 @api.post(
     "/notifications/batch",
     response={
@@ -849,28 +929,29 @@ def _field_errors(errors: dict[str, list[str]]) -> list[FieldError]:
         "Through the bulk path (`deposit_many()`): every item is checked first, then the good "
         "ones are written in batches. The result is per item, in order; a bad item is refused "
         "alone. Each item's `reference` makes it idempotent across requests: an item whose "
-        "reference was deposited before is `existing` (or refused if its content differs)."
+        "reference was deposited before is `existing` (or refused if its content differs). "
+        "JSON with base64 PDFs, or multipart with the PDFs as files: the faster way for "
+        "large batches (no base64 to encode and decode, a quarter fewer bytes)."
     ),
     tags=["notifications"],
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
-        }
-    },
+    openapi_extra={"requestBody": BATCH_BODY},
 )
 @idempotent
 def post_batch(request: HttpRequest) -> tuple[int, Schema]:
     key = require(request, Scope.NOTIFICATIONS_WRITE)
-    # Parsed here, straight from the bytes (pydantic's JSON parser): for tens of megabytes of
-    # base64 that is half the time of ninja's json.loads followed by validation.
-    payload: BatchIn = _parse(BatchIn, request.body)
+    files: dict[int, list[AttachmentInput]] = {}
+    if request.content_type == "multipart/form-data":
+        payload, files = _multipart_batch(request)
+    else:
+        # Parsed here, straight from the bytes (pydantic's JSON parser): for tens of megabytes
+        # of base64 that is half the time of ninja's json.loads followed by validation.
+        payload = _parse(BatchIn, request.body)
     results: list[BatchItemOut | None] = [None] * len(payload.notifications)
     inputs: list[NotificationInput] = []
     positions: list[int] = []
     for index, item in enumerate(payload.notifications):
         try:
-            attachments = _decode(item.attachments)
+            attachments = _decode(item.attachments) + files.get(index, [])
         except DjangoValidationError as exc:
             results[index] = BatchItemOut(
                 index=index,

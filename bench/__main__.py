@@ -197,11 +197,12 @@ def main() -> int:
         )
     for database, figures in result["api_batch"].items():  # type: ignore[attr-defined]
         print(
-            f"api_batch on {database}: POST /api/v1/notifications/batch "
-            f"{figures['http_per_second']}/s vs deposit_many {figures['direct_per_second']}/s: "
-            f"ratio {figures['ratio']} (target {figures['target_ratio']}, "
-            f"met: {figures['meets_target']}); {figures['items_per_request']} items per request, "
-            f"{figures['concurrency']} in flight, {figures['rounds']} rounds"
+            f"api_batch on {database}: POST /api/v1/notifications/batch as "
+            f"{figures['encoding']} {figures['http_per_second']}/s vs deposit_many "
+            f"{figures['direct_per_second']}/s: ratio {figures['ratio']} (target "
+            f"{figures['target_ratio']}, met: {figures['meets_target']}); as JSON "
+            f"{figures['encodings']['json']['ratio']}; {figures['items_per_request']} items per "
+            f"request, {figures['concurrency']} in flight, {figures['rounds']} rounds"
         )
     print(f"wrote {RESULTS}")
     return 0

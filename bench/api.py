@@ -19,9 +19,13 @@ benchmark person has no verified contact, so neither writes alert rows.
 
 What is compared, in notifications per second:
 
-- HTTP: what an outside program pays. The clock runs from building the request bodies (the
-  base64 of each PDF and the JSON encoding, done per request as a client would) to the parsed
-  answer, whose counts are checked: every item must come back `created`.
+- HTTP, in both encodings the endpoint takes, as separate sides of the same rounds: multipart
+  (the items as JSON in a `notifications` field, each PDF as a file part, encoded by httpx), the
+  headline figure since docs/api.md recommends it for large batches; and JSON (each PDF
+  base64-encoded, then the JSON encoding of the batch), reported beside it. Each is what an
+  outside program pays: the clock runs from building the request body, done per request as a
+  client would, to the parsed answer, whose counts are checked: every item must come back
+  `created`.
 - direct: `deposit_many(items, actor=None, client=client)` with the same items (the same
   30 KB PDF, kind, subject and body, and `idempotency_key=f"api:{client.pk}:{reference}"` as
   the endpoint builds it), called once per request's worth of items, so both sides go through
@@ -33,13 +37,14 @@ machine noise hits both alike; the median round of each side is reported.
 
 Items per request: 200 (BENCH_API_ITEMS_PER_REQUEST). That is deposit_many's own transaction
 batch, so one request is one transaction and neither side splits differently; it is ~8.6 MB of
-JSON with 30 KB PDFs, so the per-request costs (authentication, the rate-limit bucket, the
-idempotency record, the batch's lookups) are spread over 200 items, while a request stays
-under a second and a retry resends 200 items, not 1000 (a 1000-item request is ~43 MB of JSON,
-held in memory several times over while it is parsed). The rest of the HTTP path's cost goes
-with the bytes (base64 and JSON on both ends, reading the body, its SHA-256), so 50 or 1000
-items per request give about the same ratio. The server keeps its own BUZON_API_MAX_BODY_BYTES
-(64 MiB by default); the bench raises it only if a request would not fit.
+JSON (~6.5 MB as multipart) with 30 KB PDFs, so the per-request costs (authentication, the
+rate-limit bucket, the idempotency record, the batch's lookups) are spread over 200 items,
+while a request stays under a second and a retry resends 200 items, not 1000 (a 1000-item
+request is ~43 MB of JSON, held in memory several times over while it is parsed). The rest of
+the HTTP path's cost goes with the bytes (base64 and JSON on both ends, or the multipart parts;
+reading the body; its SHA-256), so 50 or 1000 items per request give about the same ratio.
+The server keeps its own BUZON_API_MAX_BODY_BYTES (64 MiB by default); the bench raises it only
+if a request would not fit.
 
 Concurrency: 1 request in flight for the headline figure (BENCH_API_CONCURRENCY). The direct
 path is one caller in one process, so one request at a time compares the cost per notification
@@ -100,6 +105,10 @@ WORKERS = os.environ.get("WEB_CONCURRENCY", "2")
 THREADS = os.environ.get("WEB_THREADS", "4")
 WARM_UP_ITEMS = 20  # per warm-up request; two requests per worker
 TARGET_RATIO = 0.7
+# Both encodings the endpoint takes are measured; the headline figure is the one docs/api.md
+# recommends for large batches.
+ENCODINGS = ("multipart", "json")
+HEADLINE = "multipart"
 HOST = "127.0.0.1"
 PATH = "/api/v1/notifications/batch"
 SCOPES = ["notifications:write", "notifications:read"]
@@ -243,8 +252,8 @@ def measure(database: str) -> dict[str, Any]:
         "response_business_days": template.response_business_days,
     }
 
-    def request_body(references: list[str]) -> bytes:
-        """What a client builds for one request: each PDF base64-encoded, then the JSON."""
+    def json_request(http: httpx.Client, references: list[str]) -> httpx.Request:
+        """JSON: each PDF base64-encoded, then the JSON encoding of the whole batch."""
         items = [
             {
                 "reference": reference,
@@ -255,27 +264,45 @@ def measure(database: str) -> dict[str, Any]:
             }
             for reference in references
         ]
-        return json.dumps({"notifications": items}, separators=(",", ":")).encode()
+        body = json.dumps({"notifications": items}, separators=(",", ":")).encode()
+        return http.build_request(
+            "POST", PATH, content=body, headers={"Content-Type": "application/json"}
+        )
+
+    def multipart_request(http: httpx.Client, references: list[str]) -> httpx.Request:
+        """multipart: the items as JSON in `notifications`, each PDF as the file part
+        `attachments.<index>`, encoded by httpx as any client library would."""
+        items = [{"reference": reference, **fields} for reference in references]
+        request = http.build_request(
+            "POST",
+            PATH,
+            data={"notifications": json.dumps({"notifications": items}, separators=(",", ":"))},
+            files=[
+                (f"attachments.{index}", ("resolucion.pdf", pdf, "application/pdf"))
+                for index in range(len(references))
+            ],
+        )
+        request.read()  # the whole body, now: its encoding is the client's cost
+        return request
+
+    builders = {"multipart": multipart_request, "json": json_request}
 
     def chunks(prefix: str, count: int, size: int) -> list[list[str]]:
         references = [f"{prefix}-{i:06d}" for i in range(count)]
         return [references[first : first + size] for first in range(0, count, size)]
 
-    # Per request of the headline side: the client's encoding and the request itself; and
-    # per deposit_many call of the direct side (the same items as one request).
-    encode_seconds: list[float] = []
-    request_seconds: list[float] = []
+    # Per request of each encoding's measured side: the client's encoding and the request
+    # itself; and per deposit_many call of the direct side (the same items as one request).
+    encode_seconds: dict[str, list[float]] = {encoding: [] for encoding in ENCODINGS}
+    request_seconds: dict[str, list[float]] = {encoding: [] for encoding in ENCODINGS}
     call_seconds: list[float] = []
 
-    def post(http: httpx.Client, references: list[str], timed: bool = False) -> None:
+    def post(http: httpx.Client, encoding: str, references: list[str], timed: bool = False) -> None:
         start = time.perf_counter()
-        body = request_body(references)
+        request = builders[encoding](http, references)
+        request.headers["Idempotency-Key"] = str(uuid.uuid4())
         encoded = time.perf_counter()
-        response = http.post(
-            PATH,
-            content=body,
-            headers={"Idempotency-Key": str(uuid.uuid4()), "Content-Type": "application/json"},
-        )
+        response = http.send(request)
         if response.status_code != 200:
             raise SystemExit(f"POST {PATH} answered {response.status_code}: {response.text[:1000]}")
         answer = response.json()
@@ -286,11 +313,12 @@ def measure(database: str) -> dict[str, Any]:
                 f"POST {PATH} created {answer['created']} of {len(references)}: {refused}"
             )
         if timed:
-            encode_seconds.append(encoded - start)
-            request_seconds.append(done - encoded)
+            encode_seconds[encoding].append(encoded - start)
+            request_seconds[encoding].append(done - encoded)
 
     def http_side(
         http: httpx.Client,
+        encoding: str,
         prefix: str,
         count: int,
         concurrency: int,
@@ -303,10 +331,10 @@ def measure(database: str) -> dict[str, Any]:
         start = time.perf_counter()
         if concurrency <= 1:
             for references in requests:
-                post(http, references, timed)
+                post(http, encoding, references, timed)
         else:
             with ThreadPoolExecutor(concurrency) as pool:
-                for future in [pool.submit(post, http, r, timed) for r in requests]:
+                for future in [pool.submit(post, http, encoding, r, timed) for r in requests]:
                     future.result()
         return time.perf_counter() - start
 
@@ -328,18 +356,22 @@ def measure(database: str) -> dict[str, Any]:
                 raise SystemExit(f"deposit_many created {created} of {len(items)}: {errors}")
         return time.perf_counter() - start
 
-    body_bytes = len(request_body([f"size-{i:06d}" for i in range(ITEMS_PER_REQUEST)]))
+    sample = [f"size-{i:06d}" for i in range(ITEMS_PER_REQUEST)]
+    with httpx.Client(base_url="http://sizing.invalid") as offline:  # builds, never sends
+        body_bytes = {
+            encoding: len(build(offline, sample).read()) for encoding, build in builders.items()
+        }
     # The server keeps its own limit (the production default) unless a request would pass it.
     max_body_bytes = settings.BUZON_API_MAX_BODY_BYTES
-    if body_bytes > max_body_bytes:
-        max_body_bytes = 2 * body_bytes
+    if max(body_bytes.values()) > max_body_bytes:
+        max_body_bytes = 2 * max(body_bytes.values())
         os.environ["BUZON_API_MAX_BODY_BYTES"] = str(max_body_bytes)
     per_round = NOTIFICATIONS // ROUNDS // ITEMS_PER_REQUEST * ITEMS_PER_REQUEST
     workers = int(WORKERS)
-    sides = ["http", "direct"] + (["http_extra"] if EXTRA_CONCURRENCY > 1 else [])
+    sides = [*ENCODINGS, "direct"] + (["extra"] if EXTRA_CONCURRENCY > 1 else [])
     rates: dict[str, list[float]] = {side: [] for side in sides}
-    # The headline HTTP side's rounds less the client's encoding: the server path alone.
-    unencoded_rates: list[float] = []
+    # Each encoding's rounds less the client's encoding: the server path alone.
+    unencoded_rates: dict[str, list[float]] = {encoding: [] for encoding in ENCODINGS}
     write_micros: list[float] = []
     var_dir = Path(settings.VAR_DIR)
     with (
@@ -352,12 +384,14 @@ def measure(database: str) -> dict[str, Any]:
     ):
         try:
             # Warm up every worker (imports, the URLconf, the PDF parser, connections) with
-            # two requests each, and the direct path, with references of their own.
-            http_side(http, "warm-http", 2 * workers * WARM_UP_ITEMS, workers, WARM_UP_ITEMS)
+            # two requests each in each encoding, and the direct path, with references of
+            # their own.
+            for encoding in ENCODINGS:
+                warm = 2 * workers * WARM_UP_ITEMS
+                http_side(http, encoding, f"warm-{encoding}", warm, workers, WARM_UP_ITEMS)
             direct_side("warm-direct", WARM_UP_ITEMS)
-            encode_seconds.clear()
-            request_seconds.clear()
-            call_seconds.clear()
+            for timings in (*encode_seconds.values(), *request_seconds.values(), call_seconds):
+                timings.clear()
 
             for round_no in range(ROUNDS):
                 write_micros.append(_file_write_micros(pdf, var_dir))
@@ -366,29 +400,52 @@ def measure(database: str) -> dict[str, Any]:
                     prefix = f"{side}-r{round_no}"
                     if side == "direct":
                         seconds = direct_side(prefix, per_round)
-                    elif side == "http":
-                        encoded_before = len(encode_seconds)
-                        seconds = http_side(http, prefix, per_round, CONCURRENCY, timed=True)
-                        if CONCURRENCY == 1:
-                            encoding = sum(encode_seconds[encoded_before:])
-                            unencoded_rates.append(per_round / (seconds - encoding))
+                    elif side == "extra":
+                        seconds = http_side(http, HEADLINE, prefix, per_round, EXTRA_CONCURRENCY)
                     else:
-                        seconds = http_side(http, prefix, per_round, EXTRA_CONCURRENCY)
+                        encoded_before = len(encode_seconds[side])
+                        seconds = http_side(http, side, prefix, per_round, CONCURRENCY, timed=True)
+                        if CONCURRENCY == 1:
+                            encoding_time = sum(encode_seconds[side][encoded_before:])
+                            unencoded_rates[side].append(per_round / (seconds - encoding_time))
                     rates[side].append(per_round / seconds)
         except BaseException:
             print(f"gunicorn log (tail):\n{server.log_tail()}", file=sys.stderr)
             raise
 
-    expected = (2 * workers + 1) * WARM_UP_ITEMS + len(sides) * ROUNDS * per_round
+    warm_up = (len(ENCODINGS) * 2 * workers + 1) * WARM_UP_ITEMS
+    expected = warm_up + len(sides) * ROUNDS * per_round
     stored = Notification.objects.filter(api_client=client).count()
     if stored != expected:
         raise SystemExit(f"stored {stored} notifications for the client, not {expected}")
 
-    http_rate = statistics.median(rates["http"])
     direct_rate = statistics.median(rates["direct"])
-    ratio = http_rate / direct_rate
-    # Each HTTP round over the direct round run next to it: less sensitive to bursts of load.
-    round_ratios = [h / d for h, d in zip(rates["http"], rates["direct"], strict=True)]
+
+    def figures(encoding: str) -> dict[str, Any]:
+        rate = statistics.median(rates[encoding])
+        # Each HTTP round over the direct round run next to it: less sensitive to bursts.
+        round_ratios = [h / d for h, d in zip(rates[encoding], rates["direct"], strict=True)]
+        unencoded = unencoded_rates[encoding]
+        return {
+            "request_body_bytes": body_bytes[encoding],
+            "http_per_second": round(rate, 1),
+            "ratio": round(rate / direct_rate, 3),
+            "median_round_ratio": round(statistics.median(round_ratios), 3),
+            # Information: the ratio if the client's encoding cost nothing (measured only with
+            # one request in flight, where the encoding is apart from the requests' time).
+            "ratio_without_client_encoding": (
+                round(statistics.median(unencoded) / direct_rate, 3) if unencoded else None
+            ),
+            # Medians over the measured rounds, per request of ITEMS_PER_REQUEST items: where
+            # the time goes (encoding, then the request until its answer is parsed).
+            "per_request_ms": {
+                "client_encode": round(statistics.median(encode_seconds[encoding]) * 1000, 1),
+                "request": round(statistics.median(request_seconds[encoding]) * 1000, 1),
+            },
+        }
+
+    by_encoding = {encoding: figures(encoding) for encoding in ENCODINGS}
+    headline = by_encoding[HEADLINE]
     result: dict[str, Any] = {
         "what": f"POST {PATH} over HTTP to gunicorn vs deposit_many() called directly",
         "notifications_per_side": per_round * ROUNDS,
@@ -397,41 +454,30 @@ def measure(database: str) -> dict[str, Any]:
         "requests_per_round": per_round // ITEMS_PER_REQUEST,
         "concurrency": CONCURRENCY,
         "pdf_bytes": len(pdf),
-        "request_body_bytes": body_bytes,
         "server": {
             "gunicorn_workers": workers,
             "gunicorn_threads": int(THREADS),
             "max_body_bytes": max_body_bytes,
         },
-        "http_per_second": round(http_rate, 1),
+        "encoding": HEADLINE,
+        "http_per_second": headline["http_per_second"],
         "direct_per_second": round(direct_rate, 1),
-        "ratio": round(ratio, 3),
+        "ratio": headline["ratio"],
         "target_ratio": TARGET_RATIO,
-        "meets_target": ratio >= TARGET_RATIO,
-        "median_round_ratio": round(statistics.median(round_ratios), 3),
-        # Information: the ratio if the client's encoding cost nothing (measured only with one
-        # request in flight, where the encoding is apart from the requests' time).
-        "ratio_without_client_encoding": (
-            round(statistics.median(unencoded_rates) / direct_rate, 3) if unencoded_rates else None
-        ),
-        # Medians over the measured rounds, per request of ITEMS_PER_REQUEST items: where the
-        # HTTP side's time goes (encoding, then the request until its answer is parsed),
-        # beside one deposit_many call with the same items.
-        "per_request_ms": {
-            "client_encode": round(statistics.median(encode_seconds) * 1000, 1),
-            "request": round(statistics.median(request_seconds) * 1000, 1),
-            "direct_deposit_many_call": round(statistics.median(call_seconds) * 1000, 1),
-        },
+        "meets_target": headline["ratio"] >= TARGET_RATIO,
+        "direct_deposit_many_call_ms": round(statistics.median(call_seconds) * 1000, 1),
+        "encodings": by_encoding,
         # The disk's mood (as in bench.deposit): deposit_many writes a file per notification,
         # the HTTP path adds only CPU work, so a slow disk raises the ratio and a fast one
         # lowers it.
         "file_write_microseconds": round(statistics.median(write_micros), 1),
         "all_rounds": {f"{side}_per_second": [round(r, 1) for r in rates[side]] for side in sides},
     }
-    if "http_extra" in rates:
-        extra_rate = statistics.median(rates["http_extra"])
+    if "extra" in rates:
+        extra_rate = statistics.median(rates["extra"])
         result["extra_concurrency"] = {
-            "what": "information only: more requests in flight than the direct path's one caller",
+            "what": "information only: more requests in flight than the direct path's one "
+            f"caller ({HEADLINE})",
             "concurrency": EXTRA_CONCURRENCY,
             "http_per_second": round(extra_rate, 1),
             "ratio_to_direct": round(extra_rate / direct_rate, 3),

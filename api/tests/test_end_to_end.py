@@ -5,6 +5,7 @@ the certificate."""
 from __future__ import annotations
 
 import base64
+import json
 
 import httpx
 import pytest
@@ -62,20 +63,22 @@ def test_an_outside_program_with_only_a_key_goes_from_registration_to_certificat
     assert constancia.headers["content-type"] == "application/pdf"
 
     pdf = base64.b64encode(factories.pdf_bytes()).decode()
+    # A batch as multipart, as docs/api.md recommends: the first item's PDF as a file part, the
+    # second's as base64 in its JSON.
+    items = [
+        {
+            "reference": f"aviso-{n}", "procedure_number": number, "unit": "SIN",
+            "kind": "other", "subject": f"Aviso {n}", "body": "Texto del aviso.",
+        }
+        for n in range(2)
+    ]  # fmt: skip
+    items[1]["attachments"] = [{"name": "aviso.pdf", "content_base64": pdf}]
     batch = api.post(
         "/notifications/batch",
         headers={"Idempotency-Key": "lote-1"},
-        json={
-            "notifications": [
-                {
-                    "reference": f"aviso-{n}", "procedure_number": number, "unit": "SIN",
-                    "kind": "other", "subject": f"Aviso {n}", "body": "Texto del aviso.",
-                    "attachments": [{"name": "aviso.pdf", "content_base64": pdf}],
-                }
-                for n in range(2)
-            ]
-        },
-    )  # fmt: skip
+        data={"notifications": json.dumps({"notifications": items})},
+        files=[("attachments.0", ("aviso.pdf", factories.pdf_bytes(), "application/pdf"))],
+    )
     assert batch.json()["created"] == 2, batch.text
     notification_id = batch.json()["results"][0]["id"]
     assert api.get(f"/notifications/{notification_id}").json()["state"] == "deposited"

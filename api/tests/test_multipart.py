@@ -1,0 +1,205 @@
+"""API v1: PDFs sent as multipart files, in a batch and in a single deposit, and the limits and
+mistakes of such bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.test.client import encode_multipart
+
+from api import multipart
+from api.tests.test_keys_and_errors import key_for, notification_body, problem_of
+from mailboxes.models import Notification
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_file(name: str, content: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content or factories.pdf_bytes(), "application/pdf")
+
+
+def send(
+    path: str, key: str, data: dict[str, Any], idempotency_key: str, boundary: str = "frontera"
+) -> Any:
+    """POST data as multipart/form-data with the given boundary (a client's retry picks a new
+    one). Files are read from the start, so the same data can be sent again."""
+    for value in data.values():
+        for upload in value if isinstance(value, list) else [value]:
+            if isinstance(upload, SimpleUploadedFile):
+                upload.seek(0)
+    return Client().post(
+        f"/api/v1{path}",
+        encode_multipart(boundary, data),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key},
+    )
+
+
+def batch_of(*items: dict[str, Any]) -> str:
+    return json.dumps({"notifications": list(items)})
+
+
+def item(number: str, reference: str, **overrides: Any) -> dict[str, Any]:
+    return notification_body(number, reference=reference, attachments=[]) | overrides
+
+
+def test_a_multipart_batch_deposits_each_items_pdfs_and_refuses_a_bad_one_alone():
+    first, second = factories.register(), factories.register()
+    _key, plaintext = key_for("notifications:write", "notifications:read")
+    with_base64 = notification_body(second.procedure.number, reference="m-2")
+    data = {
+        "notifications": batch_of(
+            item(first.procedure.number, "m-1"),
+            with_base64,
+            item(second.procedure.number, "m-3"),
+        ),
+        "attachments.0": [
+            pdf_file("resolucion.pdf"),
+            # Some clients send a path: only the file's own name is kept.
+            pdf_file("C:\\expedientes\\anexo técnico.pdf", factories.pdf_bytes(2)),
+        ],
+        "attachments.1": [pdf_file("informe.pdf")],
+        "attachments.2": [SimpleUploadedFile("foto.pdf", b"\xff\xd8\xff a JPEG", "image/jpeg")],
+    }
+    response = send("/notifications/batch", plaintext, data, "mp-lote-1")
+    assert response.status_code == 200, response.content
+    body = json.loads(response.content)
+    assert [(r["reference"], r["status"]) for r in body["results"]] == [
+        ("m-1", "created"),
+        ("m-2", "created"),
+        ("m-3", "refused"),
+    ]
+    assert body["results"][2]["errors"][0]["field"] == "attachments"
+    assert "no es un PDF" in body["results"][2]["errors"][0]["detail"]
+    names = {
+        n.procedure.number: sorted(a.original_name for a in n.attachments.all())
+        for n in Notification.objects.all()
+    }
+    assert names == {
+        first.procedure.number: ["anexo técnico.pdf", "resolucion.pdf"],
+        # The base64 PDF of the JSON first, then the file.
+        second.procedure.number: ["informe.pdf", "resolucion.pdf"],
+    }
+
+    # A retry after a timeout: the client's library picks another boundary; same answer.
+    again = send("/notifications/batch", plaintext, data, "mp-lote-1", boundary="otra-frontera")
+    assert again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == response.content
+    # The same key with another file is another request: 409.
+    data["attachments.1"] = [pdf_file("informe.pdf", factories.pdf_bytes(3))]
+    changed = send("/notifications/batch", plaintext, data, "mp-lote-1", boundary="tercera")
+    assert changed.status_code == 409
+    assert Notification.objects.count() == 2
+
+
+def test_files_a_batch_cannot_place_are_refused_by_name_and_nothing_is_deposited():
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    number = registration.procedure.number
+    two = batch_of(item(number, "p-1"), item(number, "p-2"))
+    cases = {
+        "attachments.2": "0 to 1",  # there is no third item
+        "attachments": "attachments.<index>",  # no index: whose is it?
+        "attachments.01": "attachments.<index>",
+        "anexo": "attachments.<index>",
+    }
+    for index, (name, hint) in enumerate(cases.items()):
+        data = {
+            "notifications": two,
+            "attachments.0": [pdf_file("a.pdf")],
+            name: [pdf_file("b.pdf")],
+        }
+        response = send("/notifications/batch", plaintext, data, f"mp-place-{index}")
+        assert response.status_code == 422, name
+        errors = problem_of(response)["errors"]
+        assert [e["field"] for e in errors] == [name]
+        assert hint in errors[0]["detail"]
+    missing = send("/notifications/batch", plaintext, {"attachments.0": [pdf_file("a.pdf")]}, "m")
+    assert missing.status_code == 422
+    assert problem_of(missing)["errors"][0]["field"] == "notifications"
+    not_json = send("/notifications/batch", plaintext, {"notifications": "{"}, "mp-bad-json")
+    assert not_json.status_code == 422
+    assert problem_of(not_json)["errors"][0]["field"].startswith("notifications")
+    assert not Notification.objects.exists()
+
+
+def test_multipart_limits_give_a_specific_problem_not_a_500(settings, monkeypatch):
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    batch = batch_of(item(registration.procedure.number, "l-1"))
+    pdf = factories.pdf_bytes(pad_kb=40)
+
+    settings.BUZON_ATTACHMENT_MAX_BYTES = 20_000
+    data = {"notifications": batch, "attachments.0": [pdf_file("grande.pdf", pdf)]}
+    too_big_file = send("/notifications/batch", plaintext, data, "mp-limit-1")
+    assert too_big_file.status_code == 422
+    error = problem_of(too_big_file)["errors"][0]
+    assert (error["field"], error["detail"]) == (
+        "attachments.0",
+        "grande.pdf: larger than 20000 bytes.",
+    )
+
+    settings.BUZON_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    settings.BUZON_API_MAX_BODY_BYTES = 30_000
+    too_big_body = send("/notifications/batch", plaintext, data, "mp-limit-2")
+    assert too_big_body.status_code == 413
+    assert "30000 bytes" in problem_of(too_big_body)["detail"]
+
+    settings.BUZON_API_MAX_BODY_BYTES = 64 * 1024 * 1024
+    monkeypatch.setattr(multipart, "MAX_PARTS", 2)
+    data["attachments.0"] = [pdf_file("a.pdf"), pdf_file("b.pdf")]
+    too_many = send("/notifications/batch", plaintext, data, "mp-limit-3")
+    assert too_many.status_code == 400
+    assert "more than 2 parts" in problem_of(too_many)["detail"]
+    assert not Notification.objects.exists()
+
+
+def test_a_key_that_may_not_deposit_cannot_send_a_large_multipart_body(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    _key, reader = key_for("notifications:read")
+    pdf = factories.pdf_bytes(pad_kb=8)
+    data = {"notifications": batch_of(), "attachments.0": [pdf_file("a.pdf", pdf)]}
+    response = send("/notifications/batch", reader, data, "mp-reader")
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"--frontera\r\nContent-Disposition: form-data; name=\"notifications\"\r\n\r\n[]",
+         "ends before its closing boundary"),
+        (b"--frontera\r\nContent-Type: text/plain\r\n\r\nx\r\n--frontera--\r\n",
+         "Content-Disposition: form-data header with a name"),
+        (b"--frontera\r\nContent-Disposition: form-data; name=\"notifications\"\r\n\r\n\xff\xfe"
+         b"\r\n--frontera--\r\n", "is not UTF-8 text"),
+    ],
+)  # fmt: skip
+def test_a_malformed_multipart_batch_is_a_400_problem_saying_what_is_wrong(body, detail):
+    _key, plaintext = key_for("notifications:write")
+    response = Client().post(
+        "/api/v1/notifications/batch",
+        body,
+        content_type="multipart/form-data; boundary=frontera",
+        headers={"Authorization": f"Bearer {plaintext}", "Idempotency-Key": "mp-malformed"},
+    )
+    assert response.status_code == 400
+    assert detail in problem_of(response)["detail"]
+
+
+def test_a_single_deposit_refuses_parts_it_does_not_take():
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    meta = notification_body(registration.procedure.number, attachments=[])
+    data = {"notification": json.dumps(meta), "anexos": [pdf_file("a.pdf")]}
+    response = send("/notifications", plaintext, data, "mp-single")
+    assert response.status_code == 422
+    assert [e["field"] for e in problem_of(response)["errors"]] == ["anexos"]
+    twice = {"notification": [json.dumps(meta), json.dumps(meta)]}
+    assert send("/notifications", plaintext, twice, "mp-single-2").status_code == 422
+    assert not Notification.objects.exists()
