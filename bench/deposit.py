@@ -16,6 +16,11 @@ template), the same PDF written to a file of its own, and the same SHA-256 of ea
 deposit_many adds on top (validation, PDF parsing, Markdown rendering, computing each row's
 values, the ORM) is what the ratio measures. The benchmark person has no verified contact, so
 neither path writes alert rows.
+
+The ceiling: some of what deposit_many adds is required by the issues themselves (the PDF
+parse, the sanitised Markdown, Django's storage API, the evidence hashes). Each is timed alone
+in every round, and the floor plus them is the best any implementation could do: its ratio to
+the floor is reported as `ceiling.best_possible_ratio`.
 """
 
 from __future__ import annotations
@@ -282,6 +287,55 @@ def _file_write_micros(pdf: bytes, files_dir: Path, count: int = 200) -> float:
     return (time.perf_counter() - start) / count * 1e6
 
 
+def _per_call_micros(call: Callable[[], object], count: int) -> float:
+    start = time.perf_counter()
+    for _ in range(count):
+        call()
+    return (time.perf_counter() - start) / count * 1e6
+
+
+def _mandated_extra_micros(template: Notification, pdf: bytes, files_dir: Path) -> dict[str, float]:
+    """Microseconds per notification of the work the issues require of a deposit that the raw
+    floor leaves out, each measured alone: the parse that proves the PDF real (beyond the
+    SHA-256 both do), rendering and sanitising the Markdown body, writing through Django's
+    storage API rather than a plain file write (issue 3 asks for it), and the canonical JSON and
+    SHA-256 of the content and of the deposit's evidence entries (issue 4). Together with the
+    floor they are the least a deposit can cost with these libraries: the best ratio possible."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from evidence import chain
+    from evidence.models import Event
+    from mailboxes.actions import content_sha256
+    from mailboxes.content import render_markdown
+    from mailboxes.pdfs import check_pdf
+
+    count = 200
+    sha256 = _per_call_micros(lambda: hashlib.sha256(pdf).hexdigest(), count)
+    entries = [json.loads(e.canonical) for e in Event.objects.filter(notification=template)]
+
+    def hashes() -> list[str]:
+        return [content_sha256(template)] + [chain.sha256_hex(chain.dumps(e)) for e in entries]
+
+    plain = files_dir / "ceiling-plain"
+    plain.mkdir(parents=True, exist_ok=True)
+
+    def write_plain() -> None:
+        with (plain / f"{uuid.uuid4().hex}.pdf").open("xb") as out:
+            out.write(pdf)
+
+    def write_storage() -> None:
+        default_storage.save(f"ceiling-storage/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
+
+    return {
+        "pdf_parse": _per_call_micros(lambda: check_pdf(pdf, "resolucion.pdf"), count) - sha256,
+        "markdown": _per_call_micros(lambda: render_markdown(template.body_markdown), count),
+        "storage_api": _per_call_micros(write_storage, count)
+        - _per_call_micros(write_plain, count),
+        "evidence_hashing": _per_call_micros(hashes, count),
+    }
+
+
 def measure(database: str) -> dict[str, Any]:
     from django.conf import settings
 
@@ -327,8 +381,10 @@ def measure(database: str) -> dict[str, Any]:
     # writeback) hits both alike; the median round rate of each is reported.
     per_round = NOTIFICATIONS // ROUNDS
     deposit_rates, raw_rates, write_micros = [], [], []
+    extras: list[dict[str, float]] = []
     for round_no in range(ROUNDS):
         write_micros.append(_file_write_micros(pdf, files_dir))
+        extras.append(_mandated_extra_micros(template, pdf, files_dir))
         items = inputs(f"bench{round_no}", per_round)
         deposit_rates.append(per_round / deposit(items))
         keys = [f"raw{round_no}-{i:06d}" for i in range(per_round)]
@@ -340,6 +396,9 @@ def measure(database: str) -> dict[str, Any]:
 
     deposit_rate = statistics.median(deposit_rates)
     raw_rate = statistics.median(raw_rates)
+    extra = {name: statistics.median(e[name] for e in extras) for name in extras[0]}
+    raw_micros = 1e6 / raw_rate
+    best_rate = 1e6 / (raw_micros + sum(extra.values()))
     return {
         "notifications": per_round * ROUNDS,
         "pdf_bytes": len(pdf),
@@ -348,6 +407,14 @@ def measure(database: str) -> dict[str, Any]:
         "ratio": round(deposit_rate / raw_rate, 3),
         "target_ratio": TARGET_RATIO,
         "file_write_microseconds": round(statistics.median(write_micros), 1),
+        "ceiling": {
+            "what": "the raw floor plus the work the issues require that it leaves out, each "
+            "measured alone (microseconds per notification): the best ratio possible",
+            "raw_floor_microseconds": round(raw_micros, 1),
+            "extra_microseconds": {name: round(value, 1) for name, value in extra.items()},
+            "best_possible_per_second": round(best_rate, 1),
+            "best_possible_ratio": round(best_rate / raw_rate, 3),
+        },
         "all_rounds": {
             "deposit_many_per_second": [round(r, 1) for r in deposit_rates],
             "raw_floor_per_second": [round(r, 1) for r in raw_rates],
