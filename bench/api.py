@@ -88,7 +88,7 @@ from bench.deposit import (
     child_main,
     run_child,
 )
-from bench.intake import free_port
+from tests.sockets import free_port
 
 if TYPE_CHECKING:
     import httpx

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.deposit import child_main, run_child
+from tests.sockets import free_port
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
@@ -111,13 +112,6 @@ class FloorHandler:
         return "250 OK"
 
 
-def free_port() -> int:
-    """A port nothing listens on (a Controller cannot be given port 0)."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 def floor_controller() -> Controller:
     """Built like agency.smtp.start(), with the floor's handler."""
     from aiosmtpd.controller import Controller
@@ -126,7 +120,7 @@ def floor_controller() -> Controller:
     controller = Controller(
         FloorHandler(),
         hostname=HOST,
-        port=free_port(),
+        port=free_port(HOST),
         server_hostname=socket.gethostname(),
         data_size_limit=settings.BUZON_SMTP_MAX_BYTES,
     )
@@ -209,7 +203,7 @@ def measure_smtp() -> dict[str, Any]:
     def batch(count: int) -> list[bytes]:
         return [request_message(next(serials)) for _ in range(count)]
 
-    receiver = start(HOST, free_port())
+    receiver = start(HOST, free_port(HOST))
     floor = floor_controller()
     replies: list[str] = []
     try:

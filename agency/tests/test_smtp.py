@@ -31,15 +31,9 @@ import agency.smtp
 from agency.models import CredentialRequest, InboundMessage
 from agency.smtp import serve_forever, start
 from agency.tests.mail_samples import INTAKE, SAMPLES, Sample
+from tests.sockets import free_port
 
 Address = tuple[str, int]
-
-
-def free_port() -> int:
-    """A port nothing listens on (the Controller cannot be given port 0)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from alerts.tests.conftest import free_port
 from api.models import WebhookEvent
 from api.tests.test_keys_and_errors import get, key_for, notification_body, post
 from api.webhooks import TYPE_OF
 from evidence.actions import record_about
 from mailboxes.models import Notification
 from tests import factories
+from tests.sockets import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -167,7 +167,7 @@ def test_an_unreachable_callback_never_touches_the_legal_state(
     settings.BUZON_WEBHOOK_MAX_ATTEMPTS = 2
     settings.BUZON_WEBHOOK_RETRY_BASE_SECONDS = 0
     settings.BUZON_WEBHOOK_TIMEOUT_SECONDS = 1
-    from alerts.tests.conftest import free_port
+    from tests.sockets import free_port
 
     _client, plaintext = client_with_callback(f"http://127.0.0.1:{free_port()}/nadie")
     with django_capture_on_commit_callbacks(execute=True):
