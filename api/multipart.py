@@ -2,10 +2,10 @@
 
 Both deposit endpoints take their PDFs as file parts: `POST /notifications` (a `notification`
 field and `attachments` files) and `POST /notifications/batch` (a `notifications` field and
-`attachments.<index>` files). The parts are kept in memory: the whole body is bounded as a
-JSON body is (BUZON_API_MAX_BODY_BYTES for a deposit by a key that may deposit), each file by
-BUZON_ATTACHMENT_MAX_BYTES, and the number of parts by MAX_PARTS, each checked while the body
-is read, before it is all in.
+`attachments.<index>` files). The parts are kept in memory, within limits checked while the
+body is read, before it is all in: the whole body as a JSON body is bounded
+(BUZON_API_MAX_BODY_BYTES for a deposit by a key that may deposit), each file by
+BUZON_ATTACHMENT_MAX_BYTES, and the number of parts by what a full batch may hold.
 python-multipart parses a batch of 200 PDFs about four times faster than Django's parser, which
 also writes every file of a body over 2.5 MB to a temporary file first.
 
@@ -16,6 +16,7 @@ and the view read the same parts.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
+from django.utils.http import parse_header_parameters
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
@@ -31,8 +33,13 @@ from python_multipart.multipart import parse_options_header
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-MAX_PARTS = 5000  # a full batch of 1,000 notifications with up to 5 PDFs each
+BATCH_MAX_ITEMS = 1000  # notifications in one POST /notifications/batch
 READ_SIZE = 1 << 20
+
+
+def max_parts() -> int:
+    """A full batch: its JSON field, and every item with as many PDFs as it may have."""
+    return 1 + BATCH_MAX_ITEMS * settings.BUZON_ATTACHMENTS_PER_NOTIFICATION
 
 
 @dataclass(frozen=True)
@@ -55,26 +62,24 @@ class Form:
     def named(self, name: str) -> list[Part]:
         return [p for p in self.parts if p.name == name]
 
-    def files(self) -> list[Part]:
-        return [p for p in self.parts if p.filename is not None]
-
     def digest(self) -> str:
         """The SHA-256 of what was sent, by content, not by bytes: clients pick a new boundary
-        on every send. Fields by name, then files by name, each name's parts in order."""
+        on every send. Each part in the order sent (it is the order of the attachments): field
+        or file, its name and file name, and the SHA-256 of its content."""
         digest = hashlib.sha256(b"multipart\n")
-        for part in sorted((p for p in self.parts if p.filename is None), key=lambda p: p.name):
-            digest.update(f"field {part.name!r} {part.content!r}\n".encode())
-        for part in sorted(self.files(), key=lambda p: p.name):
-            file_sha = hashlib.sha256(part.content).hexdigest()
-            digest.update(f"file {part.name!r} {part.filename!r} {file_sha}\n".encode())
+        for part in self.parts:
+            kind = "field" if part.filename is None else "file"
+            content_sha = hashlib.sha256(part.content).hexdigest()
+            digest.update(f"{kind} {part.name!r} {part.filename!r} {content_sha}\n".encode())
         return digest.hexdigest()
 
 
 class _Collector:
     """python-multipart's callbacks: builds the parts, refusing what is over a limit."""
 
-    def __init__(self, file_limit: int) -> None:
+    def __init__(self, file_limit: int, part_limit: int) -> None:
         self.file_limit = file_limit
+        self.part_limit = part_limit
         self.parts: list[Part] = []
         self.ended = False
         self._headers: dict[bytes, bytes] = {}
@@ -98,8 +103,8 @@ class _Collector:
         }
 
     def part_begin(self) -> None:
-        if len(self.parts) >= MAX_PARTS:
-            raise TooManyFilesSent(f"The body has more than {MAX_PARTS} parts.")
+        if len(self.parts) >= self.part_limit:
+            raise TooManyFilesSent(f"The body has more than {self.part_limit} parts.")
         self._headers, self._data, self._size = {}, [], 0
 
     def header_end(self) -> None:
@@ -107,23 +112,15 @@ class _Collector:
         self._field, self._value = [], []
 
     def headers_finished(self) -> None:
-        kind, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        name = options.get(b"name")
-        if kind != b"form-data" or name is None:
+        # Django's own parsing of the header: quoted names, and RFC 2231 `filename*`.
+        disposition = self._headers.get(b"content-disposition", b"")
+        kind, options = parse_header_parameters(disposition.decode(errors="replace"))
+        if kind.lower() != "form-data" or not options.get("name"):
             raise MultiPartParserError(
                 "Each part needs a Content-Disposition: form-data header with a name."
             )
-        try:
-            self._name = name.decode()
-        except UnicodeDecodeError:
-            raise MultiPartParserError("A part's name is not UTF-8.") from None
-        filename = options.get(b"filename")
-        # A browser sends the file's own name, but some clients a path: keep its last piece.
-        self._filename = (
-            None
-            if filename is None
-            else filename.decode(errors="replace").replace("\\", "/").rsplit("/", 1)[-1]
-        )
+        self._name = options["name"]
+        self._filename = options.get("filename")
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         self._size += end - start
@@ -149,30 +146,39 @@ def _boundary(request: HttpRequest) -> bytes:
     return boundary
 
 
-def form(request: HttpRequest) -> Form:
-    """The request's multipart form, parsed on first use (raises MultiPartParserError for a
-    malformed body, RequestDataTooBig over BUZON_API_MAX_BODY_BYTES, TooManyFilesSent over
-    MAX_PARTS, and a ValidationError naming a file part over BUZON_ATTACHMENT_MAX_BYTES)."""
-    cached: Form | None = getattr(request, "_buzon_form", None)
-    if cached is not None:
-        return cached
-    # Set when the key was authenticated (api.v1._read_body): a deposit by a key that may
-    # deposit, BUZON_API_MAX_BODY_BYTES; anything else, Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
-    limit = getattr(request, "_buzon_body_limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+def read_limited(request: HttpRequest, limit: int) -> Iterator[bytes]:
+    """The request's body in chunks, refused (RequestDataTooBig) as soon as it passes `limit`
+    bytes: by its declared length before anything is read, then by what arrives (a body sent
+    without a length, which an ASGI server passes on in full)."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     if length > limit:
         raise RequestDataTooBig(f"body of {length} bytes")
-    collector = _Collector(settings.BUZON_ATTACHMENT_MAX_BYTES)
+    received = 0
+    while chunk := request.read(READ_SIZE):
+        received += len(chunk)
+        if received > limit:
+            raise RequestDataTooBig(f"body of more than {limit} bytes")
+        yield chunk
+
+
+def form(request: HttpRequest) -> Form:
+    """The request's multipart form, parsed on first use (raises MultiPartParserError for a
+    malformed body, RequestDataTooBig over the body limit, TooManyFilesSent over max_parts(),
+    and a ValidationError naming a file part over BUZON_ATTACHMENT_MAX_BYTES)."""
+    cached: Form | None = getattr(request, "_buzon_form", None)
+    if cached is not None:
+        return cached
+    # Set when the key was authenticated (api.v1._read_body): a deposit by a key that may
+    # deposit, BUZON_API_MAX_BODY_BYTES; anything else, Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    limit = getattr(request, "_buzon_body_limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    collector = _Collector(settings.BUZON_ATTACHMENT_MAX_BYTES, max_parts())
     try:
         parser = MultipartParser(_boundary(request), collector.callbacks())
-        if getattr(request, "_body", None) is not None:
-            parser.write(request.body)
-        else:  # Django reads at most CONTENT_LENGTH bytes, checked above
-            while chunk := request.read(READ_SIZE):
-                parser.write(chunk)
+        for chunk in read_limited(request, limit):
+            parser.write(chunk)
         parser.finalize()
     except FormParserError as exc:
         raise MultiPartParserError(f"Malformed multipart body: {exc}") from None

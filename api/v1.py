@@ -82,14 +82,8 @@ def _read_body(request: HttpRequest, key: ApiKey) -> None:
     )
     if not large or request.content_type == "multipart/form-data":
         return
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > settings.BUZON_API_MAX_BODY_BYTES:
-        raise RequestDataTooBig(f"body of {length} bytes")
     if not getattr(request, "_read_started", False):
-        request._body = request.read()
+        request._body = b"".join(multipart.read_limited(request, settings.BUZON_API_MAX_BODY_BYTES))
 
 
 IDEMPOTENCY_HEADER = {
@@ -738,15 +732,17 @@ def _multipart_notification(request: HttpRequest) -> tuple[NotificationIn, list[
         NotificationIn, _one_field(parsed, "notification", "notification"), ("notification",)
     )
     _unexpected_parts(
-        [p for p in parsed.parts if p.name != "notification" and p.name != "attachments"],
-        "a `notification` field and `attachments` files",
+        [
+            p
+            for p in parsed.parts
+            if p.name != "notification" and (p.name != "attachments" or p.filename is None)
+        ],
+        "a `notification` field and the PDFs as `attachments` files (with a file name)",
     )
     attachments = _decode(payload.attachments)
     for part in parsed.parts:
-        if part.name == "attachments":
-            attachments.append(
-                AttachmentInput(name=part.filename or "adjunto.pdf", content=part.content)
-            )
+        if part.name == "attachments" and part.filename is not None:
+            attachments.append(AttachmentInput(name=part.filename, content=part.content))
     return payload, attachments
 
 
@@ -825,7 +821,7 @@ class BatchItemIn(NotificationIn):
 
 
 class BatchIn(In):
-    notifications: list[BatchItemIn] = Field(min_length=1, max_length=1000)
+    notifications: list[BatchItemIn] = Field(min_length=1, max_length=multipart.BATCH_MAX_ITEMS)
 
 
 class FieldError(Schema):
@@ -873,15 +869,17 @@ def _multipart_batch(request: HttpRequest) -> tuple[BatchIn, dict[int, list[Atta
         if part.name == "notifications":
             continue
         match = BATCH_FILE.fullmatch(part.name)
-        if match is None or int(match[1]) >= len(payload.notifications):
+        if match is None or int(match[1]) >= len(payload.notifications) or part.filename is None:
             unexpected.append(part)
             continue
-        name = part.filename or "adjunto.pdf"
-        files.setdefault(int(match[1]), []).append(AttachmentInput(name=name, content=part.content))
+        files.setdefault(int(match[1]), []).append(
+            AttachmentInput(name=part.filename, content=part.content)
+        )
     _unexpected_parts(
         unexpected,
-        f"a `notifications` field and files named `attachments.<index>`, the index of an "
-        f"item of the batch (0 to {len(payload.notifications) - 1})",
+        f"a `notifications` field and the PDFs as files (with a file name) named "
+        f"`attachments.<index>`, the index of an item of the batch "
+        f"(0 to {len(payload.notifications) - 1})",
     )
     return payload, files
 

@@ -335,8 +335,9 @@ def multipart(key: str, meta: dict[str, Any], pdf: bytes, idempotency_key: str) 
     )
 
 
-def test_a_multipart_pdf_over_the_form_limit_streams_and_a_retry_is_the_same_answer(settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024  # far below the PDF: files do not count
+def test_a_multipart_pdf_over_the_form_limit_is_taken_and_a_retry_is_the_same_answer(settings):
+    # Far below the PDF: a key that may deposit sends up to BUZON_API_MAX_BODY_BYTES.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
     registration = factories.register()
     _key, plaintext = key_for("notifications:write")
     meta = notification_body(registration.procedure.number, attachments=[])

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.test.client import encode_multipart
@@ -52,7 +53,7 @@ def test_a_multipart_batch_deposits_each_items_pdfs_and_refuses_a_bad_one_alone(
     first, second = factories.register(), factories.register()
     _key, plaintext = key_for("notifications:write", "notifications:read")
     with_base64 = notification_body(second.procedure.number, reference="m-2")
-    data = {
+    data: dict[str, Any] = {
         "notifications": batch_of(
             item(first.procedure.number, "m-1"),
             with_base64,
@@ -60,7 +61,7 @@ def test_a_multipart_batch_deposits_each_items_pdfs_and_refuses_a_bad_one_alone(
         ),
         "attachments.0": [
             pdf_file("resolucion.pdf"),
-            # Some clients send a path: only the file's own name is kept.
+            # Some clients send a path: only the file's own name is kept, as for any upload.
             pdf_file("C:\\expedientes\\anexo técnico.pdf", factories.pdf_bytes(2)),
         ],
         "attachments.1": [pdf_file("informe.pdf")],
@@ -77,13 +78,13 @@ def test_a_multipart_batch_deposits_each_items_pdfs_and_refuses_a_bad_one_alone(
     assert body["results"][2]["errors"][0]["field"] == "attachments"
     assert "no es un PDF" in body["results"][2]["errors"][0]["detail"]
     names = {
-        n.procedure.number: sorted(a.original_name for a in n.attachments.all())
+        n.procedure.number: [a.original_name for a in n.attachments.all()]  # in deposit order
         for n in Notification.objects.all()
     }
     assert names == {
-        first.procedure.number: ["anexo técnico.pdf", "resolucion.pdf"],
+        first.procedure.number: ["resolucion.pdf", "anexo técnico.pdf"],
         # The base64 PDF of the JSON first, then the file.
-        second.procedure.number: ["informe.pdf", "resolucion.pdf"],
+        second.procedure.number: ["resolucion.pdf", "informe.pdf"],
     }
 
     # A retry after a timeout: the client's library picks another boundary; same answer.
@@ -91,9 +92,14 @@ def test_a_multipart_batch_deposits_each_items_pdfs_and_refuses_a_bad_one_alone(
     assert again.status_code == 200
     assert again["Idempotent-Replayed"] == "true"
     assert again.content == response.content
-    # The same key with another file is another request: 409.
+    # The same key with the files of an item in another order, or another file, is another
+    # request (the order is the attachments' order): 409.
+    data["attachments.0"].reverse()
+    reordered = send("/notifications/batch", plaintext, data, "mp-lote-1", boundary="tercera")
+    assert reordered.status_code == 409
+    data["attachments.0"].reverse()
     data["attachments.1"] = [pdf_file("informe.pdf", factories.pdf_bytes(3))]
-    changed = send("/notifications/batch", plaintext, data, "mp-lote-1", boundary="tercera")
+    changed = send("/notifications/batch", plaintext, data, "mp-lote-1", boundary="cuarta")
     assert changed.status_code == 409
     assert Notification.objects.count() == 2
 
@@ -120,6 +126,11 @@ def test_files_a_batch_cannot_place_are_refused_by_name_and_nothing_is_deposited
         errors = problem_of(response)["errors"]
         assert [e["field"] for e in errors] == [name]
         assert hint in errors[0]["detail"]
+    # A PDF sent as a plain field, not a file: the size limit and the name are a file's.
+    as_field = {"notifications": two, "attachments.1": factories.pdf_bytes().decode("latin-1")}
+    response = send("/notifications/batch", plaintext, as_field, "mp-as-field")
+    assert response.status_code == 422
+    assert "as files (with a file name)" in problem_of(response)["errors"][0]["detail"]
     missing = send("/notifications/batch", plaintext, {"attachments.0": [pdf_file("a.pdf")]}, "m")
     assert missing.status_code == 422
     assert problem_of(missing)["errors"][0]["field"] == "notifications"
@@ -152,7 +163,7 @@ def test_multipart_limits_give_a_specific_problem_not_a_500(settings, monkeypatc
     assert "30000 bytes" in problem_of(too_big_body)["detail"]
 
     settings.BUZON_API_MAX_BODY_BYTES = 64 * 1024 * 1024
-    monkeypatch.setattr(multipart, "MAX_PARTS", 2)
+    monkeypatch.setattr(multipart, "max_parts", lambda: 2)
     data["attachments.0"] = [pdf_file("a.pdf"), pdf_file("b.pdf")]
     too_many = send("/notifications/batch", plaintext, data, "mp-limit-3")
     assert too_many.status_code == 400
@@ -203,3 +214,49 @@ def test_a_single_deposit_refuses_parts_it_does_not_take():
     twice = {"notification": [json.dumps(meta), json.dumps(meta)]}
     assert send("/notifications", plaintext, twice, "mp-single-2").status_code == 422
     assert not Notification.objects.exists()
+
+
+def test_a_file_name_given_the_rfc_2231_way_is_kept():
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    batch = batch_of(item(registration.procedure.number, "n-1")).encode()
+    body = (
+        b'--f\r\nContent-Disposition: form-data; name="notifications"\r\n\r\n' + batch + b"\r\n"
+        b'--f\r\nContent-Disposition: form-data; name="attachments.0"; '
+        b"filename*=UTF-8''resoluci%C3%B3n%20final.pdf\r\nContent-Type: application/pdf\r\n\r\n"
+        + factories.pdf_bytes()
+        + b"\r\n--f--\r\n"
+    )
+    response = Client().post(
+        "/api/v1/notifications/batch",
+        body,
+        content_type="multipart/form-data; boundary=f",
+        headers={"Authorization": f"Bearer {plaintext}", "Idempotency-Key": "mp-2231"},
+    )
+    assert response.status_code == 200, response.content
+    attachment = Notification.objects.get().attachments.get()
+    assert attachment.original_name == "resolución final.pdf"
+
+
+class Chunked:
+    """A request whose body comes without a declared length, as an ASGI server passes one on."""
+
+    META: dict[str, str] = {}
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, size: int) -> bytes:
+        chunk = b"x" * min(size, self.left)
+        self.left -= len(chunk)
+        return chunk
+
+
+def test_a_body_without_a_declared_length_is_refused_once_it_passes_the_limit():
+    whole = multipart.read_limited(Chunked(5000), 5000)  # type: ignore[arg-type]
+    assert b"".join(whole) == b"x" * 5000
+    size = multipart.READ_SIZE
+    read = multipart.read_limited(Chunked(3 * size), size + 1)  # type: ignore[arg-type]
+    assert len(next(read)) == size
+    with pytest.raises(RequestDataTooBig):
+        next(read)
