@@ -896,7 +896,8 @@ BATCH_BODY = {
                     "notifications": {
                         "type": "string",
                         "description": "the JSON body (BatchIn); an item's `attachments` may "
-                        "be left out",
+                        "be left out. Each item's PDFs go as files named `attachments.<index>`, "
+                        "the item's place in the list from 0: `attachments.0` for the first",
                     },
                 },
                 "additionalProperties": {
@@ -928,7 +929,8 @@ BATCH_BODY = {
         "ones are written in batches. The result is per item, in order; a bad item is refused "
         "alone. Each item's `reference` makes it idempotent across requests: an item whose "
         "reference was deposited before is `existing` (or refused if its content differs). "
-        "JSON with base64 PDFs, or multipart with the PDFs as files: the faster way for "
+        "JSON with base64 PDFs, or multipart with the PDFs as files named "
+        "`attachments.<index>` (`attachments.0` for the first item): the faster way for "
         "large batches (no base64 to encode and decode, a quarter fewer bytes)."
     ),
     tags=["notifications"],
