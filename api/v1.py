@@ -128,6 +128,12 @@ class BuzonAPI(NinjaAPI):
                 operation["responses"].update(
                     {k: v for k, v in responses.items() if isinstance(k, str)}
                 )
+                # ninja declares the endpoints' own error answers (`response={404: Problem}`)
+                # as application/json; every error is sent as problem+json (api/errors.py).
+                for status, response in operation["responses"].items():
+                    content = response.get("content", {})
+                    if status[:1] in ("4", "5") and "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
                 extra = self.COMMON | (self.POST if method == "post" else {})
                 for status, description in extra.items():
                     operation["responses"].setdefault(
