@@ -28,7 +28,6 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.http import parse_header_parameters
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import parse_options_header
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -139,11 +138,11 @@ class _Collector:
 
 
 def _boundary(request: HttpRequest) -> bytes:
-    _kind, options = parse_options_header(request.META.get("CONTENT_TYPE", ""))
-    boundary = options.get(b"boundary", b"")
+    # Django parsed the Content-Type's parameters already (as it parses each part's header).
+    boundary = (request.content_params or {}).get("boundary", "")
     if not boundary:
         raise MultiPartParserError("The multipart Content-Type has no boundary.")
-    return boundary
+    return boundary.encode("latin-1")  # the header's own bytes: WSGI decodes it as latin-1
 
 
 def read_limited(request: HttpRequest, limit: int) -> Iterator[bytes]:
