@@ -280,11 +280,12 @@ def _file_write_micros(pdf: bytes, files_dir: Path, count: int = 200) -> float:
     """
     folder = files_dir / "probe"
     folder.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    for _ in range(count):
+
+    def write() -> None:
         with (folder / uuid.uuid4().hex).open("xb") as out:
             out.write(pdf)
-    return (time.perf_counter() - start) / count * 1e6
+
+    return _per_call_micros(write, count)
 
 
 def _per_call_micros(call: Callable[[], object], count: int) -> float:
@@ -317,13 +318,6 @@ def _mandated_extra_micros(template: Notification, pdf: bytes, files_dir: Path) 
     def hashes() -> list[str]:
         return [content_sha256(template)] + [chain.sha256_hex(chain.dumps(e)) for e in entries]
 
-    plain = files_dir / "ceiling-plain"
-    plain.mkdir(parents=True, exist_ok=True)
-
-    def write_plain() -> None:
-        with (plain / f"{uuid.uuid4().hex}.pdf").open("xb") as out:
-            out.write(pdf)
-
     def write_storage() -> None:
         default_storage.save(f"ceiling-storage/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
 
@@ -331,7 +325,7 @@ def _mandated_extra_micros(template: Notification, pdf: bytes, files_dir: Path) 
         "pdf_parse": _per_call_micros(lambda: check_pdf(pdf, "resolucion.pdf"), count) - sha256,
         "markdown": _per_call_micros(lambda: render_markdown(template.body_markdown), count),
         "storage_api": _per_call_micros(write_storage, count)
-        - _per_call_micros(write_plain, count),
+        - _file_write_micros(pdf, files_dir, count),
         "evidence_hashing": _per_call_micros(hashes, count),
     }
 

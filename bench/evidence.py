@@ -131,8 +131,10 @@ def _least_scan(task: tuple[int, int, int]) -> int:
             "WHERE lane = %s AND seq BETWEEN %s AND %s ORDER BY seq)"
         )
     query = f"SELECT {joined} FROM {source}"  # noqa: S608
+    from evidence import merkle
+
     sha256 = hashlib.sha256
-    mismatches, leaves = 0, []
+    mismatches, tree = 0, merkle.AlignedBuilder(0)  # as verify's workers build their pieces
     with connection.cursor() as cursor:
         for block in range(first, last + 1, LEAST_BLOCK):
             cursor.execute(query, [lane, block, min(block + LEAST_BLOCK - 1, last)])
@@ -142,15 +144,9 @@ def _least_scan(task: tuple[int, int, int]) -> int:
             digests = [sha256(text).digest() for text in texts.split(b"\n")]
             if b"".join(digests).hex() != stored:
                 mismatches += 1
-            leaves += digests
-    while len(leaves) > 1:
-        paired = [
-            sha256(b"\x01" + leaves[i] + leaves[i + 1]).digest()
-            for i in range(0, len(leaves) - 1, 2)
-        ]
-        if len(leaves) % 2:
-            paired.append(leaves[-1])
-        leaves = paired
+            for digest in digests:
+                tree.add_leaf(digest)
+    merkle.root_from_blocks(tree.blocks)
     return mismatches
 
 
