@@ -14,16 +14,25 @@ column the database computes, and no query expressions as values. Anything else 
 bulk_create(), and so does everything on PostgreSQL: there bulk_create() sends a batch as one
 INSERT ... SELECT FROM UNNEST(...), which measured as fast as this or faster (multi-row VALUES
 with thousands of parameters was slower).
+
+On PostgreSQL, those arrays are written by psycopg's text dumper for lists, which escapes the
+quotes of each element with a regular expression and a replacement template; Python 3.11 expands
+that template in Python, once per quote. Canonical JSON has dozens of quotes per evidence entry,
+so escaping took about 75 microseconds per entry. `FastListDumper` gives the same bytes with
+`bytes.replace` (under 3 microseconds); `register_adapters()` installs it on each new connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field
+from psycopg.abc import Buffer
+from psycopg.types.array import ListDumper
 
 M = TypeVar("M", bound=models.Model)
 
@@ -102,3 +111,41 @@ def insert_new(objs: Sequence[M]) -> Sequence[M]:
 def _bulk_create(model: type[models.Model], alias: str, objs: Sequence[M]) -> Sequence[M]:
     model._default_manager.using(alias).bulk_create(objs)
     return objs
+
+
+class FastListDumper(ListDumper):
+    """psycopg's text dumper for lists, escaping each element with bytes.replace rather than
+    re.sub with a template; the output is the same (buzon/tests/test_bulk.py)."""
+
+    def _dump_list(
+        self,
+        obj: list[Any],
+        tokens: list[Buffer],
+        needs_quotes: Callable[[Buffer], object],
+    ) -> None:
+        if not obj:
+            tokens.append(b"{}")
+            return
+        dump = self.sub_dumper.dump if self.sub_dumper else self._dump_item
+        delimiter = self.delimiter
+        tokens.append(b"{")
+        for item in obj:
+            if item is None:
+                tokens.append(b"NULL")
+            elif isinstance(item, list):
+                self._dump_list(item, tokens, needs_quotes)
+            elif (dumped := dump(item)) is None:
+                tokens.append(b"NULL")
+            else:
+                if needs_quotes(dumped):
+                    escaped = bytes(dumped).replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+                    dumped = b'"' + escaped + b'"'
+                tokens.append(dumped)
+            tokens.append(delimiter)
+        tokens[-1] = b"}"
+
+
+def register_adapters(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """connection_created receiver: FastListDumper on each new PostgreSQL connection."""
+    if connection.vendor == "postgresql":
+        connection.connection.adapters.register_dumper(list, FastListDumper)

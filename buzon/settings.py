@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",  # the API docs page's Swagger UI from our own static files, not a CDN
+    "buzon",  # project-wide set-up (buzon/apps.py)
     # Buzón, by domain
     "ui",
     "accounts",

@@ -1,4 +1,5 @@
-"""buzon.bulk.insert_new(): the bulk deposit path's writer stores what bulk_create() would."""
+"""buzon.bulk: the bulk deposit path's writer stores what bulk_create() would, and PostgreSQL's
+list dumper writes what psycopg's own would."""
 
 import uuid
 from typing import Any
@@ -7,8 +8,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.types.array import ListDumper
 
-from buzon.bulk import insert_new
+from buzon.bulk import FastListDumper, insert_new
 from mailboxes.models import Attachment, Notification
 from tests import factories
 
@@ -99,3 +102,58 @@ def test_a_file_not_yet_stored_is_stored_and_a_related_object_saved_later_gives_
 def test_nothing_to_insert_is_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert insert_new([]) == []
+
+
+# What PostgreSQL's array syntax treats specially: quotes, backslashes, braces, the delimiter,
+# white space (Unicode too), the word NULL, empty strings; and canonical JSON, escapes and all.
+AWKWARD = [
+    '{"actor":null,"data":{"nota":"dijo \\"sí\\"","ruta":"C:\\\\buzón"},"seq":1}',
+    'a "quoted" \\ backslash',
+    "\\",
+    '"',
+    "{braces}, commas",
+    "tab\there",
+    "U+2028\u2028U+3000\u3000",
+    "NULL",
+    "null",
+    "",
+    "plain",
+    "ñandú",
+]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        AWKWARD,
+        [*AWKWARD, None],
+        [[s, None] for s in AWKWARD],  # nested
+        [],
+        [None],
+    ],
+    ids=["strings", "with-null", "nested", "empty", "only-null"],
+)
+def test_the_fast_list_dumper_writes_the_bytes_psycopgs_own_writes(value):
+    transformer = Transformer()
+    ours = FastListDumper(list, transformer).upgrade(value, PyFormat.TEXT)
+    theirs = ListDumper(list, transformer).upgrade(value, PyFormat.TEXT)
+    written, expected = ours.dump(value), theirs.dump(value)
+    assert written is not None
+    assert expected is not None
+    assert bytes(written) == bytes(expected)
+
+
+def test_awkward_texts_come_back_from_a_bulk_insert_as_they_went_in():
+    """On PostgreSQL the rows go as arrays through FastListDumper; on SQLite, as values."""
+    deposited = factories.deposit(factories.register())
+    copies = [_copy(deposited, f"awkward-{i:02d}") for i in range(len(AWKWARD))]
+    for copy, text in zip(copies, AWKWARD, strict=True):
+        copy.subject = text
+        copy.body_markdown = text * 3
+    with transaction.atomic():
+        insert_new(copies)
+    stored = Notification.objects.filter(pk__in=[c.pk for c in copies]).order_by("pk")
+    assert [(n.subject, n.body_markdown) for n in stored] == [(t, t * 3) for t in AWKWARD]
+    if connection.vendor == "postgresql":
+        dumper = connection.connection.adapters.get_dumper(list, PyFormat.TEXT)
+        assert dumper is FastListDumper
