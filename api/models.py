@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from buzon import secretbox
+
 
 class Scope(models.TextChoices):
     PROCEDURES_WRITE = "procedures:write", _("registrar trámites")
@@ -22,9 +24,10 @@ class ApiClient(models.Model):
     is_test = models.BooleanField(_("de prueba"), default=False)
     created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
     # Webhooks: signed POSTs of this client's events (api/webhooks.py). The secret must be
-    # readable to sign, so it is stored as is; it is shown only in /oficina/.
+    # readable to sign, so it is kept encrypted, not hashed (buzon/secretbox.py): a database
+    # dump alone does not give it away. It is shown only in /oficina/.
     callback_url = models.URLField(_("URL de notificación (webhook)"), max_length=500, blank=True)
-    callback_secret = models.CharField(max_length=64, blank=True)
+    sealed_callback_secret = models.BinaryField(blank=True, default=b"", editable=False)
 
     class Meta:
         verbose_name = _("sistema cliente de la API")
@@ -32,6 +35,20 @@ class ApiClient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (prueba)" if self.is_test else self.name
+
+    @property
+    def callback_secret(self) -> str:
+        """The signing secret ("" if there is none); secretbox.UnreadableError if it was sealed
+        under another BUZON_FILE_ENCRYPTION_KEY."""
+        if not self.sealed_callback_secret:
+            return ""
+        return secretbox.unseal(secretbox.WEBHOOK_SECRETS, self.sealed_callback_secret).decode()
+
+    @callback_secret.setter
+    def callback_secret(self, value: str) -> None:
+        self.sealed_callback_secret = (
+            secretbox.seal(secretbox.WEBHOOK_SECRETS, value.encode()) if value else b""
+        )
 
 
 class ApiKey(models.Model):

@@ -311,15 +311,15 @@ def configure_callback(client: ApiClient, url: str, *, actor: User | None) -> Ap
     """Set (or clear, with "") the callback URL. The signing secret is made the first time
     and kept when the URL changes; rotate_secret() replaces it."""
     client.callback_url = check_callback_url(url)
-    if client.callback_url and not client.callback_secret:
+    if client.callback_url and not client.sealed_callback_secret:  # an unreadable one stays
         client.callback_secret = secrets.token_urlsafe(32)
-    client.save(update_fields=["callback_url", "callback_secret"])
+    client.save(update_fields=["callback_url", "sealed_callback_secret"])
     log.info("callback URL of %s set to %r by %s", client, client.callback_url, actor)
     return client
 
 
 def rotate_secret(client: ApiClient, *, actor: User | None) -> str:
     client.callback_secret = secrets.token_urlsafe(32)
-    client.save(update_fields=["callback_secret"])
+    client.save(update_fields=["sealed_callback_secret"])
     log.info("signing secret of %s rotated by %s", client, actor)
     return client.callback_secret

@@ -29,6 +29,7 @@ from api.models import ApiClient, ApiKey, DeliveryState, Scope, WebhookDelivery
 from backoffice.access import officer_required
 from backoffice.forms import ApiClientForm, ApiKeyForm, CallbackForm
 from backoffice.notifications import units_of
+from buzon import secretbox
 
 # Who may manage integrations: the model permissions of an API key (Supervisores).
 MANAGE = ("api.add_apikey", "api.change_apikey")
@@ -233,13 +234,19 @@ def _client_page(
         failed=Count("id", filter=Q(state=DeliveryState.FAILED)),
         pending=Count("id", filter=Q(state=DeliveryState.PENDING)),
     )
+    try:
+        secret, unreadable = client.callback_secret, False
+    except secretbox.UnreadableError:
+        secret, unreadable = "", True
     return render(
         request,
         "backoffice/integrations_client.html",
         {
             "client": client,
             "form": form or CallbackForm(initial={"callback_url": client.callback_url}),
-            "secret_hint": client.callback_secret[-4:],
+            "secret": secret,
+            "secret_hint": secret[-4:],
+            "secret_unreadable": unreadable,
             "counts": counts,
         },
         status=status,

@@ -284,6 +284,7 @@ def download_receipt(
         with_credentials = credentials_copy_allowed(receipt, actor)
         token = receipt.credentials_pdf if with_credentials else receipt.record_pdf
         assert token is not None
+        pdf = decrypt(token)  # before the record: one that cannot be read was not handed out
         record(
             EventKind.RECEIPT_DOWNLOADED,
             actor=actor,
@@ -295,7 +296,7 @@ def download_receipt(
             }
             | ({"via": client.name} if client else {}),
         )
-    return ReceiptDownload(pdf=decrypt(token), with_credentials=with_credentials)
+    return ReceiptDownload(pdf=pdf, with_credentials=with_credentials)
 
 
 def _purge_if_expired(receipt: Receipt) -> bool:

@@ -1,40 +1,34 @@
 """Issuing and reading constancias de trámite.
 
 Each constancia is rendered once, when it is issued, and kept encrypted with Fernet
-(AES-128-CBC + HMAC-SHA256) under BUZON_FILE_ENCRYPTION_KEY, in the receipt's own row: it is
-written in the same transaction as the registration, and a database dump alone does not reveal
-a password. Documents are always rendered in the agency's language (es-PE), whatever language
-the officer's screen is in.
+(AES-128-CBC + HMAC-SHA256) under BUZON_FILE_ENCRYPTION_KEY (buzon/secretbox.py), in the
+receipt's own row: it is written in the same transaction as the registration, and a database
+dump alone does not reveal a password. Documents are always rendered in the agency's language
+(es-PE), whatever language the officer's screen is in.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import timedelta
 
-from cryptography.fernet import Fernet
 from django.conf import settings
 from django.utils import timezone, translation
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
+from buzon import secretbox
 from procedures.models import Procedure, Receipt
 from procedures.pdf import ReceiptContent, render_receipt
 from verification.codes import new_code
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(("buzon-files:" + settings.FILE_ENCRYPTION_KEY).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def encrypt(data: bytes) -> bytes:
-    return _fernet().encrypt(data)
+    return secretbox.seal(secretbox.FILES, data)
 
 
 def decrypt(token: bytes | memoryview) -> bytes:
-    return _fernet().decrypt(bytes(token))
+    return secretbox.unseal(secretbox.FILES, token)
 
 
 @sensitive_variables("password")

@@ -303,3 +303,76 @@ def test_a_delivery_goes_to_the_current_url_and_stops_when_it_is_removed(
     second.refresh_from_db()
     assert second.last_error == "callback URL removed"
     assert len(receiver.received) == 1
+
+
+def _stored_bytes(table: str) -> bytes:
+    """Every column of every row of `table`, as a database dump would have them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 (a fixed table name)
+        rows = cursor.fetchall()
+    return b"|".join(
+        bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
+        for row in rows
+        for value in row
+    )
+
+
+def test_the_signing_secret_is_not_in_the_database_in_the_clear():
+    client = ApiClient.objects.create(name="sistema-x")
+    configure_callback(client, "https://example.org/x", actor=None)
+    secret = ApiClient.objects.get(pk=client.pk).callback_secret
+    assert len(secret) >= 40
+    assert secret.encode() not in _stored_bytes(ApiClient._meta.db_table)
+    rotated = rotate_secret(client, actor=None)
+    assert ApiClient.objects.get(pk=client.pk).callback_secret == rotated != secret
+    assert rotated.encode() not in _stored_bytes(ApiClient._meta.db_table)
+
+
+def test_a_secret_sealed_under_another_key_stops_deliveries_until_it_is_rotated(
+    receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.BUZON_WEBHOOK_MAX_ATTEMPTS = 1
+    client, plaintext = client_with_callback(receiver.url)
+    settings.FILE_ENCRYPTION_KEY = "a-new-key-the-secret-was-not-sealed-under"
+    with django_capture_on_commit_callbacks(execute=True):
+        deposit_via_api(plaintext)
+    run_queued_tasks()
+    assert receiver.received == []  # nothing goes out unsigned, or signed with something else
+    failed = WebhookDelivery.objects.filter(state=DeliveryState.FAILED)
+    assert failed.count() == 2
+    assert all("BUZON_FILE_ENCRYPTION_KEY" in d.last_error for d in failed)
+    # Saving the URL again keeps the (unreadable) secret: only a rotation replaces it.
+    configure_callback(client, receiver.url, actor=None)
+    client.refresh_from_db()
+    new = rotate_secret(client, actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        redeliver(WebhookDelivery.objects.filter(state=DeliveryState.FAILED).earliest("pk"))
+    run_queued_tasks()
+    headers, raw = receiver.received[-1]
+    assert verify_signature(new, headers["Buzon-Signature"], raw)
+
+
+def test_the_migration_seals_the_secrets_stored_in_the_clear(transactional_db):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("api", "0003_webhooks")], [("api", "0004_seal_callback_secret")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old_apps = executor.loader.project_state(before).apps
+        old_apps.get_model("api", "ApiClient").objects.create(
+            name="sistema-antiguo", callback_url="https://example.org/x", callback_secret="s" * 43
+        )
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    client = ApiClient.objects.get(name="sistema-antiguo")
+    assert client.callback_secret == "s" * 43
+    assert b"s" * 43 not in _stored_bytes(ApiClient._meta.db_table)

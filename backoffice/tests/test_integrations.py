@@ -272,6 +272,25 @@ def test_the_callback_url_is_saved_and_the_secret_can_be_read_and_rotated(client
     assert "Secreto de firma cambiado." in page_of(client.get(detail))
 
 
+def test_a_secret_the_server_can_no_longer_read_is_said_and_can_be_replaced(
+    client, supervisor, settings
+):
+    api_client = new_client(callback_url="https://cpp.example.org/buzon", callback_secret="s" * 43)
+    settings.FILE_ENCRYPTION_KEY = "another-key-than-the-one-it-was-sealed-under"
+    client.force_login(supervisor)
+    detail = f"{LIST}{api_client.pk}/"
+    response = client.get(detail)
+    assert response.status_code == 200
+    page = page_of(response)
+    assert "El secreto de firma no se puede leer" in page
+    assert "Mostrar el secreto" not in page
+    client.post(f"{detail}secreto/", {"confirm": "yes"})
+    api_client.refresh_from_db()
+    new = api_client.callback_secret  # readable again: sealed under the current key
+    assert len(new) >= 40
+    assert f"termina en {new[-4:]}" in page_of(client.get(detail))
+
+
 # --- Delivery log ------------------------------------------------------------------------
 
 
