@@ -36,6 +36,7 @@ from api.models import (
     WebhookSequence,
     WebhookType,
 )
+from buzon.secretbox import UnreadableError
 from evidence.models import Event, EventKind
 
 TYPE_OF: dict[str, WebhookType] = {
@@ -193,7 +194,8 @@ def verify_signature(secret: str, header: str, body: bytes, *, tolerance: int = 
 def deliver(delivery_id: int) -> str:
     """One attempt to POST a delivery. The network call is outside any transaction; a
     delivered or failed delivery is left alone. 2xx is delivered; anything else, or no answer,
-    is retried with backoff up to BUZON_WEBHOOK_MAX_ATTEMPTS, then failed."""
+    is retried with backoff up to BUZON_WEBHOOK_MAX_ATTEMPTS, then failed. With no URL, or a
+    signing secret that cannot be decrypted, it fails at once: no retry could succeed."""
     delivery = WebhookDelivery.objects.select_related("event__client").get(pk=delivery_id)
     if delivery.state != DeliveryState.PENDING:
         return delivery.state
@@ -206,7 +208,14 @@ def deliver(delivery_id: int) -> str:
     body = body_for(delivery.event)
     status: int | None = None
     error = "" if url else "callback URL removed"
+    hopeless = not url  # no retry can succeed: failed now (resendable once fixed)
+    secret = ""
     if url:
+        try:
+            secret = client.callback_secret
+        except UnreadableError as exc:
+            error, hopeless = f"{exc}; rotate the signing secret", True
+    if url and not hopeless:
         try:
             with httpx.stream(  # the answer's body is never read
                 "POST",
@@ -217,7 +226,7 @@ def deliver(delivery_id: int) -> str:
                     "User-Agent": "Buzon-Webhooks/1",
                     "Buzon-Event": delivery.event.type,
                     "Buzon-Delivery": str(delivery.pk),
-                    SIGNATURE_HEADER: sign(client.callback_secret, int(time.time()), body),
+                    SIGNATURE_HEADER: sign(secret, int(time.time()), body),
                 },
                 timeout=settings.BUZON_WEBHOOK_TIMEOUT_SECONDS,
                 follow_redirects=False,
@@ -232,7 +241,7 @@ def deliver(delivery_id: int) -> str:
         if locked.state != DeliveryState.PENDING:
             return locked.state
         locked.url = url or locked.url
-        if not url:
+        if hopeless:
             locked.attempts = settings.BUZON_WEBHOOK_MAX_ATTEMPTS - 1  # failed now, resendable
         locked.attempts += 1
         locked.last_attempt_at = timezone.now()

@@ -333,7 +333,7 @@ def test_the_signing_secret_is_not_in_the_database_in_the_clear():
 def test_a_secret_sealed_under_another_key_stops_deliveries_until_it_is_rotated(
     receiver, settings, django_capture_on_commit_callbacks
 ):
-    settings.BUZON_WEBHOOK_MAX_ATTEMPTS = 1
+    settings.BUZON_WEBHOOK_MAX_ATTEMPTS = 5
     client, plaintext = client_with_callback(receiver.url)
     settings.FILE_ENCRYPTION_KEY = "a-new-key-the-secret-was-not-sealed-under"
     with django_capture_on_commit_callbacks(execute=True):
@@ -342,7 +342,10 @@ def test_a_secret_sealed_under_another_key_stops_deliveries_until_it_is_rotated(
     assert receiver.received == []  # nothing goes out unsigned, or signed with something else
     failed = WebhookDelivery.objects.filter(state=DeliveryState.FAILED)
     assert failed.count() == 2
-    assert all("BUZON_FILE_ENCRYPTION_KEY" in d.last_error for d in failed)
+    for delivery in failed:  # at once: no retry could succeed before a rotation
+        assert delivery.attempts == settings.BUZON_WEBHOOK_MAX_ATTEMPTS
+        assert "BUZON_FILE_ENCRYPTION_KEY" in delivery.last_error
+        assert "rotate the signing secret" in delivery.last_error
     # Saving the URL again keeps the (unreadable) secret: only a rotation replaces it.
     configure_callback(client, receiver.url, actor=None)
     client.refresh_from_db()
@@ -354,25 +357,35 @@ def test_a_secret_sealed_under_another_key_stops_deliveries_until_it_is_rotated(
     assert verify_signature(new, headers["Buzon-Signature"], raw)
 
 
-def test_the_migration_seals_the_secrets_stored_in_the_clear(transactional_db):
+def _migrate(target: list[tuple[str, str]]) -> Any:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before, after = [("api", "0003_webhooks")], [("api", "0004_seal_callback_secret")]
     executor = MigrationExecutor(connection)
-    executor.migrate(before)
+    executor.migrate(target)
+    return executor.loader.project_state(target).apps
+
+
+def test_the_migrations_seal_the_secrets_stored_in_the_clear_and_back(transactional_db):
+    clear, sealed = [("api", "0003_webhooks")], [("api", "0006_remove_apiclient_callback_secret")]
     try:
-        old_apps = executor.loader.project_state(before).apps
-        old_apps.get_model("api", "ApiClient").objects.create(
+        old = _migrate(clear).get_model("api", "ApiClient")
+        old.objects.create(
             name="sistema-antiguo", callback_url="https://example.org/x", callback_secret="s" * 43
         )
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(after)
+        old.objects.create(name="sin-webhook")
+        _migrate(sealed)
+        assert ApiClient.objects.get(name="sistema-antiguo").callback_secret == "s" * 43
+        assert ApiClient.objects.get(name="sin-webhook").callback_secret == ""
+        assert b"s" * 43 not in _stored_bytes(ApiClient._meta.db_table)
+        old = _migrate(clear).get_model("api", "ApiClient")  # and back, for a rollback
+        assert dict(old.objects.values_list("name", "callback_secret")) == {
+            "sistema-antiguo": "s" * 43,
+            "sin-webhook": "",
+        }
     finally:
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
+
         executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
-    client = ApiClient.objects.get(name="sistema-antiguo")
-    assert client.callback_secret == "s" * 43
-    assert b"s" * 43 not in _stored_bytes(ApiClient._meta.db_table)

@@ -193,6 +193,35 @@ def test_constancia_is_encrypted_at_rest():
         assert password.encode() not in stored
 
 
+def test_constancias_sealed_before_secretbox_existed_still_open(settings):
+    """Each purpose derives its own key; the constancias' one must stay what it always was."""
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+
+    from procedures.receipts import decrypt
+
+    key = hashlib.sha256(("buzon-files:" + settings.FILE_ENCRYPTION_KEY).encode()).digest()
+    old_token = Fernet(base64.urlsafe_b64encode(key)).encrypt(b"%PDF-1.7 constancia")
+    assert decrypt(old_token) == b"%PDF-1.7 constancia"
+    assert decrypt(memoryview(old_token)) == b"%PDF-1.7 constancia"
+
+
+def test_a_constancia_that_cannot_be_decrypted_is_not_recorded_as_handed_out(settings):
+    from buzon.secretbox import UnreadableError
+    from procedures.actions import download_receipt
+
+    result = factories.register()
+    officer = result.receipt.issued_by
+    downloads = Event.objects.filter(kind=EventKind.RECEIPT_DOWNLOADED)
+    before = downloads.count()
+    settings.FILE_ENCRYPTION_KEY = "not-the-key-it-was-sealed-under"
+    with pytest.raises(UnreadableError, match="BUZON_FILE_ENCRYPTION_KEY"):
+        download_receipt(result.receipt, actor=officer)
+    assert downloads.count() == before
+
+
 def test_command_prints_json(capsys):
     call_command(
         "register_procedure",
