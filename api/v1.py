@@ -752,30 +752,35 @@ def _multipart_notification(request: HttpRequest) -> tuple[NotificationIn, list[
     return payload, attachments
 
 
-NOTIFICATION_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/NotificationIn"}},
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["notification"],
-                "properties": {
-                    "notification": {
-                        "type": "string",
-                        "description": "the JSON body (NotificationIn); `attachments` may "
-                        "be left out",
-                    },
-                    "attachments": {
-                        "type": "array",
-                        "items": {"type": "string", "format": "binary"},
-                        "description": "the PDFs",
-                    },
-                },
-            }
+PDF_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
+
+
+def _json_or_multipart(schema: str, field: str, form: dict[str, Any]) -> dict[str, Any]:
+    """A request body of the deposits: JSON (`schema`), or multipart with that JSON in the text
+    field `field` and the PDFs as files (`form`: the rest of the multipart object's schema)."""
+    multipart = {"type": "object", "required": [field], **form}
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+            "multipart/form-data": {"schema": multipart},
+        },
+    }
+
+
+NOTIFICATION_BODY = _json_or_multipart(
+    "NotificationIn",
+    "notification",
+    {
+        "properties": {
+            "notification": {
+                "type": "string",
+                "description": "the JSON body (NotificationIn); `attachments` may be left out",
+            },
+            "attachments": {**PDF_FILES, "description": "the PDFs"},
         },
     },
-}
+)
 
 
 @api.post(
@@ -890,32 +895,25 @@ def _multipart_batch(request: HttpRequest) -> tuple[BatchIn, dict[int, list[Atta
     return payload, files
 
 
-BATCH_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}},
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["notifications"],
-                "properties": {
-                    "notifications": {
-                        "type": "string",
-                        "description": "the JSON body (BatchIn); an item's `attachments` may "
-                        "be left out. Each item's PDFs go as files named `attachments.<index>`, "
-                        "the item's place in the list from 0: `attachments.0` for the first",
-                    },
-                },
-                "additionalProperties": {
-                    "type": "array",
-                    "items": {"type": "string", "format": "binary"},
-                    "description": "an item's PDFs, as files named `attachments.<index>`: "
-                    "`attachments.0` for the first item",
-                },
-            }
+BATCH_BODY = _json_or_multipart(
+    "BatchIn",
+    "notifications",
+    {
+        "properties": {
+            "notifications": {
+                "type": "string",
+                "description": "the JSON body (BatchIn); an item's `attachments` may be left "
+                "out. Each item's PDFs go as files named `attachments.<index>`, the item's "
+                "place in the list from 0: `attachments.0` for the first",
+            },
+        },
+        "additionalProperties": {
+            **PDF_FILES,
+            "description": "an item's PDFs, as files named `attachments.<index>`: "
+            "`attachments.0` for the first item",
         },
     },
-}
+)
 
 
 @api.post(
