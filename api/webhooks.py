@@ -347,7 +347,7 @@ def configure_callback(client: ApiClient, url: str, *, actor: User | None) -> Ap
 
 
 def rotate_secret(client: ApiClient, *, actor: User | None) -> str:
-    client.callback_secret = secrets.token_urlsafe(32)
+    secret = client.callback_secret = secrets.token_urlsafe(32)
     client.save(update_fields=["sealed_callback_secret"])
     log.info("signing secret of %s rotated by %s", client, actor)
-    return client.callback_secret
+    return secret

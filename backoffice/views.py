@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
@@ -15,9 +17,12 @@ from accounts.forms import OfficerLoginForm
 from accounts.models import User
 from backoffice.access import officer_required
 from backoffice.forms import RegistrationForm, SearchForm
+from buzon.secretbox import UnreadableError
 from procedures.actions import download_receipt, register_procedure, reissue_credentials
 from procedures.models import Procedure, Receipt
 from procedures.receipts import credentials_copy_allowed
+
+log = logging.getLogger(__name__)
 
 
 class OfficerLoginView(auth_views.LoginView):
@@ -124,7 +129,18 @@ def receipt_pdf(request: HttpRequest, number: str, code: str) -> HttpResponse:
         Receipt.objects.only("pk"), procedure__number=number, verification_code=code
     )
     assert isinstance(request.user, User)
-    download = download_receipt(receipt, actor=request.user)
+    try:
+        download = download_receipt(receipt, actor=request.user)
+    except UnreadableError:
+        log.exception("constancia %s cannot be decrypted", receipt.pk)
+        messages.error(
+            request,
+            _(
+                "La constancia no se puede leer con la clave de cifrado actual del servidor. "
+                "Avise al equipo técnico de la entidad."
+            ),
+        )
+        return redirect("backoffice:procedure", number=number)
     response = HttpResponse(download.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="constancia-{number}-{code[:4]}.pdf"'
     response["Cache-Control"] = "no-store"

@@ -127,6 +127,19 @@ def test_reissue_ends_the_persons_open_sessions(client, officer, supervisor):
     assert Client().post("/buzon/ingresar/", relogin).status_code == 302
 
 
+def test_a_constancia_the_server_cannot_decrypt_is_said_not_a_500(client, officer, settings):
+    result = factories.register(actor=officer)
+    receipt = result.receipt
+    settings.FILE_ENCRYPTION_KEY = "not-the-key-it-was-sealed-under"
+    client.force_login(officer)
+    number = result.procedure.number
+    url = f"/oficina/tramites/{number}/constancias/{receipt.verification_code}.pdf"
+    response = client.get(url, follow=True)
+    assert response.redirect_chain == [(f"/oficina/tramites/{number}/", 302)]
+    assert "La constancia no se puede leer" in response.content.decode()
+    assert not Event.objects.filter(kind=EventKind.RECEIPT_DOWNLOADED).exists()
+
+
 def test_an_officer_without_permissions_sees_nothing(client, nobody):
     result = factories.register()
     client.force_login(nobody)
