@@ -524,3 +524,34 @@ def expire(notification: Notification) -> bool:
             },
         )
     return True
+
+
+def reopen(notification: Notification) -> bool:
+    """A change to the calendar (a day decreed non-working) moved the deadline of an expired
+    request back to today or later: the person may answer again until then (arts. 136 and
+    145), so the request is open again and the procedure's status is settled anew. Called by
+    mailboxes.actions.recalculate_legal_dates() through the kind's deadline_reopened hook,
+    inside its transaction; idempotent."""
+    with transaction.atomic():
+        request = (
+            CorrectionRequest.objects.select_for_update().filter(notification=notification).first()
+        )
+        if request is None or request.status != RequestStatus.EXPIRED:
+            return False
+        request.status = RequestStatus.OPEN
+        request.expired_at = None
+        request.save(update_fields=["status", "expired_at"])
+        status = procedure_status.settle(notification.procedure_id, reopened=True)
+        record_about(
+            notification,
+            EventKind.CORRECTION_REOPENED,
+            actor=None,
+            data={
+                "deadline_date": notification.deadline_date.isoformat()
+                if notification.deadline_date
+                else None,
+                "procedure_status": status.value,
+                "rule": "TUO Ley 27444, arts. 136 y 145",
+            },
+        )
+    return True

@@ -20,6 +20,7 @@ class CorrectionsConfig(AppConfig):
                 check=rules.check,
                 materialize=rules.materialize,
                 deadline_expired=rules.deadline_expired,
+                deadline_reopened=rules.deadline_reopened,
                 panel=panel.panel,
             ),
         )

@@ -12,10 +12,12 @@ from procedures.models import Procedure, ProcedureStatus
 PENDING = (RequestStatus.OPEN, RequestStatus.ANSWERED)
 
 
-def settle(procedure_id: int, *, expired: bool = False) -> ProcedureStatus:
+def settle(procedure_id: int, *, expired: bool = False, reopened: bool = False) -> ProcedureStatus:
     """Set and return the procedure's status from all of its correction requests:
 
-    - not filed stays not filed: nothing here moves a procedure out of it (art. 136.4);
+    - not filed stays not filed (art. 136.4), unless `reopened=True` (a decree moved the
+      deadline of its expired request back to today or later, and that request is open again)
+      and no other request of it is still expired;
     - `expired=True` (a request of it just expired with no answer): not filed;
     - any request open or answered (awaiting review): observed;
     - otherwise: in progress.
@@ -24,7 +26,12 @@ def settle(procedure_id: int, *, expired: bool = False) -> ProcedureStatus:
     of the same procedure (two reviews at once) settle one after the other, each seeing the
     other's committed result. Call it inside the transaction of the change, after the change."""
     procedure = Procedure.objects.select_for_update().only("status").get(pk=procedure_id)
-    if procedure.status == ProcedureStatus.NOT_FILED:
+    if procedure.status == ProcedureStatus.NOT_FILED and not (
+        reopened
+        and not CorrectionRequest.objects.filter(
+            notification__procedure_id=procedure_id, status=RequestStatus.EXPIRED
+        ).exists()
+    ):
         return ProcedureStatus.NOT_FILED
     if expired:
         status = ProcedureStatus.NOT_FILED

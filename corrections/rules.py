@@ -107,3 +107,9 @@ def deadline_expired(notification: Notification) -> None:
     from corrections.actions import expire
 
     expire(notification)
+
+
+def deadline_reopened(notification: Notification) -> None:
+    from corrections.actions import reopen
+
+    reopen(notification)

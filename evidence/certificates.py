@@ -258,6 +258,14 @@ def describe(event: Event) -> str:
         return e(
             _("Venció el plazo sin respuesta: el trámite se tiene por no presentado (art. 136.4).")
         )
+    if kind == EventKind.CORRECTION_REOPENED:
+        return e(
+            _(
+                "Un día declarado no laborable amplió el plazo hasta el %(day)s: la subsanación "
+                "vuelve a estar pendiente (arts. 136 y 145)."
+            )
+            % {"day": _day(data.get("deadline_date"))}
+        )
     if kind == EventKind.PAYMENT_RECEIVED:
         return e(
             _("Pago de S/ %(amount)s recibido (operación %(id)s).")

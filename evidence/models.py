@@ -48,6 +48,10 @@ class EventKind(models.TextChoices):
     CREDENTIAL_REQUEST_REJECTED = "request_rejected", _("Solicitud de credenciales rechazada")
     ANSWER_REVIEWED = "answer_reviewed", _("Respuesta a la subsanación revisada")
     CORRECTION_EXPIRED = "correction_expired", _("Subsanación vencida: trámite no presentado")
+    CORRECTION_REOPENED = (
+        "correction_reopened",
+        _("Subsanación reabierta: el calendario amplió su plazo"),
+    )
     PAYMENT_RECEIVED = "payment_received", _("Pago recibido")
     INSTALLMENT_OVERDUE = "installment_overdue", _("Cuota vencida")
     PLAN_LAPSED = "plan_lapsed", _("Fraccionamiento perdido")

@@ -543,17 +543,19 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
                 .get(pk=pk)
             )
             before = (locked.effective_date, locked.deadline_date, locked.pending_until)
+            policy = Policy.parse(locked.policy)
             if locked.effective_date is None and locked.pending_until is not None:
-                locked.pending_until = pending_until(
-                    Policy.parse(locked.policy), locked.deposited_at
-                )
+                locked.pending_until = pending_until(policy, locked.deposited_at)
             if locked.effective_date is not None and locked.effective_date >= since:
-                effect = effect_of(
-                    Policy.parse(locked.policy), locked.deposited_at, locked.opened_at, now
-                )
+                effect = effect_of(policy, locked.deposited_at, locked.opened_at, now)
                 if effect.effective_date is not None:
                     locked.effective_date = effect.effective_date
                     locked.effect_rule = effect.rule[:300]
+                else:
+                    # Deemed served on a day now declared non-working: the new deemed day is
+                    # still to come, so the notification is pending again until then, and
+                    # settle() gives it its effect (and its deadline) on that day.
+                    _unsettle(locked, policy)
             if locked.effective_date is not None and locked.response_business_days:
                 locked.deadline_date = deadline_for(
                     locked.effective_date, locked.response_business_days
@@ -562,8 +564,10 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
             if after == before:
                 continue
             today = timezone.localtime(now).date()
-            if locked.deadline_date is not None and locked.deadline_date >= today:
+            reopened = False
+            if locked.deadline_date is None or locked.deadline_date >= today:
                 # A deadline moved past today runs again; its expiry is recorded anew.
+                reopened = locked.deadline_expired_at is not None
                 locked.deadline_expired_at = None
             locked.save(
                 update_fields=[
@@ -572,6 +576,7 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
                     "deadline_date",
                     "pending_until",
                     "deadline_expired_at",
+                    "state",
                 ]
             )
             record_about(
@@ -585,5 +590,18 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
                     "pending_until": [str(before[2]), str(after[2])],
                 },
             )
+            if reopened:
+                # What the kind made of the expiry is undone in the same transaction (a
+                # correction request: open again, art. 136).
+                kinds.deadline_reopened(locked)
             moved += 1
     return moved
+
+
+def _unsettle(notification: Notification, policy: Policy) -> None:
+    notification.effective_date = None
+    notification.effect_rule = ""
+    notification.deadline_date = None
+    notification.pending_until = pending_until(policy, notification.deposited_at)
+    if notification.state == State.DEEMED:
+        notification.state = State.DEPOSITED

@@ -14,6 +14,9 @@ An app that gives a kind its meaning registers, in its AppConfig.ready():
 - `deadline_expired(notification)` (optional): what the kind's rules make of a response
   deadline that ran out with no answer (a correction request: the procedure counts as not
   filed, art. 136.4). Runs inside the transaction that records `deadline_expired`.
+- `deadline_reopened(notification)` (optional): undoes that when a change to the calendar (a
+  day decreed non-working) moves an expired deadline back to today or later. Runs inside the
+  transaction that records `dates_recalculated`.
 
 - `panel(notification, request)` (optional): what the notification page shows for the kind
   once opened (the answer form of a correction request, what a fine or plan asks to pay):
@@ -40,6 +43,7 @@ class KindRules:
     check: Callable[[Mapping[str, Any] | None, Procedure], dict[str, Any]]
     materialize: Callable[[list[Notification]], None]
     deadline_expired: Callable[[Notification], None] | None = None
+    deadline_reopened: Callable[[Notification], None] | None = None
     panel: Callable[[Notification, HttpRequest], Panel | None] | None = None
 
 
@@ -69,6 +73,12 @@ def deadline_expired(notification: Notification) -> None:
     rules = REGISTRY.get(notification.kind)
     if rules is not None and rules.deadline_expired is not None:
         rules.deadline_expired(notification)
+
+
+def deadline_reopened(notification: Notification) -> None:
+    rules = REGISTRY.get(notification.kind)
+    if rules is not None and rules.deadline_reopened is not None:
+        rules.deadline_reopened(notification)
 
 
 def panel(notification: Notification, request: HttpRequest) -> Panel | None:

@@ -83,3 +83,32 @@ def test_a_decreed_day_moves_the_deemed_date_of_an_unopened_notification(setting
     # 1, 2, 4, 7, 10 December are the five business days: deemed served on the 11th.
     assert notification.pending_until == date(2026, 12, 11)
     assert notification.effective_date is None
+
+
+def test_a_deemed_day_decreed_non_working_makes_the_notification_pending_again(settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
+    from mailboxes.actions import settle
+
+    registration = factories.register()
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=LIMA), tick=False):
+        notification = factories.deposit(registration, kind="correction")
+    # 3, 4, 5, 6 and 9 March: deemed served on Tuesday the 10th.
+    assert settle(datetime(2026, 3, 10, 1, 0, tzinfo=LIMA)) == 1
+    notification.refresh_from_db()
+    assert (notification.effective_date, notification.state) == (date(2026, 3, 10), "deemed")
+    assert notification.deadline_date == date(2026, 3, 12)  # 11 and 12 March
+    # That morning the 10th is declared non-working: the person is not served on it.
+    with time_machine.travel(datetime(2026, 3, 10, 9, 0, tzinfo=LIMA), tick=False):
+        declare_non_working_day(
+            date(2026, 3, 10), description="No laborable", legal_basis="D.S. 30-2026", actor=None
+        )
+    notification.refresh_from_db()
+    assert (notification.effective_date, notification.deadline_date) == (None, None)
+    assert (notification.pending_until, notification.state) == (date(2026, 3, 11), "deposited")
+    event = notification.events.get(kind=EventKind.DATES_RECALCULATED)
+    assert event.data["effective_date"] == ["2026-03-10", "None"]
+    assert event.data["pending_until"] == ["2026-03-10", "2026-03-11"]
+    assert settle(datetime(2026, 3, 11, 1, 0, tzinfo=LIMA)) == 1
+    notification.refresh_from_db()
+    assert (notification.effective_date, notification.state) == (date(2026, 3, 11), "deemed")
+    assert notification.deadline_date == date(2026, 3, 13)  # 12 and 13 March
