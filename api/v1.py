@@ -497,6 +497,7 @@ def get_constancia(request: HttpRequest, number: str) -> HttpResponse:
     download = download_receipt(receipt, actor=None, client=key.client)  # never the password
     response = HttpResponse(download.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="constancia-{number}.pdf"'
+    response["Cache-Control"] = "private, no-store"  # personal data: no cache keeps a copy
     return response
 
 
@@ -1036,6 +1037,7 @@ def get_certificate(request: HttpRequest, notification_id: str) -> HttpResponse:
         return response
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="constancia-{issued.code}.pdf"'
+    response["Cache-Control"] = "private, no-store"  # personal data: no cache keeps a copy
     return response
 
 

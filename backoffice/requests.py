@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 from agency.actions import (
@@ -74,6 +75,7 @@ def _clock(case: CredentialRequest, now: Any) -> dict[str, Any]:
     }
 
 
+@never_cache
 @officer_required(HANDLE)
 def request_list(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("estado", "abiertas")
@@ -114,6 +116,7 @@ def _differences(case: CredentialRequest, person: Person) -> dict[str, bool]:
     }
 
 
+@never_cache
 @officer_required(HANDLE)
 def request_detail(request: HttpRequest, number: str) -> HttpResponse:
     case = get_object_or_404(
@@ -154,6 +157,7 @@ def request_detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@never_cache
 @officer_required(HANDLE)
 def request_decide(request: HttpRequest, number: str) -> HttpResponse:
     if request.method != "POST":
@@ -207,6 +211,7 @@ def request_decide(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("backoffice:request", number=case.number)
 
 
+@never_cache
 @officer_required(HANDLE)
 def request_file(request: HttpRequest, number: str, which: str) -> FileResponse:
     """The identity document attached to a web request, or an email exactly as received."""

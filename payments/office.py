@@ -152,6 +152,7 @@ def _detail_page(
     )
 
 
+@never_cache
 @require_POST
 @officer_required("payments.view_debt", "payments.resolve_payment")
 def review(request: HttpRequest, code: str, payment_id: uuid.UUID) -> HttpResponse:

@@ -316,7 +316,8 @@ def test_a_mail_failure_on_approval_leaves_the_case_open(supervisor_client, mari
 def test_an_email_request_that_could_not_be_read_is_queued_for_review(supervisor_client):
     ingested = ingest_email(b"\x00\xff garbage that is not an email")
     assert ingested.case.status == "review"
-    listing = supervisor_client.get("/oficina/solicitudes/").content.decode()
+    listed = supervisor_client.get("/oficina/solicitudes/")
+    listing = listed.content.decode()
     assert ingested.case.number in listing
     assert "requiere revisión manual" in listing
     detail = supervisor_client.get(f"/oficina/solicitudes/{ingested.case.number}/")
@@ -326,6 +327,9 @@ def test_an_email_request_that_could_not_be_read_is_queued_for_review(supervisor
         f"/oficina/solicitudes/{ingested.case.number}/archivo/{message.pk}/"
     )
     assert b"".join(raw.streaming_content) == b"\x00\xff garbage that is not an email"
+    # A requester's personal data: no browser or proxy cache keeps a copy.
+    for response in (listed, detail, raw):
+        assert "no-store" in response["Cache-Control"]
 
 
 def test_an_acknowledgement_that_failed_is_sent_by_the_next_retry(monkeypatch, committed):

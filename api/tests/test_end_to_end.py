@@ -61,6 +61,7 @@ def test_an_outside_program_with_only_a_key_goes_from_registration_to_certificat
     assert registration.json()["credentials_issued"] is True
     constancia = api.get(registration.json()["constancia_url"].removeprefix("/api/v1"))
     assert constancia.headers["content-type"] == "application/pdf"
+    assert constancia.headers["cache-control"] == "private, no-store"
 
     pdf = base64.b64encode(factories.pdf_bytes()).decode()
     # A batch as multipart, as docs/api.md recommends: the first item's PDF as a file part, the

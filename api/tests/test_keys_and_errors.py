@@ -383,6 +383,7 @@ def test_a_system_fetches_a_signed_certificate_of_its_notification():
     pdf = get(f"/notifications/{notification_id}/certificate", plaintext)
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
+    assert pdf["Cache-Control"] == "private, no-store"
     certificate = Certificate.objects.get()
     assert hashlib.sha256(pdf.content).hexdigest() == certificate.sha256  # the registered one
     _other, stranger = key_for("notifications:read", name="otro-sistema")
