@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -253,6 +253,20 @@ def _save_draft(request: HttpRequest, files: list[Any]) -> tuple[str, list[Attac
     return token, inputs
 
 
+def _details_preview(details: dict[str, Any]) -> dict[str, Any]:
+    """A kind's details as the preview shows them (dates as dates, to format as the page does):
+    read here, not in the template, where a missing "items" key would find dict.items()."""
+    due = details.get("due_date")
+    return {
+        "observations": details.get("items") or [],
+        "fine_due": date.fromisoformat(due) if due else None,
+        "schedule": [
+            {"amount": row["amount"], "due_date": date.fromisoformat(row["due_date"])}
+            for row in details.get("schedule") or []
+        ],
+    }
+
+
 def _bind_draft(request: HttpRequest, token: str, digest: str) -> None:
     drafts = request.session.get(DRAFTS_KEY, {})
     drafts[token]["digest"] = digest
@@ -344,6 +358,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                     "deadline": deadline_for(effect.effective_date, clean.response_business_days)
                     if effect.effective_date and clean.response_business_days
                     else None,
+                    **_details_preview(clean.details or {}),
                 }
                 form = ComposeForm({**request.POST.dict(), "draft": token}, user=user)
                 form.is_valid()

@@ -212,7 +212,7 @@ def test_a_fine_is_composed_with_amount_basis_and_due_date(client):
     for name in ("fine_amount", "fine_due_date", "legal_basis"):
         assert f'id="id_{name}_error">Este dato es obligatorio' in missing, name
     assert Notification.objects.count() == 0
-    compose_and_deposit(
+    page = compose_and_deposit(
         client,
         registration.procedure.number,
         unit="SFM",
@@ -221,6 +221,9 @@ def test_a_fine_is_composed_with_amount_basis_and_due_date(client):
         fine_due_date="2026-12-30",
         legal_basis="Decreto Legislativo N.° 1350, art. 56",
     )
+    # The preview shows the fine as the person will read it, and no list of observations.
+    assert "S/ 1250.50 · pagar hasta el 30/12/2026" in page
+    assert "Observaciones" not in page
     notification = Notification.objects.get()
     debt = Debt.objects.get(notification=notification)
     assert str(debt.amount) == "1250.50"
