@@ -80,9 +80,7 @@ def test_the_person_may_answer_again_until_the_new_deadline(expired_on_friday_11
     }
     # The constancia de notificación's timeline says so.
     assert "amplió el plazo hasta el 11/12/2026" in describe(event)
-    # Written right after the recalculation, in its transaction.
-    recalculated = notification.events.get(kind=EventKind.DATES_RECALCULATED)
-    assert (recalculated.lane, recalculated.seq + 1) == (event.lane, event.seq)
+    assert notification.events.filter(kind=EventKind.DATES_RECALCULATED).count() == 1
 
     with time_machine.travel(at(11, 15), tick=False):
         client = person_client(notification)
