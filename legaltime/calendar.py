@@ -98,6 +98,12 @@ class BusinessCalendar:
                 self._decreed.setdefault(y, frozenset(d for d in loaded if d.year == y))
         return self._decreed[year]
 
+    def preload(self, first_year: int, last_year: int) -> None:
+        """Read the decreed days of these years in one query: for many dates across years."""
+        loaded = non_working_days(first_year, last_year)
+        for y in range(first_year, last_year + 1):
+            self._decreed.setdefault(y, frozenset(d for d in loaded if d.year == y))
+
     def is_business_day(self, day: date) -> bool:
         """Monday to Friday, not a public holiday, not declared non-working (art. 145)."""
         return (

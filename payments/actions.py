@@ -33,6 +33,7 @@ from mailboxes.actions import deposit_notification
 from mailboxes.inputs import AttachmentInput, NotificationInput
 from mailboxes.models import Kind
 from payments import codes
+from payments.due import overdue_before
 from payments.models import SOURCE_PATTERN, Debt, Flag, Payment, Plan
 from payments.pdf import LapseContent, ReceiptContent, render_lapse_letter, render_receipt
 from payments.schedule import (
@@ -327,7 +328,9 @@ def _lock_debt(**lookup: Any) -> Debt | None:
 def _refresh_plan(plan: Plan, today: date) -> None:
     """A plan's missed count, and whether it is now paid in full."""
     installments = Debt.objects.filter(plan=plan, kind=Debt.Kind.INSTALLMENT)
-    plan.missed = installments.filter(status__in=Debt.OPEN, due_date__lt=today).count()
+    plan.missed = installments.filter(
+        status__in=Debt.OPEN, due_date__lt=overdue_before(today)
+    ).count()
     fields = ["missed"]
     if plan.status == Plan.Status.ACTIVE and not installments.filter(status__in=Debt.OPEN).exists():
         plan.status = Plan.Status.COMPLETED
@@ -515,7 +518,7 @@ def flag_overdue(now: datetime | None = None) -> Tally:
     due = Debt.objects.filter(
         kind=Debt.Kind.INSTALLMENT,
         status__in=Debt.OPEN,
-        due_date__lt=today,
+        due_date__lt=overdue_before(today),
         overdue_at__isnull=True,
         plan__status=Plan.Status.ACTIVE,
     )
@@ -637,7 +640,8 @@ def lapse_plan(plan_id: int, now: datetime | None = None) -> Plan | None:
             .filter(plan=plan, kind=Debt.Kind.INSTALLMENT, status__in=Debt.OPEN)
             .order_by("number")
         )
-        missed = [d for d in open_debts if d.due_date < today]
+        cutoff = overdue_before(today)
+        missed = [d for d in open_debts if d.due_date < cutoff]
         if len(missed) < threshold:
             return None
         balance = sum((d.amount - d.paid for d in open_debts), Decimal("0.00"))
@@ -662,7 +666,7 @@ def lapse_plan(plan_id: int, now: datetime | None = None) -> Plan | None:
                 total=plan.total,
                 installments=plan.installments,
                 cancelled=[
-                    (d.number or 0, d.due_date, d.amount - d.paid, d.due_date < today)
+                    (d.number or 0, d.due_date, d.amount - d.paid, d.due_date < cutoff)
                     for d in open_debts
                 ],
                 missed=len(missed),
@@ -707,7 +711,7 @@ def lapse_due_plans(now: datetime | None = None) -> Tally:
                 filter=Q(
                     debts__kind=Debt.Kind.INSTALLMENT,
                     debts__status__in=Debt.OPEN,
-                    debts__due_date__lt=today,
+                    debts__due_date__lt=overdue_before(today),
                 ),
             )
         )

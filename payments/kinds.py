@@ -27,9 +27,11 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from legaltime.calendar import BusinessCalendar
 from mailboxes.kinds import KindRules, Panel, register
 from mailboxes.models import Kind, Notification
 from payments import codes
+from payments.due import overdue_before, payable_until
 from payments.models import Debt, Payment, Plan
 from payments.schedule import (
     MAX_AMOUNT,
@@ -352,6 +354,15 @@ def card_context(
 ) -> dict[str, Any]:
     """What payments/panel.html shows: the debt to pay now, the schedule, the payments."""
     current = next((d for d in debts if d.is_open()), None)
+    calendar = BusinessCalendar()
+    if debts:  # one query for every year the schedule spans (up to six)
+        years = [d.due_date.year for d in debts] + [today.year]
+        calendar.preload(min(years) - 1, max(years) + 1)
+    cutoff = overdue_before(today, calendar)
+    for debt in debts:
+        # The day an open debt due on a non-working day can still be paid, for the page.
+        until = payable_until(debt.due_date, calendar) if debt.is_open() else debt.due_date
+        debt.carried_to = until if until != debt.due_date else None  # type: ignore[attr-defined]
     payments = [p for d in debts for p in d.payments.all()]
     paid = sum((p.amount for p in payments), Decimal("0.00"))
     owed = sum((d.balance for d in debts), Decimal("0.00"))
@@ -362,8 +373,8 @@ def card_context(
         "current": current,
         "current_overdue": current is not None
         and current.kind != Debt.Kind.LAPSED_BALANCE
-        and current.is_overdue(today),
-        "overdue": [d for d in debts if d.is_overdue(today)],
+        and current.is_overdue(today, cutoff=cutoff),
+        "overdue": [d for d in debts if d.is_overdue(today, cutoff=cutoff)],
         "payments": sorted(payments, key=lambda p: (p.paid_at, p.pk)),
         "paid": paid,
         "owed": owed,

@@ -149,8 +149,13 @@ class Debt(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN
 
-    def is_overdue(self, today: date) -> bool:
-        return self.is_open() and self.due_date < today
+    def is_overdue(self, today: date, *, cutoff: date | None = None) -> bool:
+        """Open and past the day it could be paid on time (payments.due: a due date on a
+        non-working day is carried over to the next business day). `cutoff`:
+        `overdue_before(today)`, computed once by a caller that tests many debts."""
+        from payments.due import overdue_before
+
+        return self.is_open() and self.due_date < (cutoff or overdue_before(today))
 
 
 def receipt_path(instance: Payment, filename: str) -> str:

@@ -23,6 +23,7 @@ from backoffice.access import officer_required
 from backoffice.notifications import units_of
 from payments import codes
 from payments.actions import PaymentRefused, review_payment
+from payments.due import overdue_before
 from payments.kinds import with_payments
 from payments.models import Debt, Payment
 
@@ -80,7 +81,7 @@ def debt_list(request: HttpRequest) -> HttpResponse:
         if chosen == "observadas":
             debts = debts.filter(flagged=True)
         elif chosen == "vencidas":
-            debts = debts.filter(status__in=Debt.OPEN, due_date__lt=today)
+            debts = debts.filter(status__in=Debt.OPEN, due_date__lt=overdue_before(today))
         elif chosen == "pendientes":
             debts = debts.filter(status__in=Debt.OPEN)
     page = Paginator(debts.order_by("-flagged", "due_date", "id"), PAGE_SIZE).get_page(
@@ -91,7 +92,12 @@ def debt_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "payments/office/list.html",
-        {"form": form, "page": page, "today": today, "query_string": query_string.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "overdue_before": overdue_before(today),
+            "query_string": query_string.urlencode(),
+        },
     )
 
 
@@ -146,7 +152,7 @@ def _detail_page(
             "plan_debts": plan_debts,
             "payments": [(p, forms_by_payment.get(p.public_id)) for p in payments],
             "reminders": debt.reminders.all(),
-            "today": timezone.localdate(),
+            "overdue_before": overdue_before(timezone.localdate()),
         },
         status=status,
     )

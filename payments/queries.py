@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
+from payments.due import overdue_before
 from payments.models import Debt
 from people.models import Person
 
@@ -53,11 +54,12 @@ def due_for(person: Person, today: date | None = None) -> list[Due]:
                 continue
             next_of_plan.add(debt.plan_id)
         shown.append(debt)
-    items = [_item(debt, today) for debt in shown]
+    cutoff = overdue_before(today)
+    items = [_item(debt, today, cutoff) for debt in shown]
     return sorted(items, key=lambda i: (not i.overdue, i.due_date or date.max))
 
 
-def _item(debt: Debt, today: date) -> Due:
+def _item(debt: Debt, today: date, cutoff: date) -> Due:
     notification = debt.notification
     opened = notification.opened_at is not None
     return Due(
@@ -71,7 +73,7 @@ def _item(debt: Debt, today: date) -> Due:
         amount=debt.balance if opened else None,
         payment_code=debt.payment_code if opened else None,
         due_date=debt.due_date if opened else None,
-        overdue=opened and debt.is_overdue(today),
+        overdue=opened and debt.is_overdue(today, cutoff=cutoff),
         url=reverse("payments:debt", args=[debt.payment_code])
         if opened
         else reverse("mailbox:detail", args=[notification.public_id]),

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from alerts.models import Alert
 from evidence.models import EventKind
 from evidence.verify import verify
+from mailboxes.actions import RequestMeta, open_notification
 from mailboxes.models import Notification
 from payments.actions import flag_overdue, lapse_due_plans
 from payments.models import Debt, Flag, Plan, Reminder
@@ -175,3 +176,36 @@ def test_lapses_and_reminders_wait_for_the_daytime(approved, clock):
     out = StringIO()
     call_command("payments_daily", stdout=out)
     assert "flagged 0 overdue installments, lapsed 1 plans" in out.getvalue()
+
+
+def test_a_due_date_on_a_non_working_day_is_carried_over_to_the_next_business_day(
+    person, clock, client
+):
+    # Due Sat 30 Jan, Sun 28 Feb and Tue 30 Mar 2027 (art. 145: payable until Mon 1 Feb and
+    # Mon 1 Mar respectively).
+    notification = plan(person, first_due_date="2027-01-30")
+    clock.move_to(lima(2027, 1, 31, 8, 0))  # Sunday
+    assert flag_overdue().done == 0
+    user = notification.person.user
+    assert user is not None
+    open_notification(notification, reader=user, meta=RequestMeta(None, ""))
+    client.force_login(user)
+    page = client.get(f"/buzon/notificaciones/{notification.public_id}/").content.decode()
+    assert "(día no hábil: puede pagar hasta el 01/02/2027)" in page
+    assert "Vencida" not in page
+    clock.move_to(lima(2027, 2, 1, 23, 0))  # Monday, the day it is carried over to
+    assert flag_overdue().done == 0
+    clock.move_to(lima(2027, 2, 2, 0, 30))
+    assert flag_overdue().done == 1
+    client.force_login(user)  # a new session: the last one timed out
+    assert (
+        "Vencida" in client.get(f"/buzon/notificaciones/{notification.public_id}/").content.decode()
+    )
+    # With the second installment also unpaid, the plan may not lapse while it is payable.
+    clock.move_to(lima(2027, 3, 1, 8, 0))  # Mon 1 Mar
+    assert flag_overdue().done == 0
+    assert lapse_due_plans().done == 0
+    assert Plan.objects.get().status == Plan.Status.ACTIVE
+    clock.move_to(lima(2027, 3, 2, 8, 0))
+    assert flag_overdue().done == 1
+    assert lapse_due_plans().done == 1

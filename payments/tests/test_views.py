@@ -156,13 +156,16 @@ def test_officers_see_the_debts_of_their_units_only():
 
 
 def test_overdue_filter(clock):
-    fine(due_date="2026-12-05")
+    fine(due_date="2026-12-04")  # a Friday
     late = Debt.objects.get()
+    fine(due_date="2026-12-05")  # a Saturday: payable until Monday the 7th (art. 145)
+    saturday = Debt.objects.exclude(pk=late.pk).get()
     clock.move_to(lima(2026, 12, 6, 9, 0))
     fine(due_date="2026-12-30")
     client = officer_of("SFM", NOTIFIERS)
     html = page(client, "/oficina/pagos/?filtro=vencidas")
     assert late.payment_code in html
+    assert saturday.payment_code not in html
     assert html.count("<tr>") == 2  # header and one row
 
 
