@@ -84,6 +84,11 @@ class OfficerLoginForm(AuthenticationForm):
 class BuzonPasswordChangeForm(PasswordChangeForm):
     """Django's form, which checks the current password and runs AUTH_PASSWORD_VALIDATORS."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django's hint ("la misma contraseña anterior") reads as "your old password".
+        self.fields["new_password2"].help_text = _("Escriba otra vez la contraseña nueva.")
+
 
 class RecoveryStartForm(forms.Form):
     """¿Olvidaste la contraseña?: who you are, as on the login form."""

@@ -32,7 +32,7 @@ from accounts.forms import (
 )
 from accounts.models import PasswordReset, User
 from accounts.throttling import client_ip
-from mailboxes.access import person_required
+from mailboxes.access import person_required, safe_buzon_path
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,16 @@ WRONG_CURRENT_MISSES_ALLOWED = 5
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
     user = request.user
+    # Back to the buzón page that sent the person here, if it is one (never elsewhere).
+    after = safe_buzon_path(request.GET.get("next"), request) or "mailbox:home"
     if user.is_authenticated and isinstance(user, User) and user.is_person:
-        return redirect("mailbox:home")
+        return redirect(after)
     form = PersonLoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         assert form.user is not None
         with transaction.atomic():  # session, last login and access log in one commit
             login(request, form.user)  # rotates the session key
-        return redirect("mailbox:home")
+        return redirect(after)
     return render(request, "accounts/login.html", {"form": form})
 
 

@@ -46,6 +46,8 @@ ALLOWED_HOSTS = env_list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# A form sent after its session ended gets the site's own page, not Django's technical one.
+CSRF_FAILURE_VIEW = "ui.views.csrf_failure"
 # Absolute base URL printed in documents (QR codes on constancias point here).
 PORT = env_int("PORT", 8000, minimum=1)
 # Printed on every constancia and QR code for good, so production must say it explicitly.

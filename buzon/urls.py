@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path, register_converter
 
@@ -14,12 +14,21 @@ def _superusers_only(request: HttpRequest) -> bool:
     return bool(request.user.is_active and request.user.is_superuser)
 
 
+def _home(request: HttpRequest) -> HttpResponse:
+    """An officer's home is the office; everyone else's, the buzón's login (which sends a
+    person already logged in on to the casilla)."""
+    user = request.user
+    if user.is_authenticated and not getattr(user, "is_person", True):
+        return redirect("backoffice:dashboard")
+    return redirect("accounts:login")
+
+
 # /admin/ is for superusers only; officers work in /oficina/.
 admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
 admin.site.site_header = "Buzón · administración"
 
 urlpatterns = [
-    path("", lambda request: redirect("accounts:login"), name="root"),
+    path("", _home, name="root"),
     path("buzon/", include("accounts.urls")),
     path("buzon/", include("mailboxes.urls")),
     path("buzon/", include("people.urls")),

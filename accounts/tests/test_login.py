@@ -99,7 +99,11 @@ def test_five_failures_lock_the_identity_with_minutes_to_wait(client, registered
         assert post_login(client, number, "wrong-password").status_code == 200
     locked = post_login(client, number, "wrong-password")
     assert locked.status_code == 429
-    assert "inténtelo de nuevo en 15 minutos" in locked.content.decode()
+    page = locked.content.decode()
+    assert "inténtelo de nuevo en 15 minutos" in page
+    # Someone who forgot the password need not wait: recovery and the Agencia Digital.
+    assert 'href="/buzon/recuperar/"' in page
+    assert 'href="/agencia/"' in page
     # The right password does not help while locked, from another IP either.
     other_ip = post_login(Client(), number, password, REMOTE_ADDR="10.9.9.9")
     assert other_ip.status_code == 429
@@ -235,3 +239,75 @@ def test_guessing_the_current_password_ends_the_session(client, registered):
     assert response.status_code == 302
     assert response["Location"] == LOGIN
     assert client.get("/buzon/").status_code == 302
+
+
+def test_after_logging_in_the_person_returns_to_the_page_that_sent_them(client, registered):
+    _person, number, password = registered
+    response = client.get("/buzon/perfil/")
+    assert response["Location"] == "/buzon/ingresar/?next=/buzon/perfil/"
+    response = client.post(
+        response["Location"], {"doc_type": "CE", "doc_number": number, "password": password}
+    )
+    assert response["Location"] == "/buzon/perfil/"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/buzon/", "//evil.example/buzon/", "/oficina/", "/admin/"]
+)
+def test_next_never_leads_out_of_the_buzon(client, registered, target):
+    _person, number, password = registered
+    response = client.post(
+        f"{LOGIN}?next={target}", {"doc_type": "CE", "doc_number": number, "password": password}
+    )
+    assert response["Location"] == "/buzon/"
+
+
+def test_a_form_sent_after_the_session_ended_says_it_was_not_saved(client, registered):
+    _person, number, password = registered
+    post_login(client, number, password)
+    with time_machine.travel(timezone.now() + timedelta(minutes=20)):
+        response = client.post(
+            "/buzon/perfil/",
+            {"email": "nuevo@example.org"},
+            HTTP_REFERER="http://testserver/buzon/perfil/",
+        )
+        assert response["Location"] == "/buzon/ingresar/?next=/buzon/perfil/"
+        page = client.get(response["Location"]).content.decode()
+    assert "lo que envió no se guardó" in page
+    # A referer from elsewhere is not followed.
+    other = Client()
+    response = other.post("/buzon/perfil/", {}, HTTP_REFERER="https://evil.example/buzon/x/")
+    assert response["Location"] == "/buzon/ingresar/?next=/buzon/"
+
+
+def test_a_form_sent_with_a_stale_security_token_gets_the_sites_own_page(registered):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(LOGIN, {"doc_type": "CE", "doc_number": "1", "password": "x"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "La página caducó" in page
+    assert "No se envió nada" in page
+    assert 'name="viewport"' in page  # the site's layout, readable on a phone
+    assert "CSRF" not in page
+
+
+def test_the_home_page_of_each_kind_of_user(client, registered, officer):
+    assert client.get("/")["Location"] == "/buzon/ingresar/"
+    client.force_login(officer)
+    assert client.get("/")["Location"] == "/oficina/"
+
+
+def test_a_person_sent_to_the_office_is_pointed_back_to_their_casilla(client, registered):
+    person, _number, _password = registered
+    client.force_login(person.user)
+    page = client.get("/oficina/").content.decode()
+    assert "no forma parte de su casilla" in page
+    assert "supervisor" not in page
+
+
+def test_the_password_change_form_says_what_to_type_again(client, registered):
+    person, _number, _password = registered
+    client.force_login(person.user)
+    page = client.get("/buzon/contrasena/").content.decode()
+    assert "Escriba otra vez la contraseña nueva." in page
+    assert "la misma contraseña anterior" not in page

@@ -64,7 +64,7 @@ def link_in(message) -> str:
 def test_the_login_page_links_to_recovery(client):
     page = client.get("/buzon/ingresar/").content.decode()
     assert 'href="/buzon/recuperar/"' in page
-    assert "¿Olvidaste la contraseña?" in page
+    assert "¿Olvidó su contraseña?" in page
 
 
 def test_known_and_unknown_identities_get_the_same_answer(client, maria, waits):
