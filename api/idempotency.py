@@ -15,21 +15,35 @@ from django.utils import timezone
 from ninja import Schema
 
 from api import multipart
-from api.errors import problem
-from api.models import ApiKey, IdempotentRequest
+from api.errors import ScopeError, problem
+from api.models import ApiKey, IdempotentRequest, Scope
 
 HEADER = "Idempotency-Key"
 # A request still "in progress" after this long lost its worker; its key may run again.
 ABANDONED = timedelta(minutes=10)
 
 
-def idempotent(view: Callable[..., tuple[int, Schema]]) -> Callable[..., HttpResponse]:
-    """Wrap a ninja POST view that returns (status, schema). The answer is rendered here and
-    stored, so a replay is byte for byte the same. An error raised by the view (refused
-    input) is not stored: the same key may be retried."""
+View = Callable[..., tuple[int, Schema]]
 
+
+def idempotent(scope: Scope) -> Callable[[View], Callable[..., HttpResponse]]:
+    """Wrap a ninja POST view that returns (status, schema) and needs `scope`. The answer is
+    rendered here and stored, so a replay is byte for byte the same. An error raised by the
+    view (refused input) is not stored: the same key may be retried. The scope is checked
+    before anything else: a stored answer is replayed only to a key that may make the request
+    (another key of the same client may lack the scope)."""
+
+    def decorate(view: View) -> Callable[..., HttpResponse]:
+        return _idempotent(view, scope)
+
+    return decorate
+
+
+def _idempotent(view: View, scope: Scope) -> Callable[..., HttpResponse]:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if scope.value not in request.auth.scopes:  # type: ignore[attr-defined]
+            raise ScopeError(scope.value)
         key_header = (request.headers.get(HEADER) or "").strip()
         if not key_header or len(key_header) > 255 or not key_header.isprintable():
             return problem(

@@ -437,7 +437,7 @@ class RegistrationOut(Schema):
     ),
     tags=["procedures"],
 )
-@idempotent
+@idempotent(Scope.PROCEDURES_WRITE)
 def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, Schema]:
     key = require(request, Scope.PROCEDURES_WRITE)
     p, r = payload.person, payload.procedure
@@ -568,7 +568,7 @@ def _payment_refused(request: HttpRequest, exc: PaymentRefused) -> HttpResponse:
     ),
     tags=["payments"],
 )
-@idempotent
+@idempotent(Scope.PAYMENTS_WRITE)
 def post_payment(request: HttpRequest, payload: PaymentIn) -> tuple[int, Schema]:
     key = require(request, Scope.PAYMENTS_WRITE)
     result = apply_payment(
@@ -807,7 +807,7 @@ NOTIFICATION_BODY = _json_or_multipart(
     tags=["notifications"],
     openapi_extra={"requestBody": NOTIFICATION_BODY},
 )
-@idempotent
+@idempotent(Scope.NOTIFICATIONS_WRITE)
 def post_notification(request: HttpRequest) -> tuple[int, Schema]:
     key = require(request, Scope.NOTIFICATIONS_WRITE)
     if request.content_type == "multipart/form-data":
@@ -941,7 +941,7 @@ BATCH_BODY = _json_or_multipart(
     tags=["notifications"],
     openapi_extra={"requestBody": BATCH_BODY},
 )
-@idempotent
+@idempotent(Scope.NOTIFICATIONS_WRITE)
 def post_batch(request: HttpRequest) -> tuple[int, Schema]:
     key = require(request, Scope.NOTIFICATIONS_WRITE)
     files: dict[int, list[AttachmentInput]] = {}
@@ -1177,7 +1177,7 @@ def get_events(
     ),
     tags=["notifications"],
 )
-@idempotent
+@idempotent(Scope.NOTIFICATIONS_WRITE)
 def simulate_opening(request: HttpRequest, notification_id: str) -> tuple[int, Schema]:
     key = require(request, Scope.NOTIFICATIONS_WRITE)
     if not key.is_test:

@@ -166,13 +166,18 @@ def check_notification(
         errors.setdefault(name, []).append(message)
 
     procedure = lookups.procedures.get(_number(data))
-    if procedure is None:
-        add("procedure_number", _("No existe un trámite con ese número."))
-    elif test_only and not procedure.person.is_test:
+    if test_only and (procedure is None or not procedure.person.is_test):
+        # The same words whether the number is unused or a real person's: a test key learns
+        # nothing about real procedures.
         add(
             "procedure_number",
-            _("Una clave de prueba solo deposita en casillas de prueba; este trámite es real."),
+            _(
+                "Una clave de prueba solo deposita en trámites de prueba; "
+                "no hay uno con ese número."
+            ),
         )
+    elif procedure is None:
+        add("procedure_number", _("No existe un trámite con ese número."))
     unit = lookups.units.get(data.unit)
     if unit is None:
         add("unit", _("Elija una unidad emisora."))

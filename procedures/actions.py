@@ -173,6 +173,11 @@ def register_procedure(
             if earlier is not None:
                 return _existing(earlier)
         test = bool(client and client.is_test)
+        if test and clean_procedure.number:
+            # Whether a number is free would tell a test key which real procedures exist.
+            raise ValidationError(
+                {"number": _("Con una clave de prueba no se elige el número: se asigna uno.")}
+            )
         person, person_created = _find_or_create_person(clean_person, test=test)
         number = clean_procedure.number
         if number:

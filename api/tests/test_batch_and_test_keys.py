@@ -181,6 +181,17 @@ def test_a_test_key_registers_test_mailboxes_and_deposits_only_into_them():
     refused = post("/notifications", test, notification_body(real.procedure.number), "t-1")
     assert refused.status_code == 422
     assert "prueba" in problem_of(refused)["errors"][0]["detail"]
+    # An unused number gets the very same answer: nothing says the real one exists.
+    unused = post("/notifications", test, notification_body("LM269999999"), "t-1b")
+    assert problem_of(unused)["errors"] == problem_of(refused)["errors"]
+    # Nor may a test key pick a number, which would tell taken (real) numbers from free ones.
+    numbered = {
+        **REGISTRATION,
+        "procedure": {**REGISTRATION["procedure"], "number": real.procedure.number},
+    }
+    chosen = post("/procedures", test, numbered, "t-1c")
+    assert chosen.status_code == 422
+    assert problem_of(chosen)["errors"][0]["field"] == "number"
     assert not Notification.objects.exists()
     # The same document as a real person's, with a test key: a test mailbox beside them,
     # never the real one (and the answer says nothing about whether a real one exists).

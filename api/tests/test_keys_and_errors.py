@@ -218,6 +218,18 @@ def test_the_same_key_and_body_return_the_first_answer_and_another_body_is_409()
     assert Procedure.objects.count() == 1
 
 
+def test_a_stored_answer_is_not_replayed_to_a_key_without_the_scope():
+    writer, plaintext = key_for("procedures:write")
+    _reader, read_only = create_key(writer.client, "lectura", ["notifications:read"], actor=None)
+    assert post("/procedures", plaintext, REGISTRATION, "alta-1").status_code == 201
+    # Same client, same Idempotency-Key and body: still refused, and nothing of the first answer.
+    refused = post("/procedures", read_only, REGISTRATION, "alta-1")
+    assert refused.status_code == 403
+    assert problem_of(refused)["type"].endswith("insufficient-scope")
+    assert "Idempotent-Replayed" not in refused
+    assert b"CE-000654321" not in refused.content
+
+
 def test_every_post_needs_an_idempotency_key():
     _key, plaintext = key_for("procedures:write")
     response = post("/procedures", plaintext, REGISTRATION, idempotency_key="")

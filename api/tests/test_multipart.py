@@ -177,7 +177,9 @@ def test_a_key_that_may_not_deposit_cannot_send_a_large_multipart_body(settings)
     pdf = factories.pdf_bytes(pad_kb=8)
     data = {"notifications": batch_of(), "attachments.0": [pdf_file("a.pdf", pdf)]}
     response = send("/notifications/batch", reader, data, "mp-reader")
-    assert response.status_code == 413
+    # Refused on its scope before the body is read (it would otherwise be a 413 here).
+    assert response.status_code == 403
+    assert json.loads(response.content)["type"].endswith("insufficient-scope")
 
 
 @pytest.mark.parametrize(
