@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -35,12 +35,16 @@ def person_required(view: View) -> View:
 
 
 def safe_buzon_path(url: str | None, request: HttpRequest) -> str | None:
-    """`url` if it is a page of this site's buzón (never another site: no open redirect)."""
+    """`url` if it is a page of this site's buzón (never another site: no open redirect; never
+    out of /buzon/ by dot segments, which browsers resolve even when percent-encoded)."""
     if not url or not url.startswith("/buzon/"):
         return None
     if not url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
+        return None
+    path = unquote(urlsplit(url).path)
+    if "\\" in path or any(segment in (".", "..") for segment in path.split("/")):
         return None
     return url
 

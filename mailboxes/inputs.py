@@ -176,6 +176,7 @@ def check_notification(
                 "no hay uno con ese número."
             ),
         )
+        procedure = None  # nothing further is checked against a real procedure
     elif procedure is None:
         add("procedure_number", _("No existe un trámite con ese número."))
     unit = lookups.units.get(data.unit)

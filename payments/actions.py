@@ -325,11 +325,12 @@ def _lock_debt(**lookup: Any) -> Debt | None:
     return debt
 
 
-def _refresh_plan(plan: Plan, today: date) -> None:
-    """A plan's missed count, and whether it is now paid in full."""
+def _refresh_plan(plan: Plan, today: date, cutoff: date | None = None) -> None:
+    """A plan's missed count, and whether it is now paid in full. `cutoff`: overdue_before(today),
+    when the caller has it."""
     installments = Debt.objects.filter(plan=plan, kind=Debt.Kind.INSTALLMENT)
     plan.missed = installments.filter(
-        status__in=Debt.OPEN, due_date__lt=overdue_before(today)
+        status__in=Debt.OPEN, due_date__lt=cutoff or overdue_before(today)
     ).count()
     fields = ["missed"]
     if plan.status == Plan.Status.ACTIVE and not installments.filter(status__in=Debt.OPEN).exists():
@@ -512,20 +513,22 @@ class Tally:
 
 def flag_overdue(now: datetime | None = None) -> Tally:
     """Flag, once each, the installments of active plans past their due date and not paid in
-    full (the due date counts whole: overdue from the next day, Lima time)."""
+    full (the day it could be paid on time counts whole: overdue from the next day, Lima time;
+    payments.due)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    cutoff = overdue_before(today)  # one calendar read for the whole run
     due = Debt.objects.filter(
         kind=Debt.Kind.INSTALLMENT,
         status__in=Debt.OPEN,
-        due_date__lt=overdue_before(today),
+        due_date__lt=cutoff,
         overdue_at__isnull=True,
         plan__status=Plan.Status.ACTIVE,
     )
     tally = Tally()
     for pk in list(due.values_list("pk", flat=True)):
         try:
-            if _flag_one(pk, now, today):
+            if _flag_one(pk, now, today, cutoff):
                 tally.done += 1
         except Exception:
             log.exception("payments_daily: could not flag installment (debt %s) as overdue", pk)
@@ -533,19 +536,19 @@ def flag_overdue(now: datetime | None = None) -> Tally:
     return tally
 
 
-def _flag_one(pk: int, now: datetime, today: date) -> bool:
+def _flag_one(pk: int, now: datetime, today: date, cutoff: date) -> bool:
     with transaction.atomic():
         debt = _lock_debt(pk=pk)
         if (
             debt is None
             or debt.overdue_at is not None
-            or not debt.is_overdue(today)
+            or not debt.is_overdue(today, cutoff=cutoff)
             or debt.plan is None
         ):
             return False
         debt.overdue_at = now
         debt.save(update_fields=["overdue_at"])
-        _refresh_plan(debt.plan, today)
+        _refresh_plan(debt.plan, today, cutoff)
         record_about(
             debt.notification,
             EventKind.INSTALLMENT_OVERDUE,

@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from payments.due import overdue_before
+from legaltime.calendar import BusinessCalendar
+from payments.due import overdue_before, payable_until
 from payments.models import Debt
 from people.models import Person
 
@@ -31,14 +32,18 @@ class Due:
     amount: Decimal | None  # what is still owed
     payment_code: str | None
     due_date: date | None
+    payable_until: date | None  # the due date, carried over past a non-working day
     overdue: bool
     url: str
 
 
 def due_for(person: Person, today: date | None = None) -> list[Due]:
     """Open fines and lapsed balances, and for each active plan its overdue installments and
-    the next one; overdue first, then by due date. Two queries, whatever the number of debts."""
+    the next one; overdue first, then by due date. Three queries (the debts, their
+    notifications, the calendar), whatever the number of debts."""
     today = today or timezone.localdate()
+    calendar = BusinessCalendar()
+    cutoff = overdue_before(today, calendar)
     debts = list(
         Debt.objects.filter(person=person, status__in=Debt.OPEN)
         .select_related("notification", "plan")
@@ -47,19 +52,18 @@ def due_for(person: Person, today: date | None = None) -> list[Due]:
     shown: list[Debt] = []
     next_of_plan: set[int] = set()
     for debt in debts:
-        upcoming = debt.kind == Debt.Kind.INSTALLMENT and debt.due_date >= today
+        upcoming = debt.kind == Debt.Kind.INSTALLMENT and debt.due_date >= cutoff
         if upcoming and debt.plan_id is not None:
             # Of an active plan, only the next installment not yet due (plus the overdue ones).
             if debt.plan_id in next_of_plan:
                 continue
             next_of_plan.add(debt.plan_id)
         shown.append(debt)
-    cutoff = overdue_before(today)
-    items = [_item(debt, today, cutoff) for debt in shown]
+    items = [_item(debt, today, cutoff, calendar) for debt in shown]
     return sorted(items, key=lambda i: (not i.overdue, i.due_date or date.max))
 
 
-def _item(debt: Debt, today: date, cutoff: date) -> Due:
+def _item(debt: Debt, today: date, cutoff: date, calendar: BusinessCalendar) -> Due:
     notification = debt.notification
     opened = notification.opened_at is not None
     return Due(
@@ -73,6 +77,7 @@ def _item(debt: Debt, today: date, cutoff: date) -> Due:
         amount=debt.balance if opened else None,
         payment_code=debt.payment_code if opened else None,
         due_date=debt.due_date if opened else None,
+        payable_until=payable_until(debt.due_date, calendar) if opened else None,
         overdue=opened and debt.is_overdue(today, cutoff=cutoff),
         url=reverse("payments:debt", args=[debt.payment_code])
         if opened

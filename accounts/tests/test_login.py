@@ -252,7 +252,19 @@ def test_after_logging_in_the_person_returns_to_the_page_that_sent_them(client, 
 
 
 @pytest.mark.parametrize(
-    "target", ["https://evil.example/buzon/", "//evil.example/buzon/", "/oficina/", "/admin/"]
+    "target",
+    [
+        "https://evil.example/buzon/",
+        "//evil.example/buzon/",
+        "/oficina/",
+        "/admin/",
+        "/buzon/../oficina/",
+        "/buzon/%2e%2e/admin/",
+        "/buzon/%2E%2E/%2E%2E/oficina/",
+        "/buzon/./../admin/",
+        "/buzon/%252e%252e/admin/",  # arrives as %2e%2e, which browsers resolve as ..
+        "/buzon/\\evil.example/",
+    ],
 )
 def test_next_never_leads_out_of_the_buzon(client, registered, target):
     _person, number, password = registered

@@ -184,6 +184,13 @@ def test_a_test_key_registers_test_mailboxes_and_deposits_only_into_them():
     # An unused number gets the very same answer: nothing says the real one exists.
     unused = post("/notifications", test, notification_body("LM269999999"), "t-1b")
     assert problem_of(unused)["errors"] == problem_of(refused)["errors"]
+    # Nor do the checks that depend on a procedure (a kind's details) run against a real one.
+    odd = {"kind": "correction", "details": {"bogus": 1}}
+    answers = [
+        problem_of(post("/notifications", test, notification_body(n, **odd), f"t-1{n}"))["errors"]
+        for n in (real.procedure.number, "LM269999998")
+    ]
+    assert answers[0] == answers[1]
     # Nor may a test key pick a number, which would tell taken (real) numbers from free ones.
     numbered = {
         **REGISTRATION,

@@ -309,10 +309,10 @@ def test_an_installment_that_cannot_be_flagged_overdue_does_not_stop_the_others(
     broken_first = installment(broken, 1)
     real = actions._refresh_plan
 
-    def fail_for_one(the_plan, today):
+    def fail_for_one(the_plan, today, cutoff=None):
         if the_plan.notification_id == broken.pk:
             raise OSError("disk full")
-        real(the_plan, today)
+        real(the_plan, today, cutoff)
 
     monkeypatch.setattr(actions, "_refresh_plan", fail_for_one)
     clock.move_to(lima(2026, 12, 16, 2, 0))

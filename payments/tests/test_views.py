@@ -123,6 +123,26 @@ def test_due_for_lists_what_the_person_owes(clock):
     assert shown.url == f"/buzon/pagos/{shown.payment_code}/"
 
 
+def test_the_pending_list_carries_a_weekend_due_date_over(clock):
+    from datetime import date
+
+    registration = factories.register()
+    a_plan = plan(registration, first_due_date="2027-01-30")  # Saturday; then 28/02, 30/03
+    open_it(a_plan)
+    person = registration.procedure.person
+    # Monday 1 Feb: the first installment is still payable today, and it alone is listed.
+    items = due_for(person, date(2027, 2, 1))
+    assert [(i.installment, i.overdue, i.due_date, i.payable_until) for i in items] == [
+        (1, False, date(2027, 1, 30), date(2027, 2, 1))
+    ]
+    clock.move_to(lima(2027, 2, 1, 9, 0))
+    client = person_client(a_plan)
+    assert "Pagar hasta el 01/02/2027" in page(client, "/buzon/pendientes/")
+    # Tuesday: overdue, and the next one is listed too.
+    items = due_for(person, date(2027, 2, 2))
+    assert [(i.installment, i.overdue) for i in items] == [(1, True), (2, False)]
+
+
 # --- Officers -------------------------------------------------------------------------------
 
 
