@@ -37,6 +37,7 @@ from mailboxes.actions import deposit_notification
 from mailboxes.content import render_markdown
 from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput, check_notification
 from mailboxes.models import IssuingUnit, Kind, Notification
+from payments.schedule import Row
 
 log = logging.getLogger(__name__)
 DRAFTS_KEY = "buzon_notification_drafts"
@@ -260,10 +261,7 @@ def _details_preview(details: dict[str, Any]) -> dict[str, Any]:
     return {
         "observations": details.get("items") or [],
         "fine_due": date.fromisoformat(due) if due else None,
-        "schedule": [
-            {"amount": row["amount"], "due_date": date.fromisoformat(row["due_date"])}
-            for row in details.get("schedule") or []
-        ],
+        "schedule": [Row.of(row) for row in details.get("schedule") or []],
     }
 
 

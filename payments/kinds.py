@@ -39,6 +39,7 @@ from payments.schedule import (
     MIN_INSTALLMENTS,
     AmountError,
     AmountTooLarge,
+    Row,
     canonical,
     parse_amount,
     schedule,
@@ -321,12 +322,13 @@ def materialize_plans(notifications: list[Notification]) -> None:
                 person=notification.person,
                 kind=Debt.Kind.INSTALLMENT,
                 plan=plan,
-                number=row["number"],
-                amount=Decimal(row["amount"]),
-                due_date=date.fromisoformat(row["due_date"]),
+                number=parsed.number,
+                amount=parsed.amount,
+                due_date=parsed.due_date,
                 payment_code=row["payment_code"],
             )
             for row in rows
+            for parsed in [Row.of(row)]
         ]
     Debt.objects.bulk_create(debts)
     _rehash(with_plan)

@@ -12,6 +12,7 @@ have becomes the month's last day (31 January, 28 or 29 February, 31 March...).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -106,6 +107,15 @@ class Row:
     number: int
     amount: Decimal
     due_date: date
+
+    @classmethod
+    def of(cls, details: Mapping[str, Any]) -> Row:
+        """A row as `as_details()` wrote it into a notification's details."""
+        return cls(
+            int(details["number"]),
+            Decimal(details["amount"]),
+            date.fromisoformat(details["due_date"]),
+        )
 
     def as_details(self) -> dict[str, Any]:
         return {
