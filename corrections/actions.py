@@ -500,30 +500,13 @@ def expire(notification: Notification) -> bool:
     filed (art. 136.4). Called by mailboxes.actions.record_expired_deadlines() through the kind's
     deadline_expired hook, inside its transaction; idempotent. A procedure already not filed
     stays so (`procedure_status.settle()`)."""
-    with transaction.atomic():
-        request = (
-            CorrectionRequest.objects.select_for_update().filter(notification=notification).first()
-        )
-        if request is None or request.status != RequestStatus.OPEN:
-            return False
-        now = timezone.now()
-        request.status = RequestStatus.EXPIRED
-        request.expired_at = now
-        request.save(update_fields=["status", "expired_at"])
-        status = procedure_status.settle(notification.procedure_id, expired=True)
-        record_about(
-            notification,
-            EventKind.CORRECTION_EXPIRED,
-            actor=None,
-            data={
-                "deadline_date": notification.deadline_date.isoformat()
-                if notification.deadline_date
-                else None,
-                "procedure_status": status.value,
-                "rule": "TUO Ley 27444, art. 136.4",
-            },
-        )
-    return True
+    return _move(
+        notification,
+        RequestStatus.OPEN,
+        RequestStatus.EXPIRED,
+        EventKind.CORRECTION_EXPIRED,
+        "TUO Ley 27444, art. 136.4",
+    )
 
 
 def reopen(notification: Notification) -> bool:
@@ -532,26 +515,47 @@ def reopen(notification: Notification) -> bool:
     145), so the request is open again and the procedure's status is settled anew. Called by
     mailboxes.actions.recalculate_legal_dates() through the kind's deadline_reopened hook,
     inside its transaction; idempotent."""
+    return _move(
+        notification,
+        RequestStatus.EXPIRED,
+        RequestStatus.OPEN,
+        EventKind.CORRECTION_REOPENED,
+        "TUO Ley 27444, arts. 136 y 145",
+    )
+
+
+def _move(
+    notification: Notification,
+    source: RequestStatus,
+    target: RequestStatus,
+    event: EventKind,
+    rule: str,
+) -> bool:
+    """Expiry and its undoing: the request from `source` to `target`, the procedure's status
+    settled again, and the event with the deadline, that status and the rule."""
     with transaction.atomic():
         request = (
             CorrectionRequest.objects.select_for_update().filter(notification=notification).first()
         )
-        if request is None or request.status != RequestStatus.EXPIRED:
+        if request is None or request.status != source:
             return False
-        request.status = RequestStatus.OPEN
-        request.expired_at = None
+        expired = target == RequestStatus.EXPIRED
+        request.status = target
+        request.expired_at = timezone.now() if expired else None
         request.save(update_fields=["status", "expired_at"])
-        status = procedure_status.settle(notification.procedure_id, reopened=True)
+        status = procedure_status.settle(
+            notification.procedure_id, expired=expired, reopened=not expired
+        )
         record_about(
             notification,
-            EventKind.CORRECTION_REOPENED,
+            event,
             actor=None,
             data={
                 "deadline_date": notification.deadline_date.isoformat()
                 if notification.deadline_date
                 else None,
                 "procedure_status": status.value,
-                "rule": "TUO Ley 27444, arts. 136 y 145",
+                "rule": rule,
             },
         )
     return True
