@@ -341,6 +341,7 @@ def issue_certificate(
             data={
                 "code": code,
                 "sha256": digest,
+                "issued_at": chain.timestamp(issued_at),
                 "checkpoint": checkpoint.number if checkpoint else None,
             },
         )

@@ -145,7 +145,10 @@ def _check_checkpoints(report: Report) -> list[_Seal]:
         if (
             body.get("key") != checkpoint.key_id
             or body.get("merkle_root") != checkpoint.merkle_root
+            or body.get("entries") != checkpoint.entries
+            or body.get("at") != chain.timestamp(checkpoint.created_at)
         ):
+            # Certificates print the time and the count: they must be the signed ones.
             report.add(where, "its columns differ from the signed statement")
         expected_prev = previous.hash if previous else chain.GENESIS
         if body.get("prev") != expected_prev:
@@ -480,20 +483,46 @@ def _strict(text: str) -> dict[str, Any] | None:
     return body if isinstance(body, dict) and chain.dumps(body) == text else None
 
 
-def _latest_dates(entries: list[dict[str, Any]]) -> tuple[str | None, str | None]:
-    """The effective date and deadline the log last recorded for a notification."""
-    effective = deadline = None
+@dataclass
+class _Recorded:
+    """What a notification's row must say, replayed from the entries about it, oldest first.
+    None where the log does not say (entries written before it recorded that value)."""
+
+    effective: str | None = None
+    deadline: str | None = None
+    rule: str | None = ""
+    state: str | None = "deposited"
+    expired: bool | None = False
+
+
+def replay(entries: list[dict[str, Any]]) -> _Recorded:
+    """The legal dates, the rule that gave the effect, the state and whether the deadline is
+    recorded as expired, as the log last recorded them; the same transitions as
+    mailboxes.actions (deposit, open, effect, expiry, recalculation)."""
+    r = _Recorded()
     for entry in entries:
-        data = entry["data"]
-        if entry["kind"] in (
-            EventKind.NOTIFICATION_EFFECTIVE,
-            EventKind.NOTIFICATION_DEEMED_REJECTED,
-        ):
-            effective, deadline = data.get("effective_date"), data.get("deadline_date")
-        elif entry["kind"] == EventKind.DATES_RECALCULATED:
-            effective = _after(data.get("effective_date"))
-            deadline = _after(data.get("deadline_date"))
-    return effective, deadline
+        data, kind = entry["data"], entry["kind"]
+        if kind == EventKind.NOTIFICATION_OPENED:
+            if r.state == "deposited":
+                r.state = "opened"
+        elif kind in (EventKind.NOTIFICATION_EFFECTIVE, EventKind.NOTIFICATION_DEEMED_REJECTED):
+            r.effective, r.deadline = data.get("effective_date"), data.get("deadline_date")
+            r.rule = data.get("rule")
+            if kind == EventKind.NOTIFICATION_DEEMED_REJECTED:
+                r.state = "rejected"
+            elif data.get("deemed") and r.state == "deposited":
+                r.state = "deemed"
+        elif kind == EventKind.DEADLINE_EXPIRED:
+            r.expired = True
+        elif kind == EventKind.DATES_RECALCULATED:
+            r.effective = _after(data.get("effective_date"))
+            r.deadline = _after(data.get("deadline_date"))
+            r.rule = (_after(data["rule"]) or "") if "rule" in data else None
+            if r.effective is None and r.state == "deemed":
+                r.state = "deposited"  # deemed on a day later decreed non-working
+            change = data.get("deadline_expired")
+            r.expired = change[1] is True if isinstance(change, list) and len(change) == 2 else None
+    return r
 
 
 def _after(change: Any) -> str | None:
@@ -512,6 +541,7 @@ def _check_notification(
     the legal dates and the certificates issued, so that no edited row can reach a
     certificate or the public page."""
     from mailboxes.actions import content_sha256
+    from mailboxes.content import render_markdown
 
     where = f"notification {notification.public_id}"
     if content_sha256(notification) != notification.content_sha256:
@@ -526,13 +556,28 @@ def _check_notification(
     recorded_at = deposit["data"].get("deposited_at")
     if recorded_at is not None and recorded_at != chain.timestamp(notification.deposited_at):
         report.add(where, "its deposit time differs from the one in its deposit entry")
-    effective, deadline = _latest_dates(entries)
+    if deposit["data"].get("policy", notification.policy) != notification.policy:
+        report.add(where, "its notification policy differs from the one in its deposit entry")
+    if render_markdown(notification.body_markdown) != notification.body_html:
+        # What the person reads is stored rendered; it must be the rendering of the hashed
+        # Markdown (a new version of the Markdown libraries that renders differently shows
+        # here too: re-render, and record why).
+        report.add(where, "the text it shows differs from its recorded content (edited?)")
+    last = replay(entries)
     row_effective = notification.effective_date.isoformat() if notification.effective_date else None
     row_deadline = notification.deadline_date.isoformat() if notification.deadline_date else None
-    if (row_effective, row_deadline) != (effective, deadline):
+    if (row_effective, row_deadline) != (last.effective, last.deadline):
         report.add(where, "its effective date or deadline differs from the last ones recorded")
+    if last.rule is not None and notification.effect_rule != last.rule:
+        report.add(where, "the rule that gave its effect differs from the one recorded")
+    if last.state != notification.state:
+        report.add(where, f"its state ({notification.state}) differs from the recorded one")
+    if last.expired is not None and last.expired != bool(notification.deadline_expired_at):
+        report.add(where, "whether its deadline expired differs from what the log records")
     opened = [e for e in entries if e["kind"] == EventKind.NOTIFICATION_OPENED]
     opening = getattr(notification, "opening", None)
+    if (opening.opened_at if opening else None) != notification.opened_at:
+        report.add(where, "its opening time differs from its acuse")
     if opening is None and opened:
         report.add(where, "the log records an acuse that its row does not have")
     elif opening is not None:
@@ -547,7 +592,7 @@ def _check_notification(
         ):
             report.add(where, "its acuse (time, IP or browser) differs from the one recorded")
     issued = {
-        e["data"].get("code"): e["data"].get("sha256")
+        e["data"].get("code"): e["data"]
         for e in entries
         if e["kind"] == EventKind.CERTIFICATE_ISSUED
     }
@@ -558,17 +603,32 @@ def _check_notification(
         )
         if isinstance(mentioned, int) and mentioned > newest:
             report.add(where, f"a certificate cites checkpoint #{mentioned}, which is missing")
-    for certificate in notification.certificates.all():
-        if issued.get(certificate.code) != certificate.sha256:
+    rows = {certificate.code: certificate for certificate in notification.certificates.all()}
+    for code, certificate in rows.items():
+        data = issued.get(code, {})
+        if data.get("sha256") != certificate.sha256:
             report.add(
-                f"certificate {certificate.code[:4]}…",
+                f"certificate {code[:4]}…",
                 "its registered PDF hash differs from the one recorded when it was issued",
             )
+        elif data.get("issued_at", chain.timestamp(certificate.issued_at)) != chain.timestamp(
+            certificate.issued_at
+        ):
+            report.add(f"certificate {code[:4]}…", "its issue time differs from the recorded one")
+    for code in issued.keys() - rows.keys():
+        # The public page would answer that a genuine constancia does not exist.
+        report.add(
+            f"certificate {str(code)[:4]}…", "the log records it as issued, but it is missing"
+        )
     recorded_files = deposit["attachments_sha256"] or []
-    stored = []
+    described = deposit["data"].get("attachments")
+    stored, shown = [], []
     for attachment in sorted(notification.attachments.all(), key=lambda a: a.pk):
         report.attachments += 1
         stored.append(attachment.sha256)
+        shown.append(
+            {"name": attachment.original_name, "sha256": attachment.sha256, "size": attachment.size}
+        )
         if not files:
             continue
         name = f"attachment {attachment.public_id} ({attachment.original_name})"
@@ -582,8 +642,8 @@ def _check_notification(
             continue
         if digest.hexdigest() != attachment.sha256:
             report.add(name, "its file differs from the one deposited (SHA-256 mismatch)")
-    if stored != recorded_files:
-        report.add(where, "its attachments differ from those in its deposit entry")
+    if stored != recorded_files or (described is not None and shown != described):
+        report.add(where, "its attachments (names, sizes or hashes) differ from its deposit entry")
 
 
 def _check_records(report: Report, *, files: bool) -> None:
@@ -600,8 +660,10 @@ def _check_records(report: Report, *, files: bool) -> None:
     def flush() -> None:
         entries: dict[int, list[dict[str, Any]]] = {}
         rows = (
+            # In the order they were written: the entries about one notification are written
+            # under its row lock, so the ids follow the order of its changes (clocks need not).
             Event.objects.filter(notification_id__in=[n.pk for n in batch])
-            .order_by("occurred_at", "id")
+            .order_by("id")
             .values_list("notification_id", "canonical", "lane", "seq", "id")
         )
         for nid, text, lane, seq, pk in rows:

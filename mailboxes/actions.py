@@ -543,6 +543,7 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
                 .get(pk=pk)
             )
             before = (locked.effective_date, locked.deadline_date, locked.pending_until)
+            rule_before, expired_before = locked.effect_rule, locked.deadline_expired_at is not None
             policy = Policy.parse(locked.policy)
             if locked.effective_date is None and locked.pending_until is not None:
                 locked.pending_until = pending_until(policy, locked.deposited_at)
@@ -588,6 +589,10 @@ def recalculate_legal_dates(since: date, *, actor: User | None, reason: str) -> 
                     "effective_date": [str(before[0]), str(after[0])],
                     "deadline_date": [str(before[1]), str(after[1])],
                     "pending_until": [str(before[2]), str(after[2])],
+                    # What the constancia prints beside the dates, so verify_evidence can
+                    # hold the row to it.
+                    "rule": [rule_before, locked.effect_rule],
+                    "deadline_expired": [expired_before, locked.deadline_expired_at is not None],
                 },
             )
             if reopened:

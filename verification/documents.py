@@ -10,10 +10,12 @@ work done tells an unknown code from one of the other kind.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from django.db.models import QuerySet
 
-from evidence.models import Certificate
+from evidence.models import Certificate, EventKind
 from mailboxes.models import Attachment
 from procedures.models import Receipt
 
@@ -95,3 +97,22 @@ def by_sha256(sha256: str) -> Found:
         .first()
     )
     return Found(attachment=attachment)
+
+
+def effective_when_issued(certificate: Certificate) -> date | None:
+    """The effective date the constancia printed (None: not yet in effect then), replayed from
+    the log up to the entry that recorded its issue. The notification's own date may have been
+    set or moved since (an opening, a decree), and the public page must not call a genuine
+    constancia altered for that."""
+    from evidence.verify import replay
+
+    before: list[dict[str, Any]] = []
+    for event in certificate.notification.events.order_by("id"):
+        entry = event.entry
+        if entry["kind"] == EventKind.CERTIFICATE_ISSUED and (
+            entry["data"].get("code") == certificate.code
+        ):
+            effective = replay(before).effective
+            return date.fromisoformat(effective) if effective else None
+        before.append(entry)
+    return certificate.notification.effective_date  # no entry: verify_evidence reports it

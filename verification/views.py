@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from verification.codes import normalize_code
-from verification.documents import Found, by_code, by_sha256
+from verification.documents import Found, by_code, by_sha256, effective_when_issued
 from verification.ratelimit import limited
 from verification.uploads import HashingUploadHandler, size_label, upload_error
 
@@ -25,13 +25,16 @@ TEMPLATE = "verification/verify.html"
 
 
 def _mask(name: str) -> str:
-    """Show initials only: the code is semi-secret, but a page is easy to share."""
-    return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
+    """Initials only ("M. A. G. R."), not even each name's length: the code is semi-secret, but
+    a page is easy to share."""
+    return " ".join(f"{part[0]}." for part in name.split())
 
 
 def _page(request: HttpRequest, status: int = 200, **context: Any) -> HttpResponse:
     found: Found = context.setdefault("found", Found())
     context.setdefault("holder", _mask(found.holder_name))
+    if found.certificate is not None:
+        context["effective_when_issued"] = effective_when_issued(found.certificate)
     context.setdefault("upload_action", reverse("verification:verify"))
     context["max_size"] = size_label(settings.BUZON_VERIFY_UPLOAD_MAX_BYTES)
     return render(request, TEMPLATE, context, status=status)

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from corrections.models import Answer, CorrectionRequest, RequestStatus
 from evidence.certificates import describe
 from evidence.models import EventKind
+from evidence.verify import verify
 from legaltime.actions import declare_non_working_day
 from mailboxes.actions import record_expired_deadlines
 from procedures.models import ProcedureStatus
@@ -106,6 +107,8 @@ def test_left_unanswered_again_it_expires_again(expired_on_friday_11):
     kinds = list(notification.events.order_by("seq").values_list("kind", flat=True))
     assert kinds.count(EventKind.CORRECTION_EXPIRED) == 2
     assert kinds.count(EventKind.CORRECTION_REOPENED) == 1
+    report = verify(files=False)  # expired, reopened, expired again: as the log says
+    assert report.ok, report.problems
 
 
 def test_a_deadline_that_stays_in_the_past_reopens_nothing(expired_on_friday_11):
@@ -121,6 +124,8 @@ def test_a_deadline_that_stays_in_the_past_reopens_nothing(expired_on_friday_11)
     notification.procedure.refresh_from_db()
     assert notification.procedure.status == ProcedureStatus.NOT_FILED
     assert not notification.events.filter(kind=EventKind.CORRECTION_REOPENED).exists()
+    report = verify(files=False)  # moved, and still expired: as the log says
+    assert report.ok, report.problems
 
 
 def test_another_expired_request_keeps_the_procedure_not_filed():

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.actions import deliver
-from evidence import merkle, pki
+from evidence import chain, merkle, pki
 from evidence.actions import issue_certificate, seal
 from evidence.certificates import mask_destination
 from evidence.models import Certificate, Event, EventKind
@@ -161,7 +161,12 @@ def test_issuing_registers_the_certificate_and_records_it_as_evidence():
     assert row.checkpoint.number == 1
     event = Event.objects.get(notification=notification, kind=EventKind.CERTIFICATE_ISSUED)
     assert event.actor == officer
-    assert event.data == {"code": certificate.code, "sha256": digest, "checkpoint": 1}
+    assert event.data == {
+        "code": certificate.code,
+        "sha256": digest,
+        "issued_at": chain.timestamp(row.issued_at),
+        "checkpoint": 1,
+    }
     assert event.entry["content_sha256"] == notification.content_sha256
     # Unopened at issue time: no acuse is printed, and issuing creates none.
     assert "Sin abrir a la fecha de emisión" in factories.pdf_text(pdf)

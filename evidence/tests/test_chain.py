@@ -451,6 +451,35 @@ def test_time_never_goes_back_in_a_lane_even_if_a_clock_does(settings):
             "UPDATE mailbox_notification SET deposited_at = '2026-01-05 15:00:00'",
             "its deposit time differs from the one in its deposit entry",
         ),
+        # What the person reads, and what the constancia prints beside the dates.
+        (
+            "UPDATE mailbox_notification SET body_html = '<p>Se DENIEGA su solicitud.</p>'",
+            "the text it shows differs from its recorded content (edited?)",
+        ),
+        (
+            "UPDATE mailbox_notification SET effect_rule = 'Regla inventada'",
+            "the rule that gave its effect differs from the one recorded",
+        ),
+        (
+            "UPDATE mailbox_notification SET state = 'rejected'",
+            "its state (rejected) differs from the recorded one",
+        ),
+        (
+            "UPDATE mailbox_notification SET deadline_expired_at = '2026-01-01 10:00:00'",
+            "whether its deadline expired differs from what the log records",
+        ),
+        (
+            "UPDATE mailbox_notification SET policy = 'on_opening_or_after_calendar_days:10'",
+            "its notification policy differs from the one in its deposit entry",
+        ),
+        (
+            "UPDATE mailbox_notification SET opened_at = NULL",
+            "its opening time differs from its acuse",
+        ),
+        (
+            "UPDATE mailbox_attachment SET original_name = 'resolucion-DENIEGA.pdf'",
+            "its attachments (names, sizes or hashes) differ from its deposit entry",
+        ),
     ],
 )
 def test_rows_a_certificate_prints_are_checked_against_the_log(history, statement, message):
@@ -468,6 +497,44 @@ def test_a_certificate_with_another_hash_is_caught(history):
     status, output = run_verify()
     assert status == 1
     assert f"certificate {certificate.code[:4]}…: its registered PDF hash differs" in output
+
+
+def test_a_certificate_whose_row_is_gone_or_redated_is_caught(history):
+    """The public page would disown a genuine constancia, or show another issue date."""
+    from evidence.actions import issue_certificate
+
+    kept, _pdf = issue_certificate(history, requested_by=None)
+    deleted, _pdf = issue_certificate(history, requested_by=None)
+    tamper(
+        "DELETE FROM evidence_certificate WHERE code = %s",
+        "UPDATE evidence_certificate SET issued_at = '2020-01-01 15:00:00' WHERE code = %s",
+        params=[deleted.code],
+    )
+    tamper(
+        "UPDATE evidence_certificate SET issued_at = '2020-01-01 15:00:00' WHERE code = %s",
+        params=[kept.code],
+    )
+    status, output = run_verify()
+    assert status == 1
+    assert f"certificate {deleted.code[:4]}…: the log records it as issued, but it is missing" in (
+        output
+    )
+    assert f"certificate {kept.code[:4]}…: its issue time differs from the recorded one" in output
+
+
+def test_a_checkpoint_whose_time_or_count_is_edited_is_caught(history):
+    """Constancias print both; only the signed statement can be trusted for them."""
+    record(EventKind.PASSWORD_CHANGED, actor=None)
+    newest = seal()
+    assert newest is not None
+    tamper(
+        "UPDATE evidence_checkpoint SET created_at = '2020-01-01 15:00:00', entries = 999999 "
+        "WHERE number = %s",
+        params=[newest.number],
+    )
+    status, output = run_verify()
+    assert status == 1
+    assert f"checkpoint #{newest.number}: its columns differ from the signed statement" in output
 
 
 def test_a_published_checkpoint_that_is_gone_is_caught(history):

@@ -5,6 +5,7 @@ import pytest
 import time_machine
 
 from evidence.models import EventKind
+from evidence.verify import verify
 from legaltime.actions import declare_non_working_day, withdraw_non_working_day
 from legaltime.models import NonWorkingDay
 from tests import factories
@@ -43,6 +44,8 @@ def test_a_decreed_day_moves_the_deadlines_that_cross_it(correction_due_thursday
     assert withdraw_non_working_day(NonWorkingDay.objects.get(), actor=officer) == 1
     notification.refresh_from_db()
     assert notification.deadline_date == date(2026, 12, 10)
+    report = verify(files=False)  # every row still matches what the log recorded
+    assert report.ok, report.problems
 
 
 def test_a_decree_for_a_day_after_every_deadline_moves_nothing(
@@ -112,3 +115,5 @@ def test_a_deemed_day_decreed_non_working_makes_the_notification_pending_again(s
     notification.refresh_from_db()
     assert (notification.effective_date, notification.state) == (date(2026, 3, 11), "deemed")
     assert notification.deadline_date == date(2026, 3, 13)  # 12 and 13 March
+    report = verify(files=False)  # the state and rule replayed from the log match the row
+    assert report.ok, report.problems

@@ -8,6 +8,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from evidence.actions import issue_certificate
 from mailboxes.actions import RequestMeta, open_notification
 from tests import factories
 from verification.tests.helpers import LIMA, certificate_for, text_of
@@ -25,7 +26,7 @@ def test_a_real_code_is_authentic_and_shows_little_personal_data(client):
     assert "Constancia de registro de trámite" in page
     assert result.procedure.number in page
     assert result.receipt.sha256 in page
-    assert "M**** A******** G******* R****" in page
+    assert "M. A. G. R." in page
     assert "María" not in page
     assert result.procedure.person.doc_number not in page
 
@@ -52,7 +53,7 @@ def test_a_notification_certificate_shows_what_was_notified_by_whom_and_when(cli
     assert "05/03/2026 10:20 (hora de Lima)" in page  # deposited
     assert "Surte efecto el 05/03/2026" in page
     assert certificate.sha256 in page
-    assert "M**** A******** G******* R****" in page
+    assert "M. A. G. R." in page
     for private in (
         person.doc_number,
         "María",
@@ -69,7 +70,37 @@ def test_a_certificate_of_a_notification_not_yet_in_effect_says_pending(client, 
     settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
     certificate = certificate_for(factories.deposit())
     page = text_of(client.get(f"/verificar/{certificate.code}"))
-    assert "Surte efecto el Pendiente" in page
+    assert "Surte efecto el Aún no surtía efecto al emitirse" in page
+    assert "Después de emitida" not in page
+
+
+def test_a_date_set_after_the_certificate_does_not_make_it_look_altered(client, settings):
+    """Issued while pending, the PDF says it is not yet in effect; then the person opens it.
+    The page shows what the PDF shows, and the date set since, apart."""
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
+    registration = factories.register()
+    notification = factories.deposit(registration)
+    certificate, pdf = issue_certificate(notification, requested_by=None)
+    assert "Aún no surte efecto." in factories.pdf_text(pdf)
+    reader = registration.procedure.person.user
+    assert reader is not None
+    open_notification(
+        notification,
+        reader=reader,
+        meta=RequestMeta("203.0.113.7", "Firefox"),
+    )
+    notification.refresh_from_db()
+    assert notification.effective_date is not None
+    page = text_of(client.get(f"/verificar/{certificate.code}"))
+    day = f"{notification.effective_date:%d/%m/%Y}"
+    assert "Surte efecto el Aún no surtía efecto al emitirse" in page
+    assert f"Después de emitida esta constancia: surte efecto el {day}." in page
+    # Issued now, the next constancia shows the date itself, with nothing added.
+    later = text_of(
+        client.get(f"/verificar/{issue_certificate(notification, requested_by=None)[0].code}")
+    )
+    assert f"Surte efecto el {day}" in later
+    assert "Después de emitida" not in later
 
 
 def test_a_typed_code_is_normalised(client):
