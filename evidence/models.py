@@ -56,6 +56,7 @@ class EventKind(models.TextChoices):
     INSTALLMENT_OVERDUE = "installment_overdue", _("Cuota vencida")
     PLAN_LAPSED = "plan_lapsed", _("Fraccionamiento perdido")
     PAYMENT_REVIEWED = "payment_reviewed", _("Pago observado revisado")
+    RECEIPT_ISSUED = "receipt_issued", _("Constancia de trámite emitida")
 
 
 class Event(models.Model):

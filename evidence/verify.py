@@ -687,6 +687,35 @@ def _check_records(report: Report, *, files: bool) -> None:
         flush()
 
 
+def _check_receipts(report: Report) -> None:
+    """Every constancia de trámite against the entry recorded when it was issued: the public
+    page answers for its code and PDF hash, so an edited row would pass a forged PDF off as
+    authentic, and a deleted one would disown a genuine constancia."""
+    from procedures.models import Receipt
+
+    recorded: dict[str, dict[str, Any]] = {}
+    for text in Event.objects.filter(kind=EventKind.RECEIPT_ISSUED).values_list(
+        "canonical", flat=True
+    ):
+        body = _strict(text)
+        if body is not None:  # one that is not was reported with the entries
+            recorded[str(body["data"].get("code"))] = body["data"]
+    rows = Receipt.objects.values_list("verification_code", "sha256", "size", "issued_at")
+    for code, sha256, size, issued_at in rows.iterator(chunk_size=5000):
+        data = recorded.pop(code, None)
+        where = f"receipt {code[:4]}…"
+        if data is None:
+            report.add(where, "the log does not record it as issued (inserted?)")
+        elif (data.get("sha256"), data.get("size"), data.get("issued_at")) != (
+            sha256,
+            size,
+            chain.timestamp(issued_at),
+        ):
+            report.add(where, "its PDF hash, size or issue time differs from the recorded one")
+    for code in recorded:
+        report.add(f"receipt {code[:4]}…", "the log records it as issued, but it is missing")
+
+
 PARALLEL_FROM = 200_000  # entries; below this, worker processes cost more than they save
 
 
@@ -722,6 +751,7 @@ def verify(
         workers = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 1
     _check_entries(report, seals, progress, workers, chunk)
     _check_records(report, files=files)
+    _check_receipts(report)
     return report
 
 

@@ -18,6 +18,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from buzon import secretbox
+from evidence import chain
+from evidence.actions import record
+from evidence.models import EventKind
 from procedures.models import Procedure, Receipt
 from procedures.pdf import ReceiptContent, render_receipt
 from verification.codes import new_code
@@ -64,7 +67,7 @@ def issue_receipt(
     with translation.override(settings.LANGUAGE_CODE):
         record_copy = render_receipt(content.without_password())
         delivered = render_receipt(content) if password is not None else record_copy
-    return Receipt.objects.create(
+    receipt = Receipt.objects.create(
         procedure=procedure,
         verification_code=content.verification_code,
         credentials=credentials,
@@ -78,6 +81,22 @@ def issue_receipt(
         sha256=hashlib.sha256(delivered).hexdigest(),
         size=len(delivered),
     )
+    # /verificar/ answers for this hash and code: the log holds them, so that verify_evidence
+    # catches an edited or deleted row (a forged PDF passed off as authentic, or a genuine
+    # one disowned).
+    record(
+        EventKind.RECEIPT_ISSUED,
+        actor=actor,
+        person=person,
+        procedure=procedure,
+        data={
+            "code": receipt.verification_code,
+            "sha256": receipt.sha256,
+            "size": receipt.size,
+            "issued_at": chain.timestamp(issued_at),
+        },
+    )
+    return receipt
 
 
 def credentials_copy_allowed(receipt: Receipt, actor: User | None) -> bool:

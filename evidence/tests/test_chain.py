@@ -71,6 +71,7 @@ def test_every_step_leaves_a_chained_entry(history):
     assert kinds == [
         EventKind.PROCEDURE_REGISTERED,
         EventKind.CREDENTIALS_ISSUED,
+        EventKind.RECEIPT_ISSUED,
         EventKind.NOTIFICATION_DEPOSITED,
         EventKind.NOTIFICATION_EFFECTIVE,
         EventKind.NOTIFICATION_OPENED,
@@ -88,13 +89,13 @@ def test_every_step_leaves_a_chained_entry(history):
     assert opened.data["ip"] == "203.0.113.7"
     assert opened.entry["at"].endswith("Z")
     head = ChainHead.objects.get(lane=opened.lane)
-    assert (head.seq, head.hash) == (7, entry(EventKind.ATTACHMENT_DOWNLOADED).hash)
+    assert (head.seq, head.hash) == (8, entry(EventKind.ATTACHMENT_DOWNLOADED).hash)
 
 
 def test_the_untouched_log_verifies(history):
     status, output = run_verify()
     assert status == 0, output
-    assert "entries: 7 on 1 lanes, 7 sealed by 1 checkpoints" in output
+    assert "entries: 8 on 1 lanes, 8 sealed by 1 checkpoints" in output
     assert "attachment files: 1" in output
     assert "evidence intact" in output
 
@@ -115,7 +116,7 @@ def test_the_database_refuses_updates_and_deletes(history, statement):
         connection.cursor() as cursor,
     ):
         cursor.execute(statement)
-    assert Event.objects.count() == 7
+    assert Event.objects.count() == 8
     assert Checkpoint.objects.count() == 1
 
 
@@ -131,7 +132,7 @@ def test_an_edited_entry_is_caught(history):
     tamper("UPDATE evidence_event SET canonical = %s WHERE id = %s", params=[forged, opened.pk])
     status, output = run_verify()
     assert status == 1
-    assert f"FIRST PROBLEM: entry 0:5 (id {opened.pk}): its hash does not match" in output
+    assert f"FIRST PROBLEM: entry 0:6 (id {opened.pk}): its hash does not match" in output
 
 
 def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(history):
@@ -144,7 +145,7 @@ def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(history):
     status, output = run_verify()
     assert status == 1
     viewed = entry(EventKind.NOTIFICATION_VIEWED)
-    assert f"FIRST PROBLEM: entry 0:6 (id {viewed.pk}): it does not follow" in output
+    assert f"FIRST PROBLEM: entry 0:7 (id {viewed.pk}): it does not follow" in output
 
 
 def test_an_edited_column_is_caught(history):
@@ -152,7 +153,7 @@ def test_an_edited_column_is_caught(history):
     tamper(f"UPDATE evidence_event SET kind = 'notification_viewed' WHERE id = {opened.pk}")  # noqa: S608
     status, output = run_verify()
     assert status == 1
-    assert f"entry 0:5 (id {opened.pk}): its columns differ from its hashed content" in output
+    assert f"entry 0:6 (id {opened.pk}): its columns differ from its hashed content" in output
 
 
 def test_a_deleted_entry_is_caught(history):
@@ -160,8 +161,8 @@ def test_a_deleted_entry_is_caught(history):
     tamper(f"DELETE FROM evidence_event WHERE id = {opened.pk}")  # noqa: S608
     status, output = run_verify()
     assert status == 1
-    assert "FIRST PROBLEM: entry 0:6" in output
-    assert "entries 0:5 to 0:5 are missing" in output
+    assert "FIRST PROBLEM: entry 0:7" in output
+    assert "entries 0:6 to 0:6 are missing" in output
 
 
 def test_a_deleted_last_entry_is_caught(history):
@@ -169,30 +170,30 @@ def test_a_deleted_last_entry_is_caught(history):
     tamper(f"DELETE FROM evidence_event WHERE id = {last.pk}")  # noqa: S608
     status, output = run_verify()
     assert status == 1
-    assert "lane 0: the log ends at 0:6, but the lane head says 0:7" in output
+    assert "lane 0: the log ends at 0:7, but the lane head says 0:8" in output
 
 
 def test_a_cut_log_with_a_rewound_head_is_caught_by_the_checkpoint(history):
     last = Event.objects.order_by("-seq").first()
     tamper(
         f"DELETE FROM evidence_event WHERE id = {last.pk}",  # noqa: S608
-        f"UPDATE evidence_chainhead SET seq = 6, hash = '{last.prev_hash}'",  # noqa: S608
+        f"UPDATE evidence_chainhead SET seq = 7, hash = '{last.prev_hash}'",  # noqa: S608
     )
     status, output = run_verify()
     assert status == 1
-    assert "checkpoint #1: it sealed 7 entries; 6 are there" in output
+    assert "checkpoint #1: it sealed 8 entries; 7 are there" in output
 
 
 def test_swapped_entries_are_caught(history):
     opened, viewed = entry(EventKind.NOTIFICATION_OPENED), entry(EventKind.NOTIFICATION_VIEWED)
     tamper(
         f"UPDATE evidence_event SET seq = 1000 WHERE id = {opened.pk}",  # noqa: S608
-        f"UPDATE evidence_event SET seq = 5 WHERE id = {viewed.pk}",  # noqa: S608
-        f"UPDATE evidence_event SET seq = 6 WHERE id = {opened.pk}",  # noqa: S608
+        f"UPDATE evidence_event SET seq = 6 WHERE id = {viewed.pk}",  # noqa: S608
+        f"UPDATE evidence_event SET seq = 7 WHERE id = {opened.pk}",  # noqa: S608
     )
     status, output = run_verify()
     assert status == 1
-    assert f"FIRST PROBLEM: entry 0:5 (id {viewed.pk})" in output
+    assert f"FIRST PROBLEM: entry 0:6 (id {viewed.pk})" in output
 
 
 def test_an_edited_attachment_file_is_caught(history):
@@ -269,8 +270,8 @@ def test_sealing_covers_only_what_is_new(history):
     second = seal()
     assert second.number == 2
     assert second.entries == 1
-    assert second.body["since"] == {"0": 7}
-    assert second.body["heads"]["0"]["seq"] == 8
+    assert second.body["since"] == {"0": 8}
+    assert second.body["heads"]["0"]["seq"] == 9
     assert second.body["prev"] == Checkpoint.objects.get(number=1).hash
     assert verify().ok
 
@@ -580,4 +581,30 @@ def test_an_entry_with_a_repeated_key_is_caught(history):
     )
     status, output = run_verify()
     assert status == 1
-    assert f"entry 0:5 (id {opened.pk}): it is not in canonical form" in output
+    assert f"entry 0:6 (id {opened.pk}): it is not in canonical form" in output
+
+
+def test_a_receipt_whose_row_is_edited_inserted_or_deleted_is_caught(history):
+    """/verificar/ answers for a constancia de trámite by its code and PDF hash."""
+    from procedures.models import Receipt
+
+    edited = Receipt.objects.get()
+    deleted = factories.register().receipt
+    tamper(
+        "UPDATE procedures_receipt SET sha256 = %s WHERE id = %s",
+        params=["f" * 64, edited.pk],
+    )
+    tamper("DELETE FROM procedures_receipt WHERE id = %s", params=[deleted.pk])
+    inserted = "ABCD-EFGH-JKMN-PQRS"
+    tamper(
+        "INSERT INTO procedures_receipt (procedure_id, verification_code, credentials, issued_at, "
+        "record_pdf, sha256, size) SELECT procedure_id, %s, credentials, issued_at, record_pdf, "
+        "%s, size FROM procedures_receipt WHERE id = %s",
+        params=[inserted, "e" * 64, edited.pk],
+    )
+    status, output = run_verify()
+    assert status == 1
+    code = edited.verification_code[:4]
+    assert f"receipt {code}…: its PDF hash, size or issue time differs from the recorded" in output
+    assert f"receipt {deleted.verification_code[:4]}…: the log records it as issued, but" in output
+    assert "receipt ABCD…: the log does not record it as issued (inserted?)" in output

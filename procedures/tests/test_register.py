@@ -41,7 +41,14 @@ def test_first_registration_creates_person_credentials_and_constancia(officer):
     assert result.procedure.number == "LM260000001"
     assert result.receipt.credentials == Receipt.Credentials.NEW
     kinds = list(Event.objects.values_list("kind", flat=True))
-    assert kinds == [EventKind.PROCEDURE_REGISTERED, EventKind.CREDENTIALS_ISSUED]
+    assert kinds == [
+        EventKind.PROCEDURE_REGISTERED,
+        EventKind.CREDENTIALS_ISSUED,
+        EventKind.RECEIPT_ISSUED,
+    ]
+    receipt_entry = Event.objects.get(kind=EventKind.RECEIPT_ISSUED).data
+    assert receipt_entry["code"] == result.receipt.verification_code
+    assert receipt_entry["sha256"] == result.receipt.sha256
     assert set(Event.objects.values_list("actor", flat=True)) == {officer.pk}
 
 
