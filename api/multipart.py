@@ -16,6 +16,7 @@ and the view read the same parts.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.http import parse_header_parameters
+from django.utils.translation import gettext as _
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 BATCH_MAX_ITEMS = 1000  # notifications in one POST /notifications/batch
 READ_SIZE = 1 << 20
+# RFC 2046, 5.1.1: 1 to 70 characters of this set, the last one not a space.
+BOUNDARY = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
 
 
 def max_parts() -> int:
@@ -113,7 +117,18 @@ class _Collector:
     def headers_finished(self) -> None:
         # Django's own parsing of the header: quoted names, and RFC 2231 `filename*`.
         disposition = self._headers.get(b"content-disposition", b"")
-        kind, options = parse_header_parameters(disposition.decode(errors="replace"))
+        try:
+            kind, options = parse_header_parameters(disposition.decode(errors="replace"))
+        except ValueError:
+            # An RFC 2231 parameter (`name*=`, `filename*=`) in a charset Python does not
+            # know, or whose value that charset cannot decode (UnicodeError is a ValueError).
+            raise MultiPartParserError(
+                _(
+                    "La cabecera Content-Disposition de una parte no se puede leer: un "
+                    "parámetro RFC 2231 (name*= o filename*=) nombra un juego de caracteres "
+                    "desconocido, o su valor no se puede decodificar con él."
+                )
+            ) from None
         if kind.lower() != "form-data" or not options.get("name"):
             raise MultiPartParserError(
                 "Each part needs a Content-Disposition: form-data header with a name."
@@ -142,7 +157,16 @@ def _boundary(request: HttpRequest) -> bytes:
     boundary = (request.content_params or {}).get("boundary", "")
     if not boundary:
         raise MultiPartParserError("The multipart Content-Type has no boundary.")
-    return boundary.encode("latin-1")  # the header's own bytes: WSGI decodes it as latin-1
+    if not BOUNDARY.fullmatch(boundary):
+        # Also one given the RFC 2231 way (`boundary*=utf-8''%E2%82%AC`) outside ASCII.
+        raise MultiPartParserError(
+            _(
+                "La frontera (boundary) del Content-Type multipart no es válida: debe tener de "
+                "1 a 70 caracteres, cada uno una letra o cifra ASCII, un espacio (no al final) "
+                "o uno de ' ( ) + _ , - . / : = ? (RFC 2046)."
+            )
+        )
+    return boundary.encode("ascii")
 
 
 def read_limited(request: HttpRequest, limit: int) -> Iterator[bytes]:

@@ -488,7 +488,9 @@ def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, 
 )
 def get_constancia(request: HttpRequest, number: str) -> HttpResponse:
     key = require(request, Scope.PROCEDURES_WRITE)
-    receipts = Receipt.objects.filter(procedure__number=number.strip().upper()[:20])
+    receipts = Receipt.objects.select_related("procedure").filter(
+        procedure__number=number.strip().upper()[:20]
+    )
     if key.is_test:
         receipts = receipts.filter(procedure__person__is_test=True)
     receipt = receipts.order_by("-issued_at", "-id").first()
@@ -496,7 +498,10 @@ def get_constancia(request: HttpRequest, number: str) -> HttpResponse:
         raise Http404("No procedure with that number.")
     download = download_receipt(receipt, actor=None, client=key.client)  # never the password
     response = HttpResponse(download.pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="constancia-{number}.pdf"'
+    # The procedure's own number, not the path's: that one may hold what was stripped to find
+    # it (a newline is no header value) and is in whatever case the client typed.
+    filename = f"constancia-{receipt.procedure.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"  # personal data: no cache keeps a copy
     return response
 

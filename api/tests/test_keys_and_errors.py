@@ -203,6 +203,18 @@ def test_a_system_registers_a_procedure_and_gets_the_constancia():
     assert pdf.content.startswith(b"%PDF-")
 
 
+def test_the_constancia_is_named_by_the_procedures_own_number_not_by_the_path():
+    _key, plaintext = key_for("procedures:write")
+    number = json.loads(post("/procedures", plaintext, REGISTRATION).content)["number"]
+    # The path is trimmed and upper-cased to find the procedure; a newline left in the file
+    # name would be no header at all (a 500), and the name should not echo the typing.
+    for typed in (f"{number}%0A", f"%20{number}", number.lower()):
+        response = get(f"/procedures/{typed}/constancia.pdf", plaintext)
+        assert response.status_code == 200, typed
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Disposition"] == f'attachment; filename="constancia-{number}.pdf"'
+
+
 def test_the_same_key_and_body_return_the_first_answer_and_another_body_is_409():
     _key, plaintext = key_for("procedures:write")
     first = post("/procedures", plaintext, REGISTRATION, "alta-1")

@@ -205,6 +205,86 @@ def test_a_malformed_multipart_batch_is_a_400_problem_saying_what_is_wrong(body,
     assert detail in problem_of(response)["detail"]
 
 
+def raw_post(path: str, key: str, body: bytes, content_type: str, idempotency_key: str) -> Any:
+    return Client().post(
+        f"/api/v1{path}",
+        body,
+        content_type=content_type,
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key},
+    )
+
+
+def parts(*fields: tuple[bytes, bytes], boundary: bytes = b"f") -> bytes:
+    """A multipart body of (Content-Disposition value, content) parts."""
+    body = b"".join(
+        b"--" + boundary + b"\r\nContent-Disposition: " + disposition + b"\r\n\r\n" + content
+        + b"\r\n"
+        for disposition, content in fields
+    )  # fmt: skip
+    return body + b"--" + boundary + b"--\r\n"
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        b"form-data; name=\"attachments\"; filename*=bogus''a.pdf",
+        b"form-data; name*=bogus''attachments; filename=\"a.pdf\"",
+        b"form-data; name=\"attachments\"; filename*=idna''a.pdf",  # a known codec that fails
+    ],
+)
+def test_a_part_parameter_in_an_unknown_charset_is_a_400_problem_not_a_500(disposition):
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    meta = notification_body(registration.procedure.number, attachments=[])
+    single = parts(
+        (b'form-data; name="notification"', json.dumps(meta).encode()),
+        (disposition, factories.pdf_bytes()),
+    )
+    items = batch_of(item(registration.procedure.number, "c-1")).encode()
+    batch = parts(
+        (b'form-data; name="notifications"', items),
+        (disposition.replace(b"attachments", b"attachments.0"), factories.pdf_bytes()),
+    )
+    for path, body in (("/notifications", single), ("/notifications/batch", batch)):
+        response = raw_post(path, plaintext, body, "multipart/form-data; boundary=f", "mp-cs")
+        assert response.status_code == 400, path
+        assert "juego de caracteres" in problem_of(response)["detail"]
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data; boundary*=utf-8''%E2%82%AC",  # a euro sign: not even latin-1
+        "multipart/form-data; boundary*=utf-8''fronter%C3%A1",  # latin-1, not RFC 2046
+        "multipart/form-data; boundary=" + "f" * 71,  # one character too many
+        'multipart/form-data; boundary="f "',  # a space at the end
+    ],
+)
+def test_a_boundary_outside_rfc_2046_is_a_400_problem_not_a_500(content_type):
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    meta = notification_body(registration.procedure.number)
+    body = parts((b'form-data; name="notification"', json.dumps(meta).encode()))
+    response = raw_post("/notifications", plaintext, body, content_type, "mp-boundary")
+    assert response.status_code == 400
+    assert "frontera (boundary)" in problem_of(response)["detail"]
+    assert not Notification.objects.exists()
+
+
+def test_the_longest_boundary_rfc_2046_allows_is_taken():
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    meta = notification_body(registration.procedure.number)
+    boundary = "'()+_,-./:=? " + "x" * 57  # every kind of character allowed, 70 in all
+    body = parts(
+        (b'form-data; name="notification"', json.dumps(meta).encode()), boundary=boundary.encode()
+    )
+    content_type = f'multipart/form-data; boundary="{boundary}"'
+    response = raw_post("/notifications", plaintext, body, content_type, "mp-long-boundary")
+    assert response.status_code == 201, response.content
+
+
 def test_a_single_deposit_refuses_parts_it_does_not_take():
     registration = factories.register()
     _key, plaintext = key_for("notifications:write")
