@@ -70,12 +70,15 @@ def _idempotent(view: View, scope: Scope) -> Callable[..., HttpResponse]:
                 ).first()
                 if earlier is None:
                     continue  # the first request failed and let its key go a moment ago
+                if earlier.path != request.path or earlier.body_sha256 != digest:
+                    return _reused()  # also when the first one was abandoned
                 if earlier.status == 0 and earlier.created_at < timezone.now() - ABANDONED:
-                    # Its worker died (a timeout, a restart): run again. The actions beneath
-                    # are idempotent by the business key, so nothing happens twice.
+                    # Its worker died (a timeout, a restart): run the same request again. The
+                    # actions beneath are idempotent by a business key derived from this key,
+                    # so nothing happens twice.
                     IdempotentRequest.objects.filter(pk=earlier.pk, status=0).delete()
                     continue
-                return _answer_to_repeat(earlier, request.path, digest)
+                return _answer_to_repeat(earlier)
         else:
             return _in_progress()
         try:
@@ -110,14 +113,17 @@ def _in_progress() -> HttpResponse:
     return response
 
 
-def _answer_to_repeat(earlier: IdempotentRequest, path: str, digest: str) -> HttpResponse:
-    if earlier.path != path or earlier.body_sha256 != digest:
-        return problem(
-            409,
-            "idempotency-key-reused",
-            "Idempotency-Key reused",
-            "This Idempotency-Key was used with another request body or path.",
-        )
+def _reused() -> HttpResponse:
+    return problem(
+        409,
+        "idempotency-key-reused",
+        "Idempotency-Key reused",
+        "This Idempotency-Key was used with another request body or path.",
+    )
+
+
+def _answer_to_repeat(earlier: IdempotentRequest) -> HttpResponse:
+    """The same request again: the first answer, or 409 while it is still running."""
     if earlier.status == 0:
         return _in_progress()
     replay = HttpResponse(

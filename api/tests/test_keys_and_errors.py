@@ -6,14 +6,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from api.keys import create_key, revoke
-from api.models import ApiClient, ApiKey
+from api.models import ApiClient, ApiKey, IdempotentRequest
 from evidence.models import Event
 from mailboxes.models import Notification
 from procedures.models import Procedure
@@ -227,6 +229,25 @@ def test_the_same_key_and_body_return_the_first_answer_and_another_body_is_409()
     conflict = post("/procedures", plaintext, other, "alta-1")
     assert conflict.status_code == 409
     problem_of(conflict)
+    assert Procedure.objects.count() == 1
+
+
+def abandon_every_request() -> None:
+    """As if each request's worker had died after its action committed and before the answer
+    was stored (api/idempotency.py): the row stays "in progress", and 10 minutes go by."""
+    IdempotentRequest.objects.update(
+        status=0, body=b"", created_at=timezone.now() - timedelta(minutes=11)
+    )
+
+
+def test_an_abandoned_key_is_run_again_only_for_the_same_request():
+    _key, plaintext = key_for("procedures:write")
+    assert post("/procedures", plaintext, REGISTRATION, "alta-1").status_code == 201
+    abandon_every_request()
+    other = {**REGISTRATION, "procedure": {**REGISTRATION["procedure"], "office": "AQ"}}
+    conflict = post("/procedures", plaintext, other, "alta-1")
+    assert conflict.status_code == 409
+    assert problem_of(conflict)["type"].endswith("idempotency-key-reused")
     assert Procedure.objects.count() == 1
 
 
