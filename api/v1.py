@@ -461,7 +461,7 @@ def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, 
             number=r.number,
         ),
         actor=None,
-        idempotency_key=None,
+        idempotency_key=registration_key(key, request.headers["Idempotency-Key"].strip()),
         client=key.client,
     )
     number = registration.procedure.number
@@ -477,6 +477,17 @@ def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, 
         constancia_sha256=registration.receipt.sha256,
         test=registration.procedure.person.is_test,
     )
+
+
+def registration_key(key: ApiKey, idempotency_key: str) -> str:
+    """register_procedure()'s own idempotency key (Procedure.idempotency_key, unique, at most
+    64 characters): the client and the SHA-256 of its Idempotency-Key. A rerun of the same
+    request (after its worker died, api/idempotency.py) returns the first registration rather
+    than a second procedure under a new number: without a `number` in the body, nothing else
+    ties the two together."""
+    prefix = f"api:{key.client_id}:"
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+    return prefix + digest[: 64 - len(prefix)]
 
 
 @api.get(

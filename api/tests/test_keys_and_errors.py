@@ -18,7 +18,7 @@ from api.keys import create_key, revoke
 from api.models import ApiClient, ApiKey, IdempotentRequest
 from evidence.models import Event
 from mailboxes.models import Notification
-from procedures.models import Procedure
+from procedures.models import Procedure, Receipt
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -249,6 +249,27 @@ def test_an_abandoned_key_is_run_again_only_for_the_same_request():
     assert conflict.status_code == 409
     assert problem_of(conflict)["type"].endswith("idempotency-key-reused")
     assert Procedure.objects.count() == 1
+
+
+@pytest.mark.parametrize("test", [False, True])
+def test_a_registration_rerun_after_its_worker_died_registers_nothing_twice(test):
+    # Buzón assigns the number (a test key may not send one): only the key ties the two.
+    _key, plaintext = key_for("procedures:write", test=test)
+    first = post("/procedures", plaintext, REGISTRATION, "alta-1")
+    assert first.status_code == 201
+    abandon_every_request()
+    again = post("/procedures", plaintext, REGISTRATION, "alta-1")
+    assert again.status_code == 200
+    assert again["Content-Type"] == "application/json"
+    body = json.loads(again.content)
+    assert body["number"] == json.loads(first.content)["number"]
+    assert body["created"] is False
+    assert Procedure.objects.count() == 1
+    assert Receipt.objects.count() == 1
+    assert Event.objects.filter(kind="procedure_registered").count() == 1
+    # The next registration, under another key, is another procedure.
+    assert post("/procedures", plaintext, REGISTRATION, "alta-2").status_code == 201
+    assert Procedure.objects.count() == 2
 
 
 def test_a_stored_answer_is_not_replayed_to_a_key_without_the_scope():
