@@ -89,7 +89,7 @@ class IdempotentRequest(models.Model):
 
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    path = models.CharField(max_length=300)
+    path = models.TextField()  # as long as the URL the server took: no limit of its own
     body_sha256 = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField(default=0)
     content_type = models.CharField(max_length=100, blank=True)

@@ -311,6 +311,18 @@ def test_a_test_key_follows_a_test_notification_to_opened_by_simulating_the_open
     assert json.loads(get(f"/notifications/{mine['id']}", live).content)["opened_at"] is None
 
 
+@pytest.mark.parametrize("length", [290, 4000])
+def test_a_long_notification_id_in_a_post_is_a_404_problem_not_a_500(length):
+    """The request's path is stored for its Idempotency-Key before the view reads the id; it
+    was a varchar(300), which PostgreSQL enforces. 4,000: about what a server's request line
+    lets through."""
+    _test, test = key_for("notifications:write", test=True, name="sistema-pruebas")
+    path = "/notifications/" + "a" * length + "/simulate-opening"
+    response = post(path, test, {}, "long-1")
+    assert response.status_code == 404
+    assert problem_of(response)["detail"] == "No such notification."
+
+
 def test_a_test_key_cannot_pay_a_real_fine():
     from payments.models import Debt
     from payments.tests.helpers import fine
