@@ -16,6 +16,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.urls import URLPattern, URLResolver, re_path
+from django.urls import path as url_path
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -24,7 +26,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic import model_validator
 
 from api import multipart
-from api.errors import ScopeError, problem
+from api.errors import ScopeError, method_not_allowed_as_problem, problem, unknown_path
 from api.idempotency import idempotent
 from api.keys import authenticate
 from api.models import ApiKey, Scope, WebhookEvent, WebhookType
@@ -108,6 +110,17 @@ class BuzonAPI(NinjaAPI):
         "500": "Internal error",
     }
     POST = {"400": "Idempotency-Key missing", "409": "Conflict", "413": "Request too large"}
+
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        """ninja's URLs, each answering a method it does not take with a problem+json 405, then
+        a problem+json 404 for every other path under /api/v1/, its root included (ninja's
+        root raises Http404: the site's HTML page)."""
+        urls = [url for url in super()._get_urls() if getattr(url, "name", "") != "api-root"]
+        for url in urls:
+            if isinstance(url, URLPattern):
+                url.callback = method_not_allowed_as_problem(url.callback)
+        # "api-root": ninja reverses it to find where the API is mounted.
+        return [*urls, url_path("", unknown_path, name="api-root"), re_path(r"^", unknown_path)]
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(**kwargs)

@@ -1,8 +1,10 @@
 """Every response to /api/v1/ that a test gets through django.test.Client (the `client`
 fixture or any `Client()`) is checked against the live OpenAPI document served at
 /api/v1/openapi.json: the status must be declared for the operation, the content type must be
-a declared one, and a JSON body must validate against the declared schema. A response that
-does not match fails the test, naming the operation, the status and the validation error."""
+a declared one, and a JSON body must validate against the declared schema. A request that is
+no operation of the document must be a problem+json 405 (a path it has, another method) or
+404. A response that does not match fails the test, naming the operation, the status and the
+validation error."""
 
 from __future__ import annotations
 
@@ -31,21 +33,30 @@ def openapi() -> dict[str, Any]:
     return document
 
 
-def _operation(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
-    """The path template and operation of a concrete request; a literal path wins over a
-    template (`/notifications/batch` before `/notifications/{notification_id}`)."""
+def _path_item(path: str) -> tuple[str, dict[str, Any]] | None:
+    """The path template a concrete path is routed to, and its operations by method; a literal
+    path wins over a template (`/notifications/batch` before `/notifications/{notification_id}`,
+    whatever the method: Django routes by the path alone)."""
     found = []
     for template, item in openapi()["paths"].items():
         pattern = "".join(
             "[^/]+" if part.startswith("{") else re.escape(part)
             for part in re.split(r"(\{[^}/]+\})", template)
         )
-        if method in item and re.fullmatch(pattern, path):
-            found.append((template.count("{"), template, item[method]))
+        if re.fullmatch(pattern, path):
+            found.append((template.count("{"), template, item))
     if not found:
         return None
-    _, template, operation = min(found, key=lambda match: match[0])
-    return template, operation
+    _, template, item = min(found, key=lambda match: match[0])
+    return template, item
+
+
+def _operation(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
+    """The path template and operation of a concrete request."""
+    found = _path_item(path)
+    if found is None or method not in found[1]:
+        return None
+    return found[0], found[1][method]
 
 
 def _validator(schema: dict[str, Any]) -> Any:
@@ -61,7 +72,7 @@ def mismatch(method: str, path: str, response: HttpResponseBase) -> str | None:
     """What is wrong with this response according to the OpenAPI document, or None."""
     found = _operation(method.lower(), path)
     if found is None:
-        return f"{method.upper()} {path} is no operation of the document"
+        return _not_an_operation(method, path, response)
     template, operation = found
     status = response.status_code
     where = f"{method.upper()} {template} ({operation.get('operationId')}) answered {status}"
@@ -97,6 +108,29 @@ def mismatch(method: str, path: str, response: HttpResponseBase) -> str | None:
     ]
     if errors:
         return f"{where}: the body does not match the schema: " + "; ".join(errors[:5])
+    return None
+
+
+def _not_an_operation(method: str, path: str, response: HttpResponseBase) -> str | None:
+    """A request the document has no operation for: a path it has, with another method, is a
+    problem+json 405 whose Allow header names the document's methods; any other path, a
+    problem+json 404."""
+    item = _path_item(path)
+    methods = sorted(m.upper() for m in item[1]) if item else []
+    expected = 405 if methods else 404
+    where = f"{method.upper()} {path} (no operation of the document) answered"
+    if response.status_code != expected:
+        return f"{where} {response.status_code}, not {expected}"
+    content_type = (response.get("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type != "application/problem+json":
+        return f"{where} {expected} as {content_type or '(none)'}, not application/problem+json"
+    body = json.loads(response.content)  # type: ignore[attr-defined]
+    problem_schema = {"$ref": "#/components/schemas/Problem"}
+    errors = [e.message for e in _validator(problem_schema).iter_errors(body)]
+    if errors:
+        return f"{where} a problem that does not match the schema: " + "; ".join(errors[:5])
+    if expected == 405 and response.get("Allow") != ", ".join(methods):
+        return f"{where} 405 with Allow {response.get('Allow')!r}, not {', '.join(methods)!r}"
     return None
 
 
