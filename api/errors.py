@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from pydantic_core import from_json
 
 PROBLEM_BASE = "https://buzon.example/problems/"  # documented in docs/api.md
 
@@ -29,6 +31,55 @@ def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> Ht
         json.dumps(body, ensure_ascii=False),
         status=status,
         content_type="application/problem+json",
+    )
+
+
+class MalformedJSONError(ValueError):
+    """A body, or a multipart field, that is no JSON at all: a 400 problem (api.v1), the same
+    whichever parser met it (ninja's json.loads, or pydantic's for the deposits)."""
+
+    def __init__(self, raw: bytes | str, field: str = "") -> None:
+        empty = not raw.strip()
+        if field:
+            detail = (
+                _("El campo «%(field)s» está vacío; se espera JSON.")
+                if empty
+                else _("El campo «%(field)s» no es JSON válido.")
+            ) % {"field": field}
+        elif empty:
+            detail = _("El cuerpo de la solicitud está vacío; se espera JSON.")
+        else:
+            detail = _("El cuerpo de la solicitud no es JSON válido.")
+        position = None if empty else _json_error_position(raw)
+        if position is not None:
+            where = _("El error está en la línea %(line)s, columna %(column)s.")
+            detail += " " + where % {"line": position[0], "column": position[1]}
+        super().__init__(detail)
+        self.field = field
+        self.detail = detail
+
+
+_POSITION = re.compile(r"at line (\d+) column (\d+)")
+
+
+def _json_error_position(raw: bytes | str) -> tuple[int, int] | None:
+    """Where pydantic's parser stops on `raw` (line, column), asked again only for a body
+    already refused, so that both parsers' refusals read the same."""
+    try:
+        from_json(raw)
+    except ValueError as error:
+        found = _POSITION.search(str(error))
+        return (int(found[1]), int(found[2])) if found else None
+    return None  # json.loads refused what pydantic takes (they differ at the edges)
+
+
+def malformed_json(exc: MalformedJSONError) -> HttpResponse:
+    return problem(
+        400,
+        "malformed-json",
+        "Malformed JSON",
+        exc.detail,
+        errors=[{"field": exc.field, "detail": exc.detail}],
     )
 
 

@@ -5,6 +5,7 @@ input, a field-level `errors` list. Endpoints call the same actions as the web p
 import base64
 import binascii
 import hashlib
+import json
 import logging
 import re
 import uuid
@@ -21,12 +22,20 @@ from django.urls import path as url_path
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import model_validator
 
 from api import multipart
-from api.errors import ScopeError, method_not_allowed_as_problem, problem, unknown_path
+from api.errors import (
+    MalformedJSONError,
+    ScopeError,
+    malformed_json,
+    method_not_allowed_as_problem,
+    problem,
+    unknown_path,
+)
 from api.idempotency import idempotent
 from api.keys import authenticate
 from api.models import ApiKey, Scope, WebhookEvent, WebhookType
@@ -63,6 +72,19 @@ class KeyAuth(HttpBearer):
                 )
             _read_body(request, key)
         return key
+
+
+class JSONParser(Parser):
+    """ninja's parser (json.loads) for the bodies ninja parses (/procedures, /payments), with
+    a body that is no JSON refused as the deposits refuse it (MalformedJSONError). ninja wraps
+    whatever this raises in HttpError(400, "Cannot parse request body"), from it:
+    _http_error answers with the cause."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            return json.loads(request.body)
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError
+            raise MalformedJSONError(request.body) from None
 
 
 LARGE_BODY_PATHS = ("/api/v1/notifications", "/api/v1/notifications/batch")
@@ -174,6 +196,7 @@ api = BuzonAPI(
     ),
     urls_namespace="api-v1",
     auth=KeyAuth(),
+    parser=JSONParser(),
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
@@ -223,6 +246,12 @@ def _forbidden(request: HttpRequest, exc: ScopeError) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    if [(e.get("type"), tuple(e.get("loc", ()))) for e in exc.errors] == [
+        ("missing", ("body", "payload"))
+    ]:
+        # No body at all, where ninja parses it (it never reaches JSONParser): as for the
+        # deposits, which parse theirs themselves (_parse).
+        return malformed_json(MalformedJSONError(b""))
     errors = [
         {
             # ninja's loc is ("body", <parameter>, field...): keep the field's own path.
@@ -260,7 +289,14 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, MalformedJSONError):  # ninja's wrapping of JSONParser's
+        return malformed_json(exc.__cause__)
     return problem(exc.status_code, "error", "Error", str(exc))
+
+
+@api.exception_handler(MalformedJSONError)
+def _malformed_json(request: HttpRequest, exc: MalformedJSONError) -> HttpResponse:
+    return malformed_json(exc)
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -733,9 +769,13 @@ def deposit_key(key: ApiKey, kind: str, value: str) -> str:
 
 
 def _parse(model: type[Schema], raw: bytes | str, prefix: tuple[str, ...] = ()) -> Any:
+    """The body (or the multipart field `prefix`) as `model`: no JSON at all is a 400
+    (MalformedJSONError), as for the bodies ninja parses; JSON with bad fields, a 422."""
     try:
         return model.model_validate_json(raw)
     except PydanticValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            raise MalformedJSONError(raw, ".".join(prefix)) from None
         raise NinjaValidationError(
             [{"loc": prefix + tuple(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         ) from None

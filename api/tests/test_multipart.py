@@ -134,9 +134,13 @@ def test_files_a_batch_cannot_place_are_refused_by_name_and_nothing_is_deposited
     missing = send("/notifications/batch", plaintext, {"attachments.0": [pdf_file("a.pdf")]}, "m")
     assert missing.status_code == 422
     assert problem_of(missing)["errors"][0]["field"] == "notifications"
+    # A field that is no JSON at all: as a JSON body that is none, a 400 (it was a 422 here).
     not_json = send("/notifications/batch", plaintext, {"notifications": "{"}, "mp-bad-json")
-    assert not_json.status_code == 422
-    assert problem_of(not_json)["errors"][0]["field"].startswith("notifications")
+    assert not_json.status_code == 400
+    assert problem_of(not_json)["detail"] == (
+        "El campo «notifications» no es JSON válido. El error está en la línea 1, columna 1."
+    )
+    assert problem_of(not_json)["errors"][0]["field"] == "notifications"
     assert not Notification.objects.exists()
 
 

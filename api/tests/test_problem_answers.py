@@ -63,3 +63,41 @@ def test_a_method_a_path_does_not_take_is_a_405_problem_with_allow(method, path,
     assert problem_of(response)["detail"] == (
         f"La ruta /api/v1{path} no admite el método {method.upper()}; admite: {allowed}."
     )
+
+
+ALL_SCOPES = ("procedures:write", "payments:write", "notifications:write")
+NOT_JSON = "El cuerpo de la solicitud no es JSON válido."
+
+
+@pytest.mark.parametrize(
+    "path", ["/procedures", "/payments", "/notifications", "/notifications/batch"]
+)
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            b'{"person": {"doc_type": "CE",}}',
+            f"{NOT_JSON} El error está en la línea 1, columna 30.",
+        ),
+        (b'{\n  "subject": "\xff"\n}', f"{NOT_JSON} El error está en la línea 2, columna 15."),
+        # Deeper than either parser goes (json.loads, or pydantic's for the deposits).
+        (b"[" * 100_000 + b"]" * 100_000, f"{NOT_JSON} El error está en la línea 1, columna 202."),
+        (b"subject=Aprobaci%C3%B3n", f"{NOT_JSON} El error está en la línea 1, columna 1."),
+        (b"", "El cuerpo de la solicitud está vacío; se espera JSON."),
+    ],
+)
+def test_a_body_that_is_no_json_is_the_same_400_problem_on_every_post(path, body, detail):
+    """ninja parses the bodies of /procedures and /payments, the deposits parse theirs: a body
+    that is no JSON at all reads the same on all four."""
+    _key, plaintext = key_for(*ALL_SCOPES)
+    response = Client().generic(
+        "POST",
+        f"/api/v1{path}",
+        body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {plaintext}", "Idempotency-Key": "k-1"},
+    )
+    assert response.status_code == 400
+    problem = problem_of(response)
+    assert problem["type"].endswith("/malformed-json")
+    assert problem["detail"] == detail
