@@ -135,6 +135,18 @@ class _Collector:
             )
         self._name = options["name"]
         self._filename = options.get("filename")
+        if "\x00" in self._name or "\x00" in (self._filename or ""):
+            # As anywhere in a JSON body: no text may hold U+0000 (docs/api.md, Errors).
+            raise DjangoValidationError(
+                {
+                    self._name.replace("\x00", "\\x00"): [
+                        _(
+                            "El nombre de la parte o el de su archivo contiene el carácter "
+                            "NUL (U+0000), que ningún texto puede contener."
+                        )
+                    ]
+                }
+            )
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         self._size += end - start

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.client import encode_multipart
 
 from api import multipart
-from api.tests.test_keys_and_errors import key_for, notification_body, problem_of
+from api.tests.test_keys_and_errors import key_for, notification_body, post, problem_of
 from mailboxes.models import Notification
 from tests import factories
 
@@ -287,6 +287,35 @@ def test_the_longest_boundary_rfc_2046_allows_is_taken():
     content_type = f'multipart/form-data; boundary="{boundary}"'
     response = raw_post("/notifications", plaintext, body, content_type, "mp-long-boundary")
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        b'form-data; name="attachments"; filename="acta\x00.pdf"',
+        b"form-data; name=\"attachments\"; filename*=utf-8''acta%00.pdf",
+    ],
+)
+def test_a_nul_in_a_file_name_is_refused_as_in_a_json_body(disposition):
+    registration = factories.register()
+    _key, plaintext = key_for("notifications:write")
+    meta = notification_body(registration.procedure.number, attachments=[])
+    body = parts(
+        (b'form-data; name="notification"', json.dumps(meta).encode()),
+        (disposition, factories.pdf_bytes()),
+    )
+    response = raw_post("/notifications", plaintext, body, "multipart/form-data; boundary=f", "n")
+    assert response.status_code == 422
+    problem = problem_of(response)
+    assert problem["detail"] == (
+        "El nombre de la parte o el de su archivo contiene el carácter NUL (U+0000), que "
+        "ningún texto puede contener."
+    )
+    assert problem["errors"][0]["field"] == "attachments"
+    # The same PDF with that name as base64 in JSON: refused too.
+    meta["attachments"] = [{"name": "acta\x00.pdf", "content_base64": "JVBERi0="}]
+    assert post("/notifications", plaintext, meta, "n-json").status_code == 422
+    assert not Notification.objects.exists()
 
 
 def test_a_single_deposit_refuses_parts_it_does_not_take():
