@@ -91,6 +91,8 @@ class PaymentInput:
     amount: Decimal
     paid_at: datetime
     source: str
+    # Through a test API key: it pays test debts only, and its transaction ids are its own.
+    test: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,13 @@ def normalize_source(source: Any) -> str:
 
 
 def clean_payment(
-    transaction_id: str, payment_code: str, amount: Any, paid_at: datetime, source: str
+    transaction_id: str,
+    payment_code: str,
+    amount: Any,
+    paid_at: datetime,
+    source: str,
+    *,
+    test_only: bool = False,
 ) -> PaymentInput:
     errors: dict[str, list[str]] = {}
     tid = transaction_id.strip() if isinstance(transaction_id, str) else ""
@@ -187,7 +195,7 @@ def clean_payment(
         ]
     if errors:
         raise PaymentRefused("invalid", errors)
-    return PaymentInput(tid, code, value, paid_at, src)
+    return PaymentInput(tid, code, value, paid_at, src, test_only)
 
 
 def _range_message() -> str:
@@ -211,10 +219,11 @@ def _refuse_real_to_test(debt: Debt, test_only: bool) -> None:
 
 
 def _earlier(data: PaymentInput) -> Payment | None:
-    """The payment already recorded for this channel's transaction id, if any."""
+    """The payment already recorded for this channel's transaction id, if any, among test
+    payments for a test key and among real ones otherwise."""
     return (
         Payment.objects.select_related("debt", "redirected_from")
-        .filter(source=data.source, transaction_id=data.transaction_id)
+        .filter(source=data.source, transaction_id=data.transaction_id, is_test=data.test)
         .first()
     )
 
@@ -357,9 +366,10 @@ def apply_payment(
     recorded as such and flagged for an officer. A payment made before a plan lapsed, to an
     installment the lapse cancelled, is credited to the plan's lapsed balance. Raises
     PaymentRefused, never anything a caller has to guess about. `test_only`: a test API key,
-    which may pay only the debts of test mailboxes; a real one is, to it, an unknown code.
+    which may pay only the debts of test mailboxes (a real one is, to it, an unknown code),
+    and whose transaction ids are apart from the real ones.
     """
-    data = clean_payment(transaction_id, payment_code, amount, paid_at, source)
+    data = clean_payment(transaction_id, payment_code, amount, paid_at, source, test_only=test_only)
     earlier = _earlier(data)
     if earlier is not None:
         _refuse_real_to_test(earlier.debt, test_only)
@@ -387,6 +397,7 @@ def apply_payment(
             payment = Payment(
                 source=data.source,
                 transaction_id=data.transaction_id,
+                is_test=data.test,
                 debt=debt,
                 redirected_from=used if debt is not used else None,
                 amount=data.amount,

@@ -167,7 +167,8 @@ SOURCE_PATTERN = r"[a-z0-9-]{1,30}"
 
 
 class Payment(models.Model):
-    """A payment confirmed by a payment system; at most one per channel and transaction id."""
+    """A payment confirmed by a payment system; at most one per channel and transaction id
+    (test payments apart from real ones)."""
 
     class Outcome(models.TextChoices):
         EXACT = "exact", _("Exacto")
@@ -181,6 +182,10 @@ class Payment(models.Model):
     # instant, counts once.
     source = models.CharField(_("canal"), max_length=30)
     transaction_id = models.CharField(_("N.° de operación"), max_length=100)
+    # Confirmed through a test API key. Test payments number their operations in a space of
+    # their own: a test system that uses "bn"/"000777" for its test fine must not make the
+    # bank's real "bn"/"000777" for a citizen's fine a conflict.
+    is_test = models.BooleanField(_("de prueba"), default=False)
     # The debt this payment is credited to.
     debt = models.ForeignKey(Debt, on_delete=models.PROTECT, related_name="payments")
     # The installment whose payment code was used, when that is not `debt`: a payment made
@@ -224,7 +229,7 @@ class Payment(models.Model):
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),
             models.UniqueConstraint(
-                fields=["source", "transaction_id"], name="payment_once_per_channel"
+                fields=["source", "transaction_id", "is_test"], name="payment_once_per_channel"
             ),
         ]
 
