@@ -1,12 +1,13 @@
-"""Payments through a test API key (test_only) number their operations apart from the real
-payment systems."""
+"""Payments through a test API key (test_only): they reach test debts only, say nothing about
+real ones, and number their operations apart from the real payment systems."""
 
 from decimal import Decimal
 
 import pytest
 
 from api.models import ApiClient
-from payments.actions import apply_payment
+from payments import codes
+from payments.actions import PaymentRefused, apply_payment
 from payments.models import Debt, Payment
 from payments.tests.helpers import fine, lima
 from procedures.actions import register_procedure
@@ -56,6 +57,36 @@ def test_the_bank_first_then_a_test_system_with_the_same_operation_number():
     trial = apply_payment("000778", sandbox.payment_code, "350.00", paid_at, "bn", test_only=True)
     assert trial.created
     assert trial.payment.debt_id == sandbox.pk
+
+
+def refusal(code: str, paid_at_day: int) -> PaymentRefused:
+    with pytest.raises(PaymentRefused) as caught:
+        apply_payment(
+            f"T-{code}", code, "1.00", lima(2020, 1, paid_at_day, 9), "bn", test_only=True
+        )
+    return caught.value
+
+
+def test_a_test_key_cannot_tell_a_real_payment_code_from_an_unknown_one():
+    real = Debt.objects.get(notification=fine())
+    unknown = codes.random_code()
+    # Paid years before the real fine was deposited: for a real debt that would be refused
+    # with the deposit's date; to a test key the real code is as unknown as any other.
+    for day in (1, 2):
+        answers = [refusal(code, day) for code in (real.payment_code, unknown)]
+        assert [(a.code, a.errors) for a in answers] == [
+            ("unknown_code", {"payment_code": ["Ninguna deuda tiene ese código de pago."]})
+        ] * 2
+    real.refresh_from_db()
+    assert real.paid == 0
+    assert not Payment.objects.exists()
+
+
+def test_a_test_debt_still_checks_the_date_against_its_own_deposit():
+    sandbox = sandbox_fine()
+    refused = refusal(sandbox.payment_code, 1)
+    assert refused.code == "invalid"
+    assert "es anterior a la notificación de esta deuda" in refused.errors["paid_at"][0]
 
 
 def _migrate(target: list[tuple[str, str]] | None = None) -> None:
