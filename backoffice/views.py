@@ -71,6 +71,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 form.procedure_input(),
                 actor=request.user,
                 idempotency_key=form.idempotency_key(),
+                show_mismatches=True,  # the officer has the person and the document at hand
             )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):

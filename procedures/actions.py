@@ -68,7 +68,9 @@ def _identity_mismatches(person: Person, clean: CleanPerson) -> list[str]:
     return differences
 
 
-def _find_or_create_person(clean: CleanPerson, *, test: bool = False) -> tuple[Person, bool]:
+def _find_or_create_person(
+    clean: CleanPerson, *, test: bool = False, show_mismatches: bool = False
+) -> tuple[Person, bool]:
     doc = clean.document
     person, created = Person.objects.select_for_update().get_or_create(
         doc_type=doc.type,
@@ -88,13 +90,25 @@ def _find_or_create_person(clean: CleanPerson, *, test: bool = False) -> tuple[P
     if created:
         return person, True
     differences = _identity_mismatches(person, clean)
-    if differences:
+    if differences and show_mismatches:
         raise ValidationError(
             _(
                 "Ya existe una persona con %(doc)s y sus datos no coinciden en: %(fields)s. "
                 "Verifique el documento antes de registrar el trámite."
             )
             % {"doc": person.document_label, "fields": ", ".join(differences)},
+            code="identity_mismatch",
+        )
+    if differences:
+        # Naming the fields that differ would let a caller guess a person's birth date or
+        # names one field at a time: only the officers' desk, with the person before it,
+        # asks for the list.
+        raise ValidationError(
+            _(
+                "Ya existe una persona con %(doc)s y sus datos no coinciden con los registrados. "
+                "Verifique el documento antes de registrar el trámite."
+            )
+            % {"doc": person.document_label},
             code="identity_mismatch",
         )
     return person, False
@@ -155,6 +169,7 @@ def register_procedure(
     actor: User | None,
     idempotency_key: str | None = None,
     client: ApiClient | None = None,
+    show_mismatches: bool = False,
 ) -> Registration:
     """Register a procedure, creating the person and their credentials the first time.
 
@@ -163,7 +178,9 @@ def register_procedure(
     credentials are issued once, ever; later procedures get a constancia that says to use them.
     `client`: the agency system registering it through the API (named in the evidence); a
     test client registers test mailboxes only, apart from any real person with the same
-    document.
+    document. A document already registered with other identity data is refused; only a
+    caller that asks (`show_mismatches`: the officers' desk and the operators' command, never
+    an API client) is told which fields differ.
     """
     clean_person = check_person(person_data)
     clean_procedure = check_procedure(procedure_data)
@@ -178,7 +195,9 @@ def register_procedure(
             raise ValidationError(
                 {"number": _("Con una clave de prueba no se elige el número: se asigna uno.")}
             )
-        person, person_created = _find_or_create_person(clean_person, test=test)
+        person, person_created = _find_or_create_person(
+            clean_person, test=test, show_mismatches=show_mismatches and client is None
+        )
         number = clean_procedure.number
         if number:
             existing = Procedure.objects.filter(number=number).first()

@@ -10,8 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from api.models import ApiClient
 from evidence.models import Event, EventKind
 from people.models import Person
+from procedures.actions import register_procedure
 from procedures.models import Procedure, Receipt
 from tests import factories
 
@@ -100,15 +102,50 @@ def test_same_document_with_different_identity_is_refused_and_nothing_is_written
     factories.register(doc_number="111222333")
     before = counts()
     with pytest.raises(ValidationError) as exc:
-        factories.register(
-            doc_number="111222333",
-            birth_date=date(1990, 1, 1),
-            first_surname="Pérez",
-            procedure=factories.procedure_input(procedure_type="PRR"),
+        register_procedure(  # as the officers' desk does: it asks which fields differ
+            factories.person_input(
+                doc_number="111222333", birth_date=date(1990, 1, 1), first_surname="Pérez"
+            ),
+            factories.procedure_input(procedure_type="PRR"),
+            actor=None,
+            show_mismatches=True,
         )
     message = exc.value.messages[0]
     assert "primer apellido" in message
     assert "fecha de nacimiento" in message
+    assert counts() == before
+
+
+def test_a_mismatch_names_no_field_unless_the_desk_asks():
+    """Otherwise an API system could find a person's birth date by trying dates one by one:
+    every wrong guess must get the same answer, whichever fields it got wrong."""
+    factories.register(doc_number="111222333")  # born 12/04/1991
+    client = ApiClient.objects.create(name="otro-sistema")
+    before = counts()
+    answers = set()
+    for day in (date(1991, 4, 11), date(1991, 4, 13), date(1991, 4, 14)):
+        for show in (False, True):  # an API client gets no list even if it were asked
+            with pytest.raises(ValidationError) as exc:
+                register_procedure(
+                    factories.person_input(
+                        doc_number="111222333", given_names="X", first_surname="Y",
+                        birth_date=day, nationality="PE",
+                    ),
+                    factories.procedure_input(),
+                    actor=None,
+                    client=client,
+                    show_mismatches=show,
+                )  # fmt: skip
+            answers.add(tuple(exc.value.messages))
+    with pytest.raises(ValidationError) as without_client:  # nor a caller that does not ask
+        factories.register(doc_number="111222333", birth_date=date(1991, 4, 11))
+    answers.add(tuple(without_client.value.messages))
+    assert answers == {
+        (
+            "Ya existe una persona con CE 111222333 y sus datos no coinciden con los "
+            "registrados. Verifique el documento antes de registrar el trámite.",
+        )
+    }
     assert counts() == before
 
 

@@ -76,7 +76,11 @@ class Command(BaseCommand):
         )
         try:
             result = register_procedure(
-                person, procedure, actor=actor, idempotency_key=opts["idempotency_key"] or None
+                person,
+                procedure,
+                actor=actor,
+                idempotency_key=opts["idempotency_key"] or None,
+                show_mismatches=True,  # an operator at the server, as trusted as the desk
             )
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
