@@ -35,7 +35,16 @@ from evidence.tsa import TimestampError
 from legaltime.policies import current_policy, deadline_for, effect_of
 from mailboxes.actions import deposit_notification
 from mailboxes.content import render_markdown
-from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput, check_notification
+from mailboxes.inputs import (
+    APPEAL_MAX_DAYS,
+    APPEAL_MIN_DAYS,
+    APPEAL_NAME_MAX_LENGTH,
+    APPEAL_WHERE_MAX_LENGTH,
+    Appeal,
+    AttachmentInput,
+    NotificationInput,
+    check_notification,
+)
 from mailboxes.models import IssuingUnit, Kind, Notification
 from payments.schedule import Row
 
@@ -109,18 +118,20 @@ class ComposeForm(forms.Form):
         field = self.fields["unit"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(u.code, u.name) for u in units_of(user)]
-        for i in range(APPEAL_ROWS):
+        for i in range(APPEAL_ROWS):  # the limits are check_notification()'s
             self.fields[f"appeal_{i}_name"] = forms.CharField(
-                label=gettext_lazy("Recurso"), required=False, max_length=100
+                label=gettext_lazy("Recurso"), required=False, max_length=APPEAL_NAME_MAX_LENGTH
             )
             self.fields[f"appeal_{i}_where"] = forms.CharField(
-                label=gettext_lazy("Dónde se presenta"), required=False, max_length=200
+                label=gettext_lazy("Dónde se presenta"),
+                required=False,
+                max_length=APPEAL_WHERE_MAX_LENGTH,
             )
             self.fields[f"appeal_{i}_days"] = forms.IntegerField(
                 label=gettext_lazy("Plazo (días hábiles)"),
                 required=False,
-                min_value=1,
-                max_value=365,
+                min_value=APPEAL_MIN_DAYS,
+                max_value=APPEAL_MAX_DAYS,
             )
         for i in range(CORRECTION_ROWS):
             self.fields[f"item_{i}_description"] = forms.CharField(

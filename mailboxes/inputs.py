@@ -23,6 +23,11 @@ from procedures.models import Procedure
 
 # TUO Ley 27444 art. 136: a correction request gives at most 2 business days.
 DEFAULT_CORRECTION_DAYS = 2
+# What an appeal may hold, whoever deposits it; the officers' form takes its limits from here.
+APPEAL_NAME_MAX_LENGTH = 100
+APPEAL_WHERE_MAX_LENGTH = 200
+APPEAL_MIN_DAYS, APPEAL_MAX_DAYS = 1, 365
+MAX_APPEALS = 10  # a resolution lists two or three; more is a mistake
 
 
 @dataclass(frozen=True)
@@ -111,14 +116,50 @@ def _check_resolution(data: NotificationInput) -> list[str]:
         missing.append(_("si la resolución agota o no la vía administrativa"))
     if not data.appeals and data.ends_administrative_route is not True:
         missing.append(_("los recursos que proceden, dónde presentarlos y en qué plazo"))
-    for number, appeal in enumerate(data.appeals, start=1):
+    return missing + _appeal_gaps(data.appeals)
+
+
+def _appeal_gaps(appeals: Sequence[Appeal]) -> list[str]:
+    """What each appeal lacks of its name, where to file it and its deadline."""
+    gaps = []
+    for number, appeal in enumerate(appeals[:MAX_APPEALS], start=1):
         if not appeal.name.strip():
-            missing.append(_("el nombre del recurso %(n)d") % {"n": number})
+            gaps.append(_("el nombre del recurso %(n)d") % {"n": number})
         if not appeal.where.strip():
-            missing.append(_("dónde presentar el recurso %(n)d") % {"n": number})
-        if not appeal.business_days or appeal.business_days < 1:
-            missing.append(_("el plazo en días hábiles del recurso %(n)d") % {"n": number})
-    return missing
+            gaps.append(_("dónde presentar el recurso %(n)d") % {"n": number})
+        if appeal.business_days is None:
+            gaps.append(_("el plazo en días hábiles del recurso %(n)d") % {"n": number})
+    return gaps
+
+
+def _appeal_problems(appeals: Sequence[Appeal]) -> list[str]:
+    """Each appeal as the officers' form takes it, whatever the kind of notification: what
+    the person reads must be a deadline they can meet, in a text that fits."""
+    if len(appeals) > MAX_APPEALS:
+        return [_("Indique como máximo %(n)d recursos.") % {"n": MAX_APPEALS}]
+    problems = []
+    for number, appeal in enumerate(appeals, start=1):
+        if len(appeal.name.strip()) > APPEAL_NAME_MAX_LENGTH:
+            problems.append(
+                _("El nombre del recurso %(n)d puede tener como máximo %(max)d caracteres.")
+                % {"n": number, "max": APPEAL_NAME_MAX_LENGTH}
+            )
+        if len(appeal.where.strip()) > APPEAL_WHERE_MAX_LENGTH:
+            problems.append(
+                _("Dónde presentar el recurso %(n)d puede tener como máximo %(max)d caracteres.")
+                % {"n": number, "max": APPEAL_WHERE_MAX_LENGTH}
+            )
+        if "\x00" in appeal.name or "\x00" in appeal.where:
+            problems.append(_("El recurso %(n)d contiene caracteres no válidos.") % {"n": number})
+        days = appeal.business_days
+        if days is not None and (
+            isinstance(days, bool) or not APPEAL_MIN_DAYS <= days <= APPEAL_MAX_DAYS
+        ):
+            problems.append(
+                _("El plazo del recurso %(n)d debe estar entre %(min)d y %(max)d días hábiles.")
+                % {"n": number, "min": APPEAL_MIN_DAYS, "max": APPEAL_MAX_DAYS}
+            )
+    return problems
 
 
 def _number(data: NotificationInput) -> str:
@@ -242,6 +283,15 @@ def check_notification(
                 )
                 % {"missing": "; ".join(missing)},
             )
+    elif gaps := _appeal_gaps(data.appeals):
+        # Any kind may list appeals; those it lists must be complete, as in a resolution.
+        add(
+            "appeals",
+            _("Cada recurso debe decir su nombre, dónde presentarlo y su plazo; falta %(missing)s.")
+            % {"missing": "; ".join(gaps)},
+        )
+    for problem in _appeal_problems(data.appeals):
+        add("appeals", problem)
 
     details: dict[str, Any] = {}
     rules = REGISTRY.get(data.kind)

@@ -99,6 +99,47 @@ def test_a_resolution_without_its_legal_content_lists_exactly_what_is_missing():
     assert ok.appeals[1]["name"] == "Apelación"
 
 
+def appeal_errors(registration, kind: str, appeals: list[Appeal], **overrides) -> list[str]:
+    with pytest.raises(ValidationError) as exc:
+        factories.deposit(registration, kind=kind, appeals=appeals, **overrides)
+    return exc.value.message_dict["appeals"]
+
+
+def test_the_appeals_of_any_kind_are_checked_as_the_officers_form_checks_them():
+    """A person must never read "dentro de -5 días hábiles", whatever kind lists the appeal."""
+    registration = factories.register()
+    before = counts()
+    errors = appeal_errors(registration, "approval", [Appeal("", "", -5)])
+    assert errors == [
+        "Cada recurso debe decir su nombre, dónde presentarlo y su plazo; falta el nombre del "
+        "recurso 1; dónde presentar el recurso 1.",
+        "El plazo del recurso 1 debe estar entre 1 y 365 días hábiles.",
+    ]
+    assert appeal_errors(registration, "other", [Appeal("Reconsideración", "Mesa", None)]) == [
+        "Cada recurso debe decir su nombre, dónde presentarlo y su plazo; falta el plazo en "
+        "días hábiles del recurso 1."
+    ]
+    resolution = {"ends_administrative_route": False}
+    for days in (0, 366, 10**30):
+        assert appeal_errors(
+            registration, "resolution", [Appeal("Apelación", "Mesa de partes", days)], **resolution
+        ) == ["El plazo del recurso 1 debe estar entre 1 y 365 días hábiles."]
+    too_long = [Appeal("R" * 101, "M" * 201, 15)]
+    assert appeal_errors(registration, "approval", too_long) == [
+        "El nombre del recurso 1 puede tener como máximo 100 caracteres.",
+        "Dónde presentar el recurso 1 puede tener como máximo 200 caracteres.",
+    ]
+    many = [Appeal(f"Recurso {n}", "Mesa de partes", 15) for n in range(11)]
+    assert appeal_errors(registration, "resolution", many, **resolution) == [
+        "Indique como máximo 10 recursos."
+    ]
+    assert counts() == before
+    # At the limits, and with no appeals at all where the kind needs none, it is deposited.
+    edge = [Appeal("R" * 100, "M" * 200, 365), *[Appeal("Apelación", "Mesa", 1)] * 9]
+    assert len(factories.deposit(registration, kind="approval", appeals=edge).appeals) == 10
+    assert factories.deposit(registration, kind="approval").appeals == []
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
