@@ -26,7 +26,7 @@ from procedures.inputs import (
     check_procedure,
     name_key,
 )
-from procedures.models import Procedure, ProcedureNumberSequence, Receipt
+from procedures.models import TEST_NUMBERS_FROM, Procedure, ProcedureNumberSequence, Receipt
 from procedures.receipts import credentials_copy_allowed, decrypt, issue_receipt
 
 if TYPE_CHECKING:
@@ -128,14 +128,18 @@ def _fill_missing_contact(person: Person, clean: CleanPerson) -> list[str]:
     return added
 
 
-def _next_number(clean: CleanProcedure) -> str:
+def _next_number(clean: CleanProcedure, *, test: bool = False) -> str:
+    """The office's next number for the filing year. A test procedure takes it from a
+    sequence of its own, in a range of its own (TEST_NUMBERS_FROM), so test registrations
+    neither leave gaps in the real numbering nor say how many real procedures there are."""
     prefix = f"{clean.office.code}{clean.filing_date:%y}"
     sequence, _created = ProcedureNumberSequence.objects.select_for_update().get_or_create(
-        prefix=prefix
+        prefix=prefix, is_test=test
     )
+    start = TEST_NUMBERS_FROM if test else 0
     while True:
         sequence.last += 1
-        number = f"{prefix}{sequence.last:07d}"
+        number = f"{prefix}{start + sequence.last:07d}"
         if not Procedure.objects.filter(number=number).exists():
             break
     sequence.save(update_fields=["last"])
@@ -210,7 +214,7 @@ def register_procedure(
                     return _existing(existing)
                 raise _already_registered(number)
         else:
-            number = _next_number(clean_procedure)
+            number = _next_number(clean_procedure, test=test)
         contact_added = [] if person_created else _fill_missing_contact(person, clean_person)
         try:
             with transaction.atomic():

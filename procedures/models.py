@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 PROCEDURE_NUMBER_PATTERN = r"^[A-Z]{2}[0-9]{9}$"  # office code, 2-digit year, 7-digit sequence
+# The 7-digit sequence of a test procedure starts here: LM269000001 is a test procedure's.
+TEST_NUMBERS_FROM = 9_000_000
 
 
 class ProcedureType(models.Model):
@@ -99,13 +101,21 @@ class Procedure(models.Model):
 
 
 class ProcedureNumberSequence(models.Model):
-    """The last sequence number used per office prefix and year (LM26 → LM260000123)."""
+    """The last sequence number used per office prefix and year (LM26 → LM260000123).
 
-    prefix = models.CharField(max_length=4, unique=True)
+    Test procedures (registered with a test API key) have a sequence of their own per prefix,
+    numbered from TEST_NUMBERS_FROM (LM269000001), so they neither use up real numbers nor
+    tell a test key how many real procedures there are."""
+
+    prefix = models.CharField(max_length=4)
+    is_test = models.BooleanField(default=False)
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("secuencia de números de trámite")
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "is_test"], name="procedure_sequence_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.prefix}: {self.last}"

@@ -172,6 +172,27 @@ def test_numbers_follow_the_office_and_year_sequence():
     ]
 
 
+def test_test_procedures_are_numbered_apart_from_real_ones():
+    """A test key learns nothing of how many real procedures an office has, and real
+    numbering has no gaps where test registrations were."""
+    sandbox = ApiClient.objects.create(name="pruebas", is_test=True)
+
+    def number(*, test: bool, **procedure) -> str:
+        return register_procedure(
+            factories.person_input(),
+            factories.procedure_input(**procedure),
+            actor=None,
+            client=sandbox if test else None,
+        ).procedure.number
+
+    real = [number(test=False) for _ in range(3)]
+    trials = [number(test=True), number(test=True), number(test=True, office="AQ")]
+    real.append(number(test=False))
+    assert real == ["LM260000001", "LM260000002", "LM260000003", "LM260000004"]
+    assert trials == ["LM269000001", "LM269000002", "AQ269000001"]
+    assert Procedure.objects.get(number="LM269000001").person.is_test
+
+
 def test_bad_input_lists_every_problem_and_writes_nothing():
     before = counts()
     with pytest.raises(ValidationError) as exc:
