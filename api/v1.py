@@ -47,7 +47,13 @@ from evidence.pki import PdfSignatureError
 from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
 from mailboxes.actions import RequestMeta, deposit_many, deposit_notification, open_notification
-from mailboxes.inputs import Appeal, AttachmentInput, NotificationInput
+from mailboxes.inputs import (
+    APPEAL_NAME_MAX_LENGTH,
+    APPEAL_WHERE_MAX_LENGTH,
+    Appeal,
+    AttachmentInput,
+    NotificationInput,
+)
 from mailboxes.models import Notification
 from payments.actions import PaymentRefused, apply_payment
 from people.documents import normalize_document
@@ -656,8 +662,10 @@ class AttachmentIn(In):
 
 
 class AppealIn(In):
-    name: str = Field(max_length=100, description="e.g. Reconsideración, Apelación")
-    where: str = Field(max_length=300, description="where to file it")
+    name: str = Field(
+        max_length=APPEAL_NAME_MAX_LENGTH, description="e.g. Reconsideración, Apelación"
+    )
+    where: str = Field(max_length=APPEAL_WHERE_MAX_LENGTH, description="where to file it")
     business_days: int | None = Field(None, description="deadline to file it")
 
 
