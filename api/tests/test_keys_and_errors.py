@@ -327,7 +327,8 @@ def test_a_payment_confirmation_counts_once_and_partial_ones_are_flagged():
         "transaction_id": "000123",
         "payment_code": debt.payment_code,
         "amount": "100.00",
-        "paid_at": "2026-11-28T10:00:00-05:00",
+        # Paid after the fine was notified (a payment dated before it is refused).
+        "paid_at": (notification.deposited_at + timedelta(minutes=5)).isoformat(),
     }
     first = post("/payments", plaintext, body, "pago-1")
     assert first.status_code == 201
