@@ -8,11 +8,18 @@
         adjuntos/<name>.pdf                the attachments, as deposited
         constancia-<code>.pdf              a signed certificate issued for the export
 
-manifest.json holds every file's SHA-256; every evidence entry about the person (or the case)
-with its canonical JSON and the Merkle inclusion proof that ties it to a signed checkpoint; the
-checkpoints' signed statements; and the public keys that signed them. The export seals the log
-first, after issuing the certificates, so every entry, theirs included, has a proof.
-`python -m evidence.offline export.zip` checks all of it without the database.
+manifest.json holds every file's SHA-256 (LEEME.txt's included; only the manifest is not
+listed); every evidence entry about the person (or the case) with its canonical JSON and the
+Merkle inclusion proof that ties it to a signed checkpoint; the checkpoints' signed statements;
+and the public keys that signed them. The export seals the log first, after issuing the
+certificates, so every entry, theirs included, has a proof.
+
+The manifest itself is signed, with the key that signs checkpoints (`keys.current_key()`; the
+manifest names its id, as a checkpoint statement does): the signature covers the canonical JSON
+of the whole manifest but the signature (`offline.signed_bytes()`), so no file, entry,
+notification or word of it can be added, removed or changed without the offline check seeing
+it. `python -m evidence.offline export.zip --clave agencia.pub` checks all of it without the
+database.
 """
 
 from __future__ import annotations
@@ -31,14 +38,13 @@ from django.utils import timezone
 from evidence import chain, keys
 from evidence.actions import issue_certificate, seal
 from evidence.models import Checkpoint, Event
+from evidence.offline import EXPORT_TYPE, FORMAT, signed_bytes
 from evidence.proofs import proofs as inclusion_proofs
 
 if TYPE_CHECKING:
     from accounts.models import User
     from people.models import Person
     from procedures.models import Procedure
-
-FORMAT = "buzon-export/1"
 
 README = """\
 Exportación de evidencia del Buzón electrónico de {agency}
@@ -54,7 +60,8 @@ Qué contiene
 Cómo comprobarla sin conexión
   python -m evidence.offline {filename} --clave <clave-publica-de-la-entidad.pub>
 (desde una copia del código de Buzón). Compare la huella de la clave con la que publica la
-entidad. La comprobación confirma que ningún archivo ni registro fue alterado.
+entidad. La comprobación confirma que la entidad generó exactamente este conjunto de
+archivos y registros, y que ninguno fue alterado, añadido ni quitado después.
 """
 
 
@@ -164,10 +171,25 @@ def write_export(
         events = [event for event in events if event.pk in proofs]
         used = sorted({proof.checkpoint.number for proof in proofs.values()})
         checkpoints = list(Checkpoint.objects.filter(number__in=used).order_by("number"))
-        public_keys = {c.key_id: keys.public_key_pem(c.key_id) for c in checkpoints}
-        manifest = {
+        signer = keys.current_key()
+        public_keys = {
+            key_id: keys.public_key_pem(key_id)
+            for key_id in sorted({c.key_id for c in checkpoints} | {signer.key_id})
+        }
+        generated_at = chain.timestamp(timezone.now())
+        add(
+            "LEEME.txt",
+            README.format(
+                agency=settings.AGENCY["name"],
+                generated_at=generated_at,
+                holder=person.full_name,
+                filename=filename,
+            ).encode(),
+        )
+        manifest: dict[str, Any] = {
             "format": FORMAT,
-            "generated_at": chain.timestamp(timezone.now()),
+            "type": EXPORT_TYPE,
+            "generated_at": generated_at,
             "agency": settings.AGENCY["name"],
             "holder": {"name": person.full_name, "document": person.document_label},
             "scope": {"procedure": procedure.number if procedure else None},
@@ -194,18 +216,11 @@ def write_export(
             "public_keys": public_keys,
             "files": files,
             "entries_left_for_the_next_checkpoint": unsealed,
+            "key": signer.key_id,
         }
+        manifest["signature"] = signer.sign(signed_bytes(manifest))
         archive.writestr(
             "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode()
-        )
-        archive.writestr(
-            "LEEME.txt",
-            README.format(
-                agency=settings.AGENCY["name"],
-                generated_at=manifest["generated_at"],
-                holder=person.full_name,
-                filename=filename,
-            ).encode(),
         )
     return ExportSummary(
         notifications=len(described),

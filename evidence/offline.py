@@ -2,16 +2,19 @@
 
     python -m evidence.offline buzon.zip [--clave agencia.pub ...] [--punto-de-control cp.json]
 
-It needs only Python and the `cryptography` package, plus this file and evidence/chain.py and
-evidence/merkle.py. It checks that:
-- every file has the SHA-256 the manifest gives, and no file was added;
-- every checkpoint's statement is signed by a trusted Ed25519 key (given with --clave; without
-  it, the keys inside the ZIP are used and it says so: compare their fingerprints with the
-  ones the agency publishes);
+It needs only Python and the `cryptography` package, plus this file, evidence/chain.py,
+evidence/merkle.py and an empty evidence/__init__.py. It checks that:
+- manifest.json is signed by a trusted Ed25519 key (given with --clave; without it, the keys
+  inside the ZIP are used and it says so: compare their fingerprints with the ones the agency
+  publishes). The signature covers the whole manifest: holder, scope, time, notifications,
+  evidence entries, every file's name and SHA-256, certificates. So the ZIP is the very set
+  the agency's system produced, nothing added, removed or rewritten since;
+- the ZIP holds the files the manifest lists, each with its SHA-256, and nothing else;
+- every checkpoint's statement is signed by a trusted Ed25519 key;
 - a checkpoint given with --punto-de-control (a statement obtained elsewhere, e.g. published
   by the agency) is the very one in the ZIP with that number;
-- every evidence entry hashes to its recorded hash and its Merkle inclusion proof leads to
-  the root its checkpoint signed;
+- there is at least one evidence entry, and every entry hashes to its recorded hash and its
+  Merkle inclusion proof leads to the root its checkpoint signed;
 - each notification's content hashes to the content hash in its deposit entry; its attachments
   are the ones that entry names; and its certificate PDF is the one a signed entry registered.
 Messages are in Spanish, for the people who receive such a ZIP. Exit status: 0 intact, 1
@@ -34,9 +37,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence import chain, merkle
 
-FORMAT = "buzon-export/1"
-KNOWN_FILES = {"manifest.json", "LEEME.txt"}
+FORMAT = "buzon-export/2"
+EXPORT_TYPE = "buzon-evidence-export"  # what the manifest's signature is of (cf. checkpoints)
+MANIFEST = "manifest.json"  # the one file the manifest does not list: it cannot hash itself
 UNTRUSTED_KEY = 3  # exit status: consistent, but signed by keys taken from the ZIP itself
+
+
+def signed_bytes(manifest: dict[str, Any]) -> bytes:
+    """What the manifest's signature covers: the canonical JSON of all of it but the signature
+    (evidence/export.py signs these bytes; the check recomputes them from what it read)."""
+    return chain.dumps(
+        {key: value for key, value in manifest.items() if key != "signature"}
+    ).encode()
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -88,13 +100,56 @@ class Checker:
             return None
 
     def check(self, published: dict[str, Any] | None) -> None:
-        if self.manifest.get("format") != FORMAT:
+        if self.manifest.get("format") == "buzon-export/1":
+            self.problem(
+                "formato buzon-export/1, anterior a la firma del manifiesto: no se puede "
+                "comprobar que la exportación esté completa; pida una exportación nueva"
+            )
+            return
+        if self.manifest.get("format") != FORMAT or self.manifest.get("type") != EXPORT_TYPE:
             self.problem(f"formato desconocido: {self.manifest.get('format')!r}")
             return
+        if not self.trusted:
+            self._trust_the_zips_own_keys()
+        self._signature()
         self._files()
         roots = self._checkpoints(published)
         entries = self._entries(roots)
         self._notifications(entries)
+
+    def _trust_the_zips_own_keys(self) -> None:
+        for key_id, pem in self.manifest.get("public_keys", {}).items():
+            public = _load_key(pem.encode())
+            if _key_id(public) == key_id:
+                self.trusted[key_id] = public
+        self.notes.append(
+            "se usaron las claves públicas incluidas en el ZIP (huellas: "
+            + ", ".join(sorted(self.trusted))
+            + "); compárelas con las que publica la entidad, o use --clave"
+        )
+
+    def _signature(self) -> None:
+        """The manifest is the agency's: without this, anyone could list what they like."""
+        key_id, signature = self.manifest.get("key"), self.manifest.get("signature")
+        if not isinstance(key_id, str) or not isinstance(signature, str):
+            self.problem(
+                "el manifiesto no está firmado: no se puede saber si lo generó la entidad ni "
+                "si la exportación está completa"
+            )
+            return
+        signer = self.trusted.get(key_id)
+        if signer is None:
+            self.problem(
+                f"el manifiesto está firmado con una clave que no es de confianza ({key_id})"
+            )
+            return
+        try:
+            signer.verify(bytes.fromhex(signature), signed_bytes(self.manifest))
+        except (InvalidSignature, ValueError):
+            self.problem(
+                "la firma del manifiesto no es válida: el manifiesto se modificó después de "
+                "que la entidad lo firmara"
+            )
 
     def _files(self) -> None:
         names = self.archive.namelist()
@@ -106,20 +161,10 @@ class Checker:
             if data is not None and hashlib.sha256(data).hexdigest() != expected["sha256"]:
                 self.problem(f"{path}: el archivo fue modificado (su SHA-256 no coincide)")
         for name in sorted(set(names)):
-            if name not in listed and name not in KNOWN_FILES:
+            if name not in listed and name != MANIFEST:
                 self.problem(f"{name}: archivo añadido, no figura en el manifiesto")
 
     def _checkpoints(self, published: dict[str, Any] | None) -> dict[int, tuple[str, int]]:
-        if not self.trusted:
-            for key_id, pem in self.manifest.get("public_keys", {}).items():
-                public = _load_key(pem.encode())
-                if _key_id(public) == key_id:
-                    self.trusted[key_id] = public
-            self.notes.append(
-                "se usaron las claves públicas incluidas en el ZIP (huellas: "
-                + ", ".join(sorted(self.trusted))
-                + "); compárelas con las que publica la entidad, o use --clave"
-            )
         roots: dict[int, tuple[str, int]] = {}
         for checkpoint in self.manifest.get("checkpoints", []):
             number = checkpoint["number"]
@@ -152,7 +197,10 @@ class Checker:
         return roots
 
     def _entries(self, roots: dict[int, tuple[str, int]]) -> list[dict[str, Any]]:
-        verified = []
+        verified: list[dict[str, Any]] = []
+        if not self.manifest.get("entries"):
+            self.problem("no trae ningún registro de evidencia: la exportación está incompleta")
+            return verified
         for item in self.manifest.get("entries", []):
             label = f"registro {item.get('position')}"
             canonical = item["canonical"]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,55 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from evidence import chain, keys, offline
 from evidence.export import write_export
 from evidence.models import Certificate
+from evidence.tests.zips import export, rewrite, trusted_key
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def mailbox():
-    from mailboxes.actions import RequestMeta, open_notification, record_download
-
-    registration = factories.register()
-    factories.verified(registration, email="ana@example.org")
-    first = factories.deposit(registration, subject="Aprobación de su CPP")
-    factories.deposit(registration, kind="correction", subject="Falta un documento")
-    user = registration.procedure.person.user
-    assert user is not None
-    meta = RequestMeta("203.0.113.7", "Mozilla/5.0 (Android)")
-    open_notification(first, reader=user, meta=meta)
-    record_download(first.attachments.get(), reader=user, meta=meta)
-    return registration
-
-
-def export(registration: Any, tmp_path: Path, procedure: Any = None) -> Path:
-    path = tmp_path / "buzon.zip"
-    person = registration.procedure.person
-    with path.open("wb") as out:
-        write_export(out, person=person, procedure=procedure, requested_by=person.user)
-    return path
-
-
-def rewrite(path: Path, change: Any) -> None:
-    """What someone who wants to alter the ZIP does: change files, and fix the manifest's
-    file hashes so the ZIP looks consistent."""
-    with zipfile.ZipFile(path) as archive:
-        files = {name: archive.read(name) for name in archive.namelist()}
-    manifest = json.loads(files["manifest.json"])
-    change(files, manifest)
-    for name, data in files.items():
-        if name in manifest["files"]:
-            manifest["files"][name]["sha256"] = hashlib.sha256(data).hexdigest()
-    files["manifest.json"] = json.dumps(manifest).encode()
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-
-
-def trusted_key(tmp_path: Path) -> Path:
-    path = tmp_path / "agencia.pub"
-    path.write_text(keys.public_key_pem(keys.current_key().key_id), encoding="ascii")
-    return path
 
 
 def test_the_whole_mailbox_exports_and_checks_out_offline(mailbox, tmp_path):
@@ -115,6 +68,17 @@ def test_an_altered_attachment_is_caught_even_with_a_fixed_manifest(mailbox, tmp
 
     rewrite(path, change)
     problems = offline.check(path, keys=[trusted_key(tmp_path)]).problems
+    assert problems[0] == (
+        "la firma del manifiesto no es válida: el manifiesto se modificó después de que la "
+        "entidad lo firmara"
+    )
+    assert problems[1].endswith("sus adjuntos no son los que se depositaron")
+
+    # Even a manifest signed again with the agency's key (the agency's own system exporting
+    # an edited file) does not pass: the deposit entry names the attachment's hash.
+    path = export(mailbox, tmp_path)
+    rewrite(path, change, resign=True)
+    problems = offline.check(path, keys=[trusted_key(tmp_path)]).problems
     assert len(problems) == 1
     assert problems[0].endswith("sus adjuntos no son los que se depositaron")
 
@@ -126,7 +90,7 @@ def test_altered_content_is_caught(mailbox, tmp_path):
         name = next(n for n in files if n.endswith("contenido.json"))
         files[name] = files[name].replace("Aprobación".encode(), "Denegación".encode())
 
-    rewrite(path, change)
+    rewrite(path, change, resign=True)
     problems = offline.check(path, keys=[trusted_key(tmp_path)]).problems
     assert len(problems) == 1
     assert "su contenido no es el que se depositó" in problems[0]
@@ -141,7 +105,7 @@ def test_an_altered_entry_fails_its_inclusion_proof(mailbox, tmp_path):
                 entry["canonical"] = entry["canonical"].replace("203.0.113.7", "198.51.100.9")
                 entry["hash"] = chain.sha256_hex(entry["canonical"])
 
-    rewrite(path, change)
+    rewrite(path, change, resign=True)
     problems = offline.check(path, keys=[trusted_key(tmp_path)]).problems
     assert len(problems) == 1
     assert "la prueba de inclusión no lleva a la raíz firmada" in problems[0]
@@ -158,7 +122,7 @@ def test_a_checkpoint_signed_by_someone_else_is_refused(mailbox, tmp_path):
             checkpoint["statement"] = chain.dumps(body)
             checkpoint["signature"] = forger.sign(checkpoint["statement"].encode()).hex()
 
-    rewrite(path, change)
+    rewrite(path, change, resign=True)
     problems = offline.check(path, keys=[trusted_key(tmp_path)]).problems
     assert any("firmado con una clave que no es de confianza" in p for p in problems)
 
@@ -235,7 +199,7 @@ def test_opened_only_leaves_out_what_was_not_opened(mailbox, tmp_path):
 )
 def test_what_a_reader_sees_must_be_what_was_deposited(mailbox, tmp_path, change, message):
     path = export(mailbox, tmp_path)
-    rewrite(path, change)
+    rewrite(path, change, resign=True)
     problems = offline.check(path, keys=[trusted_key(tmp_path)]).problems
     assert any(message in p for p in problems), problems
 

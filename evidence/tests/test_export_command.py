@@ -59,7 +59,8 @@ def test_the_whole_mailbox_is_written_and_checks_out_offline(ana, tmp_path):
         f"{len(manifest['files'])} files, checkpoint #{latest.number}"
     )
     assert offline.check(path).problems == []
-    assert len(manifest["files"]) == 8  # per notification: content, text, attachment, certificate
+    # Per notification: content, text, attachment, certificate; and LEEME.txt.
+    assert len(manifest["files"]) == 9
     assert {n["subject"] for n in manifest["notifications"]} == {
         "Aprobación de su CPP",
         "Prórroga aprobada",

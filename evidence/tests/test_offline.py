@@ -1,0 +1,268 @@
+"""What someone holding an export ZIP might do to fool the offline check, and the check
+refusing it: a ZIP made from scratch, files added, evidence taken out, the manifest's words
+rewritten. Each case was once accepted as "ÍNTEGRA" (see the review of the export)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from evidence import keys, offline
+from evidence.tests.zips import export, read, rewrite, trusted_key, write
+
+pytestmark = pytest.mark.django_db
+
+FORGED = b"%PDF-1.4\n% Resolucion: se DENIEGA y se impone multa\n%%EOF\n"
+UNSIGNED = (
+    "el manifiesto no está firmado: no se puede saber si lo generó la entidad ni si la "
+    "exportación está completa"
+)
+BROKEN_SIGNATURE = (
+    "la firma del manifiesto no es válida: el manifiesto se modificó después de que la "
+    "entidad lo firmara"
+)
+
+
+def verdict(path: Path, tmp_path: Path, capsys: Any, *extra: str) -> tuple[int, str]:
+    """What a person sees running `python -m evidence.offline buzon.zip --clave agencia.pub`."""
+    capsys.readouterr()
+    status = offline.main([str(path), "--clave", str(trusted_key(tmp_path)), *extra])
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+def refused(path: Path, tmp_path: Path, capsys: Any, *messages: str) -> str:
+    status, out = verdict(path, tmp_path, capsys)
+    assert status == 1, out
+    assert "ALTERADA O INCOMPLETA" in out
+    assert "ÍNTEGRA" not in out
+    for message in messages:
+        assert f"  - {message}" in out, out
+    return out
+
+
+def add_listed(path: Path, name: str, data: bytes) -> None:
+    """Add a file and list it in the manifest with its own hash, as a forger would."""
+    files, manifest = read(path)
+    files[name] = data
+    manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    write(path, files, manifest)
+
+
+def test_a_genuine_export_is_integra(mailbox, tmp_path, capsys):
+    status, out = verdict(export(mailbox, tmp_path), tmp_path, capsys)
+    assert status == 0, out
+    assert "ÍNTEGRA" in out
+
+
+def test_a_zip_made_from_scratch_is_refused(mailbox, tmp_path, capsys):
+    """No checkpoint, no entry, a forged PDF listed in an unsigned manifest."""
+    name = "notificaciones/0001-00000000-0000-0000-0000-000000000000/adjuntos/1-resolucion.pdf"
+    manifest = {
+        "format": offline.FORMAT,
+        "type": offline.EXPORT_TYPE,
+        "agency": "Superintendencia Nacional de Migraciones",
+        "holder": {"name": "Juan Pérez", "document": "DNI 12345678"},
+        "generated_at": "2026-11-29T00:00:00.000000Z",
+        "scope": {"procedure": None},
+        "notifications": [],
+        "entries": [],
+        "checkpoints": [],
+        "public_keys": {},
+        "files": {name: {"sha256": hashlib.sha256(FORGED).hexdigest(), "size": len(FORGED)}},
+        "entries_left_for_the_next_checkpoint": 0,
+    }
+    path = tmp_path / "fabricada.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr(name, FORGED)
+    refused(
+        path,
+        tmp_path,
+        capsys,
+        UNSIGNED,
+        "no trae ningún registro de evidencia: la exportación está incompleta",
+    )
+
+
+def test_a_forged_attachment_added_and_listed_is_refused(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        folder = next(n for n in archive.namelist() if "/adjuntos/" in n).rsplit("/", 1)[0]
+    add_listed(path, f"{folder}/999-resolucion_sancion.pdf", FORGED)
+    refused(path, tmp_path, capsys, BROKEN_SIGNATURE)
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [
+        # The person: "I never opened it".
+        ("notification_opened", "notification_viewed", "attachment_downloaded"),
+        # Or the date it took effect, and with it the deadline to answer.
+        ("notification_effective",),
+    ],
+)
+def test_evidence_entries_taken_out_are_refused(mailbox, tmp_path, capsys, kinds):
+    path = export(mailbox, tmp_path)
+
+    def change(files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        before = len(manifest["entries"])
+        manifest["entries"] = [
+            e for e in manifest["entries"] if json.loads(e["canonical"])["kind"] not in kinds
+        ]
+        assert len(manifest["entries"]) < before
+
+    rewrite(path, change)
+    refused(path, tmp_path, capsys, BROKEN_SIGNATURE)
+
+
+def test_a_whole_notification_taken_out_is_refused(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+
+    def change(files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        gone = manifest["notifications"].pop(1)
+        folder = gone["content"].rsplit("/", 1)[0]
+        for name in [n for n in files if n.startswith(folder + "/")]:
+            del files[name]
+            del manifest["files"][name]
+        manifest["entries"] = [
+            e
+            for e in manifest["entries"]
+            if json.loads(e["canonical"])["notification"] != gone["id"]
+        ]
+
+    rewrite(path, change)
+    out = refused(path, tmp_path, capsys, BROKEN_SIGNATURE)
+    assert "1 notificaciones" in out  # what the altered manifest claims, refused all the same
+
+
+def test_the_manifests_words_rewritten_are_refused(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+
+    def change(files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        manifest["holder"] = {"name": "OTRA PERSONA", "document": "DNI 00000000"}
+        manifest["generated_at"] = "2020-01-01T00:00:00.000000Z"
+
+    rewrite(path, change)
+    refused(path, tmp_path, capsys, BROKEN_SIGNATURE)
+
+
+def test_a_certificate_dropped_from_the_manifest_is_refused(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+
+    def change(files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        gone = manifest["notifications"][0].pop("certificate")
+        del files[gone["path"]]
+        del manifest["files"][gone["path"]]
+
+    rewrite(path, change)
+    refused(path, tmp_path, capsys, BROKEN_SIGNATURE)
+
+
+def test_a_manifest_signed_by_someone_else_is_refused(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    forger = Ed25519PrivateKey.generate()
+    files, manifest = read(path)
+    manifest["holder"]["name"] = "OTRA PERSONA"
+    manifest["key"] = keys.key_id_of(forger.public_key())
+    manifest["signature"] = forger.sign(offline.signed_bytes(manifest)).hex()
+    write(path, files, manifest)
+    refused(
+        path,
+        tmp_path,
+        capsys,
+        f"el manifiesto está firmado con una clave que no es de confianza ({manifest['key']})",
+    )
+
+
+def test_an_export_older_than_the_signed_manifest_is_called_incomplete(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    files, manifest = read(path)
+    manifest["format"] = "buzon-export/1"
+    del manifest["type"], manifest["key"], manifest["signature"]
+    write(path, files, manifest)
+    refused(
+        path,
+        tmp_path,
+        capsys,
+        "formato buzon-export/1, anterior a la firma del manifiesto: no se puede comprobar que "
+        "la exportación esté completa; pida una exportación nueva",
+    )
+
+
+def test_after_a_key_rotation_both_keys_check_it(mailbox, tmp_path, capsys):
+    """Checkpoints signed by the old key, the manifest by the new one: give both keys."""
+    old = trusted_key(tmp_path).rename(tmp_path / "antigua.pub")
+    keys.generate()
+    path = export(mailbox, tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["key"] == keys.current_key().key_id
+    assert {c["key_id"] for c in manifest["checkpoints"]} == {
+        keys.current_key().key_id,
+        keys.key_id_of(keys.trusted_public_keys()[manifest["checkpoints"][0]["key_id"]]),
+    }
+
+    status, out = verdict(path, tmp_path, capsys, "--clave", str(old))
+    assert status == 0, out
+    assert "ÍNTEGRA" in out
+
+    capsys.readouterr()
+    assert offline.main([str(path), "--clave", str(old)]) == 1
+    assert (
+        f"el manifiesto está firmado con una clave que no es de confianza ({manifest['key']})"
+        in capsys.readouterr().out
+    )
+
+
+def test_an_export_without_evidence_entries_is_incomplete_even_if_signed(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+
+    def change(files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        manifest["entries"] = []
+
+    rewrite(path, change, resign=True)
+    refused(
+        path,
+        tmp_path,
+        capsys,
+        "no trae ningún registro de evidencia: la exportación está incompleta",
+    )
+
+
+def test_the_check_runs_from_a_bare_copy_of_four_files(mailbox, tmp_path):
+    """A lawyer copies evidence/{__init__,chain,merkle,offline}.py and needs nothing else but
+    `cryptography`: not Django, not the rest of Buzón."""
+    path = export(mailbox, tmp_path)
+    key = trusted_key(tmp_path)
+    bare = tmp_path / "bare" / "evidence"
+    bare.mkdir(parents=True)
+    source = Path(offline.__file__).parent
+    for name in ("__init__.py", "chain.py", "merkle.py", "offline.py"):
+        shutil.copy(source / name, bare / name)
+    run = (
+        "import runpy, sys\n"
+        "sys.modules['django'] = None  # importing it would fail\n"
+        "sys.argv = ['offline', *sys.argv[1:]]\n"
+        "runpy.run_module('evidence.offline', run_name='__main__')\n"
+    )
+    result = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-c", run, str(path), "--clave", str(key)],
+        cwd=bare.parent,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ÍNTEGRA" in result.stdout
