@@ -153,6 +153,9 @@ def write_export(
                     "effective_date": notification.effective_date.isoformat()
                     if notification.effective_date
                     else None,
+                    "deadline_date": notification.deadline_date.isoformat()
+                    if notification.deadline_date
+                    else None,
                     "content": f"{folder}/contenido.json",
                     "content_sha256": notification.content_sha256,
                     "attachments": attachments,
@@ -191,8 +194,15 @@ def write_export(
             "type": EXPORT_TYPE,
             "generated_at": generated_at,
             "agency": settings.AGENCY["name"],
-            "holder": {"name": person.full_name, "document": person.document_label},
-            "scope": {"procedure": procedure.number if procedure else None},
+            "holder": {
+                "id": person.pk,
+                "name": person.full_name,
+                "document": person.document_label,
+            },
+            "scope": {
+                "procedure": procedure.number if procedure else None,
+                "procedure_id": procedure.pk if procedure else None,
+            },
             "notifications": described,
             "entries": [
                 {

@@ -15,10 +15,15 @@ evidence/merkle.py and an empty evidence/__init__.py. It checks that:
 - every checkpoint's statement is signed by a trusted Ed25519 key;
 - a checkpoint given with --punto-de-control (a statement obtained elsewhere, e.g. published
   by the agency) is the very one in the ZIP with that number;
-- there is at least one evidence entry, and every entry hashes to its recorded hash and its
-  Merkle inclusion proof leads to the root its checkpoint signed;
-- each notification's content hashes to the content hash in its deposit entry; its attachments
-  are the ones that entry names; and its certificate PDF is the one a signed entry registered.
+- there is at least one evidence entry, and every entry hashes to its recorded hash, is about
+  the holder (and the case, for a one-procedure export), and its Merkle inclusion proof leads
+  to the root its checkpoint signed;
+- each notification's content hashes to the content hash in its deposit entry; its text,
+  subject, deposit time, content hash and attachments (the files, and the names and hashes
+  the manifest gives) are the ones that entry records; its effective date and deadline are
+  the last ones the entries record; and its certificate PDF is the one a signed entry
+  registered. The agency's system signs what it reads, so this catches rows edited in its
+  database before the export.
 Messages are in Spanish, for the people who receive such a ZIP; a ZIP made to crash the check
 is refused instead. Exit status: 0 intact; 1 altered or incomplete; 2 unreadable input (the
 ZIP, a key, a published checkpoint) or a bad command line; 3 consistent, but checked only
@@ -71,6 +76,7 @@ NOTIFICATION = {
     "subject": str,
     "deposited_at": str,
     "effective_date": (None, str),
+    "deadline_date": (None, str),
     "content": str,
     "content_sha256": str,
     "attachments": [{"name": str, "path": str, "sha256": str}],
@@ -79,8 +85,8 @@ NOTIFICATION = {
 MANIFEST_SHAPE = {
     "agency": str,
     "generated_at": str,
-    "holder": {"name": str, "document": str},
-    "scope": {"procedure": (None, str)},
+    "holder": {"id": int, "name": str, "document": str},
+    "scope": {"procedure": (None, str), "procedure_id": (None, int)},
     "notifications": [NOTIFICATION],
     "entries": [ENTRY],
     "checkpoints": [{"number": int, "statement": str, "signature": str}],
@@ -409,6 +415,8 @@ class Checker:
         if not self.manifest["entries"]:
             self.problem("no trae ningún registro de evidencia: la exportación está incompleta")
             return verified
+        holder = self.manifest["holder"]["id"]
+        case = self.manifest["scope"]["procedure_id"]
         for item in self.manifest["entries"]:
             label = f"registro {item['position']}"
             canonical = item["canonical"]
@@ -418,6 +426,9 @@ class Checker:
                 continue
             if _misfit(body, ENTRY_BODY, "") is not None:
                 self.problem(f"{label}: no tiene la forma de un registro de evidencia")
+                continue
+            if body["person"] != holder or (case is not None and body["procedure"] != case):
+                self.problem(f"{label}: es de otra persona o de otro trámite que la exportación")
                 continue
             inclusion = item["inclusion"]
             if inclusion is None:
@@ -442,6 +453,9 @@ class Checker:
             for e in entries
             if e["kind"] == "certificate_issued" and isinstance(e["data"].get("code"), str)
         }
+        about: dict[int, list[dict[str, Any]]] = {}
+        for entry in sorted(entries, key=lambda e: str(e["at"])):
+            about.setdefault(entry["notification"], []).append(entry)
         for item in self.manifest["notifications"]:
             label = f"notificación {item['public_id']}"
             deposit = deposits.get(item["id"])
@@ -449,6 +463,7 @@ class Checker:
                 self.problem(f"{label}: no hay un registro de depósito verificado")
                 continue
             self._content(label, item, deposit)
+            self._recorded(label, item, deposit, about[item["id"]])
             hashes = [self.digest(attachment["path"]) for attachment in item["attachments"]]
             if hashes != deposit["attachments_sha256"]:
                 self.problem(f"{label}: sus adjuntos no son los que se depositaron")
@@ -457,6 +472,27 @@ class Checker:
             registered = certificates.get(certificate["code"])
             if digest is not None and (registered is None or registered != (item["id"], digest)):
                 self.problem(f"{label}: la constancia no es la registrada con su código")
+
+    def _recorded(
+        self, label: str, item: dict[str, Any], deposit: dict[str, Any], about: list[dict[str, Any]]
+    ) -> None:
+        """The manifest's words that the entries about the notification record: its content
+        hash, its attachments' names and hashes, its current effective date and deadline."""
+        effective, deadline = _latest_dates(about)
+        claims: dict[str, Any] = {
+            "content_sha256": deposit["content_sha256"],
+            "effective_date": effective,
+            "deadline_date": deadline,
+        }
+        deposited = deposit["data"].get("attachments")
+        if isinstance(deposited, list):
+            claims["attachments"] = [
+                (a.get("name"), a.get("sha256")) if isinstance(a, dict) else None for a in deposited
+            ]
+        said = item | {"attachments": [(a["name"], a["sha256"]) for a in item["attachments"]]}
+        for key, value in claims.items():
+            if said[key] != value:
+                self.problem(f"{label}: el manifiesto dice otra cosa que la evidencia ({key})")
 
     def digest(self, path: str) -> str | None:
         """The SHA-256 of a listed file, as _files read it (None if missing or unlisted)."""
@@ -493,6 +529,26 @@ class Checker:
         for key, value in claims.items():
             if item.get(key) != value:
                 self.problem(f"{label}: el manifiesto dice otra cosa que la evidencia ({key})")
+
+
+def _latest_dates(entries: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """The effective date and deadline the log last recorded about a notification, from its
+    entries in time order (the same reading as verify_evidence's)."""
+    effective = deadline = None
+    for entry in entries:
+        data = entry["data"]
+        if entry["kind"] in ("notification_effective", "notification_rejected"):
+            effective, deadline = data.get("effective_date"), data.get("deadline_date")
+        elif entry["kind"] == "dates_recalculated":
+            effective = _after(data.get("effective_date"))
+            deadline = _after(data.get("deadline_date"))
+    return effective, deadline
+
+
+def _after(change: Any) -> str | None:
+    """The new value of a recalculation's [before, after]."""
+    value = change[1] if isinstance(change, list) and len(change) == 2 else None
+    return None if value in (None, "None") else str(value)
 
 
 def check(path: Path, *, keys: list[Path] | None = None, published: Path | None = None) -> Checker:

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +75,9 @@ def test_a_zip_made_from_scratch_is_refused(mailbox, tmp_path, capsys):
         "format": offline.FORMAT,
         "type": offline.EXPORT_TYPE,
         "agency": "Superintendencia Nacional de Migraciones",
-        "holder": {"name": "Juan Pérez", "document": "DNI 12345678"},
+        "holder": {"id": 1, "name": "Juan Pérez", "document": "DNI 12345678"},
         "generated_at": "2026-11-29T00:00:00.000000Z",
-        "scope": {"procedure": None},
+        "scope": {"procedure": None, "procedure_id": None},
         "notifications": [],
         "entries": [],
         "checkpoints": [],
@@ -369,3 +370,51 @@ def test_a_key_that_is_not_one_is_bad_input(mailbox, tmp_path, capsys):
         f"No se pudo leer la clave {not_a_key}: no es una clave pública Ed25519 (PEM)"
         in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        (lambda m: m["notifications"][1].update(effective_date="2030-12-31"), "effective_date"),
+        (lambda m: m["notifications"][1].update(deadline_date="2030-12-31"), "deadline_date"),
+        (lambda m: m["notifications"][0].update(content_sha256="0" * 64), "content_sha256"),
+        (
+            lambda m: m["notifications"][0]["attachments"][0].update(name="otro-documento.pdf"),
+            "attachments",
+        ),
+        (lambda m: m["notifications"][0]["attachments"][0].update(sha256="f" * 64), "attachments"),
+    ],
+)
+def test_what_the_manifest_says_must_be_what_the_entries_record(
+    mailbox, tmp_path, capsys, change, what
+):
+    """Even signed by the agency's key: its system may have read edited rows."""
+    path = export(mailbox, tmp_path)
+    rewrite(path, lambda files, manifest: change(manifest), resign=True)
+    out = refused(path, tmp_path, capsys)
+    assert f": el manifiesto dice otra cosa que la evidencia ({what})" in out
+
+
+def test_rows_edited_in_the_database_before_the_export_are_caught(mailbox, tmp_path, capsys):
+    """No trigger guards these rows; the export signs what it reads, the entries tell."""
+    notification = mailbox.procedure.notifications.get(subject="Aprobación de su CPP")
+    type(notification).objects.filter(pk=notification.pk).update(effective_date=date(2030, 12, 31))
+    notification.attachments.update(original_name="resolucion-DENIEGA.pdf")
+    out = refused(export(mailbox, tmp_path), tmp_path, capsys)
+    label = f"notificación {notification.public_id}"
+    assert f"{label}: el manifiesto dice otra cosa que la evidencia (effective_date)" in out
+    assert f"{label}: el manifiesto dice otra cosa que la evidencia (attachments)" in out
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: m["holder"].update(id=m["holder"]["id"] + 1),
+        lambda m: m["scope"].update(procedure="LM269999999", procedure_id=999_999),
+    ],
+)
+def test_entries_of_another_person_or_case_are_refused(mailbox, tmp_path, capsys, change):
+    path = export(mailbox, tmp_path)
+    rewrite(path, lambda files, manifest: change(manifest), resign=True)
+    out = refused(path, tmp_path, capsys)
+    assert ": es de otra persona o de otro trámite que la exportación" in out
