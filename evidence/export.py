@@ -10,9 +10,11 @@
 
 manifest.json holds every file's SHA-256 (LEEME.txt's included; only the manifest is not
 listed); every evidence entry about the person (or the case) with its canonical JSON and the
-Merkle inclusion proof that ties it to a signed checkpoint; the checkpoints' signed statements;
-and the public keys that signed them. The export seals the log first, after issuing the
-certificates, so every entry, theirs included, has a proof.
+Merkle inclusion proof that ties it to a signed checkpoint; the signed statements of those
+checkpoints and of the ones its certificates print (so that a checkpoint the agency published,
+or a certificate printed, can be compared with them); and the public keys that signed them.
+The export seals the log first, after issuing the certificates, so every entry, theirs
+included, has a proof.
 
 The manifest itself is signed, with the key that signs checkpoints (`keys.current_key()`; the
 manifest names its id, as a checkpoint statement does): the signature covers the canonical JSON
@@ -37,7 +39,7 @@ from django.utils import timezone
 
 from evidence import chain, keys
 from evidence.actions import issue_certificate, seal
-from evidence.models import Checkpoint, Event
+from evidence.models import Checkpoint, Event, EventKind
 from evidence.offline import EXPORT_TYPE, FORMAT, signed_bytes
 from evidence.proofs import proofs as inclusion_proofs
 
@@ -172,7 +174,17 @@ def write_export(
             proofs = inclusion_proofs(events)
         unsealed = len(events) - len(proofs)
         events = [event for event in events if event.pk in proofs]
-        used = sorted({proof.checkpoint.number for proof in proofs.values()})
+        # The checkpoints that seal the entries, and those the certificates among them print
+        # (its number and statement hash, to compare with what the agency publishes).
+        cited = {
+            event.data.get("checkpoint")
+            for event in events
+            if event.kind == EventKind.CERTIFICATE_ISSUED
+        }
+        used = sorted(
+            {proof.checkpoint.number for proof in proofs.values()}
+            | {number for number in cited if isinstance(number, int)}
+        )
         checkpoints = list(Checkpoint.objects.filter(number__in=used).order_by("number"))
         signer = keys.current_key()
         public_keys = {

@@ -1,6 +1,7 @@
 """Check an evidence export (evidence/export.py) offline: no database, no network.
 
-    python -m evidence.offline buzon.zip [--clave agencia.pub ...] [--punto-de-control cp.json]
+    python -m evidence.offline buzon.zip --clave agencia.pub [--clave anterior.pub ...]
+        [--punto-de-control N:HASH | --punto-de-control publicado.json ...]
 
 It needs only Python and the `cryptography` package, plus this file, evidence/chain.py,
 evidence/merkle.py and an empty evidence/__init__.py. It checks that:
@@ -13,8 +14,12 @@ evidence/merkle.py and an empty evidence/__init__.py. It checks that:
   nothing else; and no name, listed or not, could land outside the folder the ZIP is
   extracted to (`..`, a leading `/`, a backslash, a drive letter);
 - every checkpoint's statement is signed by a trusted Ed25519 key;
-- a checkpoint given with --punto-de-control (a statement obtained elsewhere, e.g. published
-  by the agency) is the very one in the ZIP with that number;
+- a checkpoint given with --punto-de-control (published by the agency, or printed on a
+  certificate: its number and statement hash as N:HASH, as `manage.py verify_evidence
+  --checkpoint` takes them; or a file with N:HASH lines, {"number": N, "hash": ...}, the
+  statement itself, or a JSON list of these) is the very one in the ZIP with that number.
+  Those the ZIP does not carry are named and not compared; if none is carried, nothing was
+  compared, and the exit status is 2;
 - there is at least one evidence entry, and every entry hashes to its recorded hash, is about
   the holder (and the case, for a one-procedure export), and its Merkle inclusion proof leads
   to the root its checkpoint signed;
@@ -39,6 +44,8 @@ import re
 import sys
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +69,9 @@ UNTRUSTED_KEY = 3  # consistent, but signed by keys taken from the ZIP itself
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 DRIVE = re.compile(r"[A-Za-z]:")
+# A published checkpoint as `manage.py verify_evidence --checkpoint` takes it: its number and
+# the SHA-256 of its statement (what the agency publishes, and a certificate prints).
+NUMBER_AND_HASH = re.compile(r"([0-9]+):([0-9a-fA-F]{64})")
 
 # What the check reads, and of what shape, so that a ZIP made to crash it is refused instead.
 # A shape is a type, a pattern a string must match, a tuple (any one of), a list (each item of
@@ -215,7 +225,7 @@ def _load_key(pem: bytes) -> Ed25519PublicKey:
     return public
 
 
-def load_keys(paths: list[Path]) -> dict[str, Ed25519PublicKey]:
+def load_keys(paths: Sequence[Path]) -> dict[str, Ed25519PublicKey]:
     """The keys given with --clave, by key id."""
     trusted = {}
     for path in paths:
@@ -231,6 +241,74 @@ def load_keys(paths: list[Path]) -> dict[str, Ed25519PublicKey]:
             ) from None
         trusted[_key_id(public)] = public
     return trusted
+
+
+@dataclass(frozen=True)
+class Published:
+    """A checkpoint known from outside the ZIP: its number and its statement's SHA-256."""
+
+    number: int
+    hash: str
+
+
+PUBLISHED_FORMS = (
+    'se espera N:HASH, {"number": N, "hash": "..."}, la declaración del punto de control, '
+    "o una lista de ellos"
+)
+
+
+def published_checkpoints(value: str | Path) -> list[Published]:
+    """What --punto-de-control gives: N:HASH itself, or a file holding N:HASH lines, a JSON
+    {"number": N, "hash": ...}, the statement itself, {"number": N, "statement": ...}, or a
+    JSON list of these. UnreadableError, in Spanish, for anything else."""
+    if isinstance(value, str) and (match := NUMBER_AND_HASH.fullmatch(value.strip())):
+        return [Published(int(match[1]), match[2].lower())]
+    path = Path(value)
+    unreadable = f"No se pudo leer el punto de control publicado {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UnreadableError(f"{unreadable}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UnreadableError(f"{unreadable}: no es texto UTF-8") from None
+    lines = text.split()
+    if lines and all(NUMBER_AND_HASH.fullmatch(line) for line in lines):
+        return [published_checkpoints(line)[0] for line in lines]
+    try:
+        given = _json(text)
+    except ValueError:
+        raise UnreadableError(
+            f"{unreadable}: no es N:HASH ni JSON válido; {PUBLISHED_FORMS}"
+        ) from None
+    items = given if isinstance(given, list) else [given]
+    found = [_published(item) for item in items]
+    if not found or None in found:
+        raise UnreadableError(f"{unreadable}: {PUBLISHED_FORMS}")
+    return [p for p in found if p is not None]
+
+
+def _published(item: Any) -> Published | None:
+    """One published checkpoint in JSON, or None if it is none of the accepted forms."""
+    if not isinstance(item, dict):
+        return None
+    number: Any = item.get("number")
+    if "hash" in item:  # {"number": N, "hash": "..."}
+        digest = item["hash"]
+        if not isinstance(digest, str) or not SHA256.fullmatch(digest.lower()):
+            return None
+        digest = digest.lower()
+    elif "statement" in item:  # {"number": N, "statement": "..."}: the text as stored
+        statement = item["statement"]
+        body = _canonical(statement) if isinstance(statement, str) else None
+        if body is None:
+            return None
+        number = body.get("number") if number is None else number
+        digest = chain.sha256_hex(statement)
+    elif item.get("type") == CHECKPOINT_TYPE:  # the statement itself, in any JSON spelling
+        digest = chain.sha256_hex(chain.dumps(item))
+    else:
+        return None
+    return Published(number, digest) if type(number) is int and number >= 0 else None
 
 
 def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -263,6 +341,7 @@ class Checker:
         self.notes: list[str] = []
         self.manifest = _manifest(archive)
         self.digests: dict[str, str] = {}  # SHA-256 of each listed file, as read
+        self.compared = 0  # published checkpoints compared with the ZIP's
         self.unreadable: set[str] = set()  # listed files missing or damaged (said once)
 
     def problem(self, text: str) -> None:
@@ -288,7 +367,7 @@ class Checker:
         self.unreadable.add(path)
         return None
 
-    def check(self, published: dict[str, Any] | None) -> None:
+    def check(self, published: Sequence[Published] = ()) -> None:
         if self.manifest.get("format") == "buzon-export/1":
             self.problem(
                 "formato buzon-export/1, anterior a la firma del manifiesto: no se puede "
@@ -371,7 +450,7 @@ class Checker:
             if name not in listed and name != MANIFEST and not _unsafe(name):
                 self.problem(f"{name}: archivo añadido, no figura en el manifiesto")
 
-    def _checkpoints(self, published: dict[str, Any] | None) -> dict[int, tuple[str, int]]:
+    def _checkpoints(self, published: Sequence[Published]) -> dict[int, tuple[str, int]]:
         roots: dict[int, tuple[str, int]] = {}
         for checkpoint in self.manifest["checkpoints"]:
             number = checkpoint["number"]
@@ -398,17 +477,32 @@ class Checker:
                 self.problem(f"{label}: el número no coincide con el firmado")
                 continue
             roots[number] = (body["merkle_root"], body["entries"])
-        if published is not None:
-            number = published.get("number")
-            mine = {c["number"]: c["statement"] for c in self.manifest["checkpoints"]}
-            theirs = published.get("statement", json.dumps(published))
-            if number not in mine:
-                self.problem(f"el punto de control n.° {number} dado no está en el ZIP")
-            elif chain.sha256_hex(mine[number]) != chain.sha256_hex(theirs):
-                self.problem(f"el punto de control n.° {number} del ZIP no es el publicado")
-            else:
-                self.notes.append(f"el punto de control n.° {number} coincide con el publicado")
+        self._published(published)
         return roots
+
+    def _published(self, published: Sequence[Published]) -> None:
+        """Each checkpoint given that the ZIP has must be the very one published: the agency's
+        key alone could sign another history, not change what it already published."""
+        mine = {c["number"]: c["statement"] for c in self.manifest["checkpoints"]}
+        absent = []
+        for given in published:
+            if given.number not in mine:
+                absent.append(given.number)
+            elif chain.sha256_hex(mine[given.number]) != given.hash:
+                self.problem(f"el punto de control n.° {given.number} del ZIP no es el publicado")
+            else:
+                self.notes.append(
+                    f"el punto de control n.° {given.number} coincide con el publicado"
+                )
+            self.compared += given.number in mine
+        if absent:
+            self.notes.append(
+                "no están en el ZIP, y no se compararon, los puntos de control dados n.° "
+                + ", ".join(str(n) for n in sorted(set(absent)))
+                + " (el ZIP trae los n.° "
+                + (", ".join(str(n) for n in sorted(mine)) or "ninguno")
+                + ")"
+            )
 
     def _entries(self, roots: dict[int, tuple[str, int]]) -> list[dict[str, Any]]:
         verified: list[dict[str, Any]] = []
@@ -551,11 +645,18 @@ def _after(change: Any) -> str | None:
     return None if value in (None, "None") else str(value)
 
 
-def check(path: Path, *, keys: list[Path] | None = None, published: Path | None = None) -> Checker:
-    """Check the ZIP at `path`; UnreadableError if it, a key or the published checkpoint cannot
-    be read. The verdict is in the checker's problems (none: intact) and notes."""
-    trusted = load_keys(keys or [])
-    given = json.loads(published.read_text(encoding="utf-8")) if published else None
+def check(
+    path: Path,
+    *,
+    keys: Sequence[Path] = (),
+    published: str | Path | Sequence[str | Path] = (),
+) -> Checker:
+    """Check the ZIP at `path` against the trusted `keys` and the `published` checkpoints
+    (each as --punto-de-control takes it). UnreadableError if the ZIP, a key or a published
+    checkpoint cannot be read. The verdict is in the checker's problems (none: intact)."""
+    trusted = load_keys(keys)
+    values = [published] if isinstance(published, (str, Path)) else published
+    given = [checkpoint for value in values for checkpoint in published_checkpoints(value)]
     try:
         archive = zipfile.ZipFile(path)
     except OSError as exc:
@@ -596,10 +697,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("zip", type=Path, help="el archivo ZIP exportado")
     parser.add_argument(
-        "--clave", type=Path, action="append", help="clave pública de la entidad (.pub)"
+        "--clave",
+        type=Path,
+        action="append",
+        default=[],
+        help="clave pública de la entidad (.pub); repítalo si cambió de clave",
     )
     parser.add_argument(
-        "--punto-de-control", type=Path, help="un punto de control publicado (JSON)"
+        "--punto-de-control",
+        action="append",
+        default=[],
+        metavar="N:HASH|ARCHIVO",
+        help="un punto de control publicado por la entidad o impreso en una constancia: su "
+        "número y el hash de su declaración (N:HASH), o un archivo con N:HASH por línea, "
+        'con {"number": N, "hash": "..."}, con la declaración misma, o con una lista JSON '
+        "de ellos; repetible",
     )
     args = parser.parse_args(argv)
     try:
@@ -616,6 +728,13 @@ def main(argv: list[str] | None = None) -> int:
         for problem in checker.problems:
             print(f"  - {problem}")
         return ALTERED
+    if args.punto_de_control and not checker.compared:
+        print(
+            "No se pudo comparar ningún punto de control dado: ninguno está en el ZIP. Use "
+            "uno de los que trae (vea la nota) o uno impreso en una de sus constancias.",
+            file=sys.stderr,
+        )
+        return UNREADABLE
     if not args.clave:
         print(
             "COHERENTE, pero comprobada con las claves que trae el propio ZIP: para saber que "

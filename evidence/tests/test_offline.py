@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence import keys, offline
+from evidence.actions import seal
+from evidence.models import Checkpoint
 from evidence.tests.zips import export, read, rewrite, trusted_key, write
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -418,3 +422,146 @@ def test_entries_of_another_person_or_case_are_refused(mailbox, tmp_path, capsys
     rewrite(path, lambda files, manifest: change(manifest), resign=True)
     out = refused(path, tmp_path, capsys)
     assert ": es de otra persona o de otro trámite que la exportación" in out
+
+
+# --- A published checkpoint (--punto-de-control) -------------------------------------------
+
+
+def latest() -> Checkpoint:
+    checkpoint = Checkpoint.objects.order_by("-number").first()
+    assert checkpoint is not None
+    return checkpoint
+
+
+def matches(number: int) -> str:
+    return f"Nota: el punto de control n.° {number} coincide con el publicado"
+
+
+def test_the_number_and_hash_the_agency_publishes_are_compared(mailbox, tmp_path, capsys):
+    """operations.md: publish each checkpoint's number and statement hash. As verify_evidence
+    --checkpoint takes them (N:HASH), in upper case too."""
+    path = export(mailbox, tmp_path)
+    checkpoint = latest()
+    status, out = verdict(
+        path,
+        tmp_path,
+        capsys,
+        "--punto-de-control",
+        f"{checkpoint.number}:{checkpoint.hash.upper()}",
+    )
+    assert status == 0, out
+    assert matches(checkpoint.number) in out
+    assert "ÍNTEGRA" in out
+
+    other = "0" * 64
+    status, out = verdict(
+        path, tmp_path, capsys, "--punto-de-control", f"{checkpoint.number}:{other}"
+    )
+    assert status == 1, out
+    assert f"  - el punto de control n.° {checkpoint.number} del ZIP no es el publicado" in out
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        lambda cp: json.dumps({"number": cp.number, "hash": cp.hash}),
+        lambda cp: cp.statement,  # the statement itself
+        lambda cp: json.dumps(json.loads(cp.statement), indent=2),  # as someone saved it
+        lambda cp: json.dumps({"number": cp.number, "statement": cp.statement}),
+        lambda cp: f"{cp.number}:{cp.hash}\n",
+    ],
+    ids=["number-and-hash", "statement", "statement-indented", "number-and-statement", "line"],
+)
+def test_a_published_checkpoint_in_a_file_is_compared(mailbox, tmp_path, capsys, published):
+    path = export(mailbox, tmp_path)
+    checkpoint = latest()
+    given = tmp_path / "publicado.json"
+    given.write_text(published(checkpoint), encoding="utf-8")
+    status, out = verdict(path, tmp_path, capsys, "--punto-de-control", str(given))
+    assert status == 0, out
+    assert matches(checkpoint.number) in out
+
+
+def test_the_agencys_whole_published_list_is_compared_where_the_zip_has_them(
+    mailbox, tmp_path, capsys
+):
+    path = export(mailbox, tmp_path)
+    other = factories.register(doc_number="002223334")
+    factories.deposit(other, subject="De otra persona")
+    seal()  # a checkpoint this ZIP has no reason to carry
+    published = [{"number": c.number, "hash": c.hash} for c in Checkpoint.objects.all()]
+    given = tmp_path / "publicados.json"
+    given.write_text(json.dumps(published), encoding="utf-8")
+    status, out = verdict(path, tmp_path, capsys, "--punto-de-control", str(given))
+    assert status == 0, out
+    with zipfile.ZipFile(path) as archive:
+        mine = [c["number"] for c in json.loads(archive.read("manifest.json"))["checkpoints"]]
+    for number in mine:
+        assert matches(number) in out
+    assert f"no se compararon, los puntos de control dados n.° {latest().number} " in out
+
+
+def test_the_checkpoint_a_certificate_in_the_zip_prints_can_be_compared(mailbox, tmp_path, capsys):
+    """The certificate prints the latest checkpoint when it was issued, which may seal only
+    other people's entries: the ZIP carries it all the same."""
+    seal()
+    other = factories.register(doc_number="002223334")
+    factories.deposit(other, subject="De otra persona")
+    seal()
+    path = export(mailbox, tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        name = next(n for n in archive.namelist() if "/constancia-" in n)
+        printed = factories.pdf_text(archive.read(name))
+    number = re.search(r"Último punto de control\s+N\.° (\d+)", printed)
+    digest = re.search(r"Hash de la declaración\s+([0-9a-f]{64})", printed)
+    assert number, printed
+    assert digest, printed
+    status, out = verdict(path, tmp_path, capsys, "--punto-de-control", f"{number[1]}:{digest[1]}")
+    assert status == 0, out
+    assert matches(int(number[1])) in out
+
+
+def test_a_checkpoint_the_zip_does_not_carry_cannot_be_compared(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        mine = [c["number"] for c in json.loads(archive.read("manifest.json"))["checkpoints"]]
+    status, out = verdict(path, tmp_path, capsys, "--punto-de-control", f"999:{'a' * 64}")
+    assert status == 2, out
+    assert "No se pudo comparar ningún punto de control dado: ninguno está en el ZIP." in out
+    assert f"(el ZIP trae los n.° {', '.join(map(str, mine))})" in out
+    assert "ÍNTEGRA" not in out
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        "[]",
+        "[1, 2]",
+        "{}",
+        '"hola"',
+        '{"number": "1", "hash": "%s"}' % ("a" * 64),
+        '{"number": true, "hash": "%s"}' % ("a" * 64),
+        '{"number": 1, "hash": "no es un hash"}',
+        '{"number": 1.5, "hash": "%s"}' % ("a" * 64),
+        "1:abc",
+        "no es nada",
+    ],
+)
+def test_a_published_checkpoint_that_is_none_of_these_is_bad_input(
+    mailbox, tmp_path, capsys, published
+):
+    path = export(mailbox, tmp_path)
+    given = tmp_path / "publicado.json"
+    given.write_text(published, encoding="utf-8")
+    status, out = verdict(path, tmp_path, capsys, "--punto-de-control", str(given))
+    assert status == 2, out
+    assert f"No se pudo leer el punto de control publicado {given}: " in out
+    assert "se espera N:HASH" in out
+    assert "ÍNTEGRA" not in out
+
+
+def test_a_published_checkpoint_file_that_is_missing_is_bad_input(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    status, out = verdict(path, tmp_path, capsys, "--punto-de-control", str(tmp_path / "no.json"))
+    assert status == 2, out
+    assert f"No se pudo leer el punto de control publicado {tmp_path / 'no.json'}: " in out
