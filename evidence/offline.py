@@ -388,6 +388,11 @@ class Checker:
         roots = self._checkpoints(published)
         entries = self._entries(roots)
         self._notifications(entries)
+        if left := self.manifest["entries_left_for_the_next_checkpoint"]:
+            self.notes.append(
+                f"{left} registros posteriores al último punto de control quedaron fuera de la "
+                "exportación (aún no estaban sellados); irán en una exportación posterior"
+            )
 
     def _trust_the_zips_own_keys(self) -> None:
         given = self.manifest.get("public_keys")

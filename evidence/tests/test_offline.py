@@ -424,6 +424,17 @@ def test_entries_of_another_person_or_case_are_refused(mailbox, tmp_path, capsys
     assert ": es de otra persona o de otro trámite que la exportación" in out
 
 
+def test_entries_left_out_because_unsealed_are_said(mailbox, tmp_path, capsys):
+    path = export(mailbox, tmp_path)
+    rewrite(path, lambda files, m: m.update(entries_left_for_the_next_checkpoint=2), resign=True)
+    status, out = verdict(path, tmp_path, capsys)
+    assert status == 0, out
+    assert (
+        "Nota: 2 registros posteriores al último punto de control quedaron fuera de la "
+        "exportación (aún no estaban sellados); irán en una exportación posterior"
+    ) in out
+
+
 # --- A published checkpoint (--punto-de-control) -------------------------------------------
 
 
