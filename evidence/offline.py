@@ -194,9 +194,22 @@ def _no_float(text: str) -> Any:
 def _json(text: str) -> Any:
     """JSON as the evidence writes it: no repeated key (a reader keeps one, a person may read
     the other), no fractional number (canonical JSON has none). ValueError otherwise."""
-    return json.loads(
-        text, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_float
-    )
+    try:
+        return json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_float
+        )
+    except RecursionError:
+        raise ValueError("anidado a demasiada profundidad") from None
+
+
+def _encodable(value: Any) -> Any:
+    """`value`, if all its text can be written as UTF-8: JSON may spell a lone surrogate
+    (\\ud800), which no UTF-8 encoder writes, and canonical bytes could not be made of it."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ValueError("contiene caracteres que no son Unicode válido") from None
+    return value
 
 
 def _canonical(text: str) -> dict[str, Any] | None:
@@ -275,7 +288,7 @@ def published_checkpoints(value: str | Path) -> list[Published]:
     if lines and all(NUMBER_AND_HASH.fullmatch(line) for line in lines):
         return [published_checkpoints(line)[0] for line in lines]
     try:
-        given = _json(text)
+        given = _encodable(_json(text))
     except ValueError:
         raise UnreadableError(
             f"{unreadable}: no es N:HASH ni JSON válido; {PUBLISHED_FORMS}"
@@ -319,7 +332,7 @@ def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
     except Exception:  # zipfile raises many kinds for a damaged member
         raise UnreadableError(f"No se pudo leer {MANIFEST} del ZIP: está dañado") from None
     try:
-        manifest = _json(raw.decode("utf-8"))
+        manifest = _encodable(_json(raw.decode("utf-8")))
     except UnicodeDecodeError:
         raise UnreadableError(f"{MANIFEST} no está en UTF-8") from None
     except json.JSONDecodeError as exc:
@@ -358,7 +371,7 @@ class Checker:
             return None
         try:
             with self.archive.open(path) as handle:
-                data: bytes = handle.read(expected["size"] + 1)
+                data: bytes = handle.read(min(max(expected["size"], 0), sys.maxsize - 1) + 1)
                 return data
         except KeyError:
             self.problem(f"falta el archivo {path}")

@@ -4,9 +4,12 @@ rewritten. Each case was once accepted as "ÍNTEGRA" (see the review of the expo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -363,6 +366,44 @@ def test_a_damaged_zip_is_refused_in_spanish_without_a_traceback(
     assert got == status, out
     assert message in out
     assert "ÍNTEGRA" not in out
+
+
+ODD_VALUES = [None, True, -1, 10**30, "", "\ud800", "../x", [], {}, [1], {"a": 1}, "0" * 64]
+
+
+def places(value: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON value, as the keys and indexes that lead to it."""
+    inner: list[tuple[Any, ...]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner += places(item, (*where, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            inner += places(item, (*where, index))
+    return [where, *inner] if where else inner
+
+
+def test_odd_values_anywhere_in_the_manifest_never_crash_the_check(mailbox, tmp_path):
+    """Any value replaced by one of another type, signed again or not: an answer, never a
+    traceback."""
+    path = export(mailbox, tmp_path)
+    files, genuine = read(path)
+    key = str(trusted_key(tmp_path))
+    odd = tmp_path / "rara.zip"
+    chance = random.Random(4)  # the same cases every run
+    for attempt in range(300):
+        manifest = json.loads(json.dumps(genuine))
+        *route, last = chance.choice(places(manifest))
+        parent = manifest
+        for step in route:
+            parent = parent[step]
+        parent[last] = chance.choice(ODD_VALUES)
+        if attempt % 3:
+            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate cannot be signed
+                manifest["signature"] = keys.current_key().sign(offline.signed_bytes(manifest))
+        write(odd, dict(files), manifest)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            assert offline.main([str(odd), "--clave", key]) in (0, 1, 2), (route, last)
 
 
 def test_a_key_that_is_not_one_is_bad_input(mailbox, tmp_path, capsys):
