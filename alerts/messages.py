@@ -20,7 +20,7 @@ def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
         if purpose == Purpose.DEADLINE_SOON and notification.deadline_date:
             subject = _("Un plazo de su Buzón Electrónico vence pronto")
             lead = _(
-                "el plazo para responder a una notificación de %(unit)s vence el %(date)s."
+                "El plazo para responder a una notificación de %(unit)s vence el %(date)s."
             ) % {"unit": unit, "date": notification.deadline_date.strftime("%d/%m/%Y")}
         elif purpose == Purpose.UNOPENED_SOON:
             policy = Policy.parse(notification.policy)
@@ -29,12 +29,12 @@ def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
             subject = _("Tiene una notificación sin abrir en su Buzón Electrónico")
             if policy.kind == "on_opening_or_after_calendar_days":
                 lead = _(
-                    "tiene una notificación de %(unit)s sin abrir. Si no la abre, el %(date)s "
+                    "Tiene una notificación de %(unit)s sin abrir. Si no la abre, el %(date)s "
                     "se considerará rechazada y el trámite seguirá su curso."
                 ) % {"unit": unit, "date": date_text}
             else:
                 lead = _(
-                    "tiene una notificación de %(unit)s sin abrir. Si no la abre, el %(date)s "
+                    "Tiene una notificación de %(unit)s sin abrir. Si no la abre, el %(date)s "
                     "se considerará notificada de todos modos y empezarán a correr los plazos."
                 ) % {"unit": unit, "date": date_text}
         else:
@@ -48,7 +48,7 @@ def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
         body = "\n\n".join(
             [
                 _("Hola, %(name)s:") % {"name": name},
-                lead[:1].upper() + lead[1:] if purpose == Purpose.DEPOSITED else lead,
+                lead,
                 _(
                     "Para leerla, ingrese a %(url)s con su tipo y número de documento y su "
                     "contraseña."
