@@ -253,9 +253,16 @@ def register_procedure(
             actor=actor,
         )
         del password
-        if person.email and not person.email_verified and (person_created or contact_added):
+        if (
+            person.email
+            and not person.email_verified
+            and (person_created or contact_added)
+            and not person.is_test
+        ):
             # A contact typed at the desk is not verified: send the person a link to confirm
-            # it (they sign in with the constancia's credentials), so alerts can start.
+            # it (they sign in with the constancia's credentials), so alerts can start. Not
+            # for a test mailbox: nobody signs in to one, and its address is whatever an
+            # agency system's tests typed, perhaps a real person's.
             transaction.on_commit(lambda: offer_email_verification(person))
     return Registration(
         procedure=procedure,

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from argon2 import PasswordHasher
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -335,3 +336,35 @@ def test_names_must_print_on_the_constancia():
     assert "alfabeto latino" in errors["first_surname"][0]
     result = factories.register(given_names="François Müller", first_surname="Ñañez-O'Brien")
     assert "François Müller Ñañez-O'Brien" in factories.receipt_text(result)
+
+
+def test_a_test_key_registration_sends_no_mail(django_capture_on_commit_callbacks):
+    """A test mailbox's address is whatever an agency system's tests typed, maybe a real
+    person's; nobody signs in to a test mailbox to use a confirmation link anyway."""
+    client = ApiClient.objects.create(name="sistema-pruebas", is_test=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = register_procedure(
+            factories.person_input(doc_number="000777111", email="vecina.real@example.org"),
+            factories.procedure_input(),
+            actor=None,
+            client=client,
+        )
+        # A later registration that fills in an email the test mailbox lacked.
+        register_procedure(
+            factories.person_input(doc_number="000777222"),
+            factories.procedure_input(),
+            actor=None,
+            client=client,
+        )
+        register_procedure(
+            factories.person_input(doc_number="000777222", email="otra.vecina@example.org"),
+            factories.procedure_input(),
+            actor=None,
+            client=client,
+        )
+    assert first.procedure.person.is_test
+    assert mail.outbox == []
+    # The same registration at the desk asks the real person to confirm it.
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.register(doc_number="000777111", email="vecina.real@example.org")
+    assert [m.to for m in mail.outbox] == [["vecina.real@example.org"]]
