@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,11 +25,10 @@ def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
                 "El plazo para responder a una notificación de %(unit)s vence el %(date)s."
             ) % {"unit": unit, "date": notification.deadline_date.strftime("%d/%m/%Y")}
         elif purpose == Purpose.UNOPENED_SOON:
-            policy = Policy.parse(notification.policy)
-            until = pending_until(policy, notification.deposited_at)
+            until = _unopened_until(notification)
             date_text = until.strftime("%d/%m/%Y") if until else ""
             subject = _("Tiene una notificación sin abrir en su Buzón Electrónico")
-            if policy.kind == "on_opening_or_after_calendar_days":
+            if _rejected_when_unopened(notification):
                 lead = _(
                     "Tiene una notificación de %(unit)s sin abrir. Si no la abre, el %(date)s "
                     "se considerará rechazada y el trámite seguirá su curso."
@@ -64,9 +65,39 @@ def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
     return subject, body
 
 
+def _unopened_until(notification: Notification) -> date | None:
+    return pending_until(Policy.parse(notification.policy), notification.deposited_at)
+
+
+def _rejected_when_unopened(notification: Notification) -> bool:
+    """Under the calendar-days policy an unopened notification counts as rejected, not served."""
+    return Policy.parse(notification.policy).kind == "on_opening_or_after_calendar_days"
+
+
 def sms_text(notification: Notification, purpose: str) -> str:
+    """A short text per purpose, with no content: what is due when, and where to sign in."""
     with translation.override(settings.LANGUAGE_CODE):
-        return _(
-            "%(agency)s: tiene una notificación en su Buzón Electrónico. Ingrese en "
-            "%(url)s/buzon/ingresar/"
-        ) % {"agency": settings.AGENCY["short_name"], "url": settings.PUBLIC_BASE_URL}
+        values = {"agency": settings.AGENCY["short_name"], "url": settings.PUBLIC_BASE_URL}
+        if purpose == Purpose.DEADLINE_SOON and notification.deadline_date:
+            return _(
+                "%(agency)s: un plazo en su Buzón vence el %(date)s. Ingrese en "
+                "%(url)s/buzon/ingresar/"
+            ) % {**values, "date": notification.deadline_date.strftime("%d/%m/%Y")}
+        until = _unopened_until(notification) if purpose == Purpose.UNOPENED_SOON else None
+        if until and _rejected_when_unopened(notification):
+            return _(
+                "%(agency)s: una notificación sin abrir en su Buzón se considerará rechazada "
+                "el %(date)s. Ingrese en %(url)s/buzon/ingresar/"
+            ) % {**values, "date": until.strftime("%d/%m/%Y")}
+        if until:
+            return _(
+                "%(agency)s: una notificación sin abrir en su Buzón se considerará notificada "
+                "el %(date)s. Ingrese en %(url)s/buzon/ingresar/"
+            ) % {**values, "date": until.strftime("%d/%m/%Y")}
+        return (
+            _(
+                "%(agency)s: tiene una notificación en su Buzón Electrónico. Ingrese en "
+                "%(url)s/buzon/ingresar/"
+            )
+            % values
+        )

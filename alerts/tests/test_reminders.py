@@ -61,3 +61,62 @@ def test_an_unopened_reminder_reads_as_a_letter(smtp, settings, django_capture_o
         f"Tiene una notificación de {notification.unit.name} sin abrir. Si no la abre, el "
         "10/12/2026 se considerará notificada"
     )
+
+
+@pytest.mark.parametrize(
+    ("policy", "kind", "deposited", "reminded", "says"),
+    [
+        (
+            "on_deposit",
+            "correction",
+            at(2026, 12, 4),  # Friday: the correction's deadline is Thursday 10 December
+            date(2026, 12, 7),
+            "un plazo en su Buzón vence el 10/12/2026",
+        ),
+        (
+            "on_opening_or_after_business_days:5",
+            "approval",
+            at(2026, 11, 30),
+            date(2026, 12, 7),
+            "una notificación sin abrir en su Buzón se considerará notificada el 10/12/2026",
+        ),
+        (
+            "on_opening_or_after_calendar_days:10",
+            "approval",
+            at(2026, 12, 2),  # ten days later is Saturday 12 December
+            date(2026, 12, 11),
+            "una notificación sin abrir en su Buzón se considerará rechazada el 12/12/2026",
+        ),
+    ],
+)
+def test_a_reminder_sms_says_what_is_due_and_when_and_nothing_else(
+    sms_gateway,
+    settings,
+    django_capture_on_commit_callbacks,
+    policy,
+    kind,
+    deposited,
+    reminded,
+    says,
+):
+    settings.BUZON_NOTIFICATION_POLICY = policy
+    settings.PUBLIC_BASE_URL = "https://casilla.migraciones.gob.pe"
+    registration = factories.register()
+    factories.verified(registration, email="", phone="+51987654321")
+    with time_machine.travel(deposited, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            factories.deposit(
+                registration, kind=kind, subject="Resolución sobre su CPP", body="Reservado"
+            )
+        run_queued_tasks()
+    assert remind(reminded, django_capture_on_commit_callbacks) == 1
+    (to, new), (to_again, reminder) = sms_gateway.messages
+    assert to == to_again == "+51987654321"
+    assert new == (
+        "MIGRACIONES: tiene una notificación en su Buzón Electrónico. Ingrese en "
+        "https://casilla.migraciones.gob.pe/buzon/ingresar/"
+    )
+    assert reminder == (
+        f"MIGRACIONES: {says}. Ingrese en https://casilla.migraciones.gob.pe/buzon/ingresar/"
+    )
+    assert len(reminder) <= 160  # short, even with a real address
