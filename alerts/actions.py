@@ -88,9 +88,25 @@ def enqueue_alerts(alerts: Iterable[Alert]) -> None:
 
 
 def requeue_stale_alerts(now: datetime, older_than: timedelta = timedelta(hours=1)) -> int:
-    """Queue again alerts still pending long after creation (the queue was down, a worker
-    died). deliver() leaves sent and failed alerts alone, so a duplicate job does nothing."""
-    stale = list(Alert.objects.filter(status=Status.PENDING, created_at__lt=now - older_than))
+    """Queue again the alerts whose job was lost (the queue was down, a worker died): pending
+    and not attempted for `older_than` beyond their backoff, or claimed by a job whose lease
+    ran out (its attempt counts as one that failed). A job queued twice does no harm:
+    deliver() claims the alert before sending, so only one of them sends it."""
+    interrupted = [
+        alert
+        for alert_id in Alert.objects.filter(
+            status=Status.SENDING, claimed_until__lt=now
+        ).values_list("pk", flat=True)
+        if (alert := _record(alert_id, INTERRUPTED, expired_by=now)).status == Status.PENDING
+    ]
+    waiting = [
+        alert
+        for alert in Alert.objects.filter(
+            status=Status.PENDING, created_at__lt=now - older_than
+        ).only("pk", "attempts", "created_at", "last_attempt_at")
+        if (alert.last_attempt_at or alert.created_at) < now - older_than - backoff(alert.attempts)
+    ]
+    stale = interrupted + [a for a in waiting if a.pk not in {i.pk for i in interrupted}]
     enqueue_alerts(stale)
     return len(stale)
 
@@ -120,42 +136,54 @@ def record_attempt(row: Any, error: str) -> EventKind:
     return EventKind.ALERT_FAILED if final else EventKind.ALERT_ATTEMPTED
 
 
+def backoff(attempts: int, *, base_seconds: int | None = None) -> timedelta:
+    """How long to wait after `attempts` attempts: base, 2 x base, 4 x base... (none before
+    the first). The alerts' setting is the base unless one is given."""
+    base = settings.BUZON_ALERT_RETRY_BASE_SECONDS if base_seconds is None else base_seconds
+    return timedelta(seconds=base * 2 ** (attempts - 1)) if attempts else timedelta(0)
+
+
 def retry_later(task: Any, row_id: int, attempts: int, *, base_seconds: int | None = None) -> None:
     """Queue `task` again with exponential backoff (immediately where the backend cannot
     defer). The first retry waits `base_seconds` (the alerts' setting by default)."""
-    base = settings.BUZON_ALERT_RETRY_BASE_SECONDS if base_seconds is None else base_seconds
-    delay = timedelta(seconds=base * 2 ** (attempts - 1))
+    delay = backoff(attempts, base_seconds=base_seconds)
     if delay and task.get_backend().supports_defer:
         task.using(run_after=timezone.now() + delay).enqueue(row_id)
     else:
         task.enqueue(row_id)
 
 
-def deliver(alert_id: int) -> str:
-    """One attempt to send an alert. Idempotent: a sent or failed alert is left alone.
+# Far longer than any attempt can take (EMAIL_TIMEOUT, the SMS provider's 10 seconds): a claim
+# still held after it belongs to a worker that died.
+CLAIM_LEASE = timedelta(minutes=10)
+INTERRUPTED = "interrupted: the job that claimed it stopped before recording the outcome"
 
-    The network call happens outside any transaction, so a slow mail server never holds a
-    database lock; the outcome is then recorded with its evidence.
-    """
-    alert = Alert.objects.select_related(
-        "notification__person", "notification__unit", "notification__procedure"
-    ).get(pk=alert_id)
-    if alert.status != Status.PENDING:
-        return alert.status
-    error = ""
-    try:
-        _send(alert)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
+
+def _claim(alert_id: int) -> bool:
+    """Take a pending alert for one attempt. One UPDATE decides: however many jobs for it run
+    at once, exactly one of them changes the row, and only that one sends."""
+    claimed = Alert.objects.filter(pk=alert_id, status=Status.PENDING).update(
+        status=Status.SENDING, claimed_until=timezone.now() + CLAIM_LEASE
+    )
+    return claimed == 1
+
+
+def _record(alert_id: int, error: str, *, expired_by: datetime | None = None) -> Alert:
+    """Record the outcome of the attempt that holds the claim, with its evidence: sent,
+    pending for a retry, or failed after the last attempt. With `expired_by`, only a claim
+    whose lease ran out by then (an attempt that never reported back)."""
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert_id)
-        if locked.status != Status.PENDING:
-            return locked.status
-        notification = alert.notification
+        if locked.status != Status.SENDING:
+            return locked
+        if expired_by and locked.claimed_until and locked.claimed_until >= expired_by:
+            return locked
         kind = record_attempt(locked, error)
+        locked.claimed_until = None
+        locked.last_attempt_at = timezone.now()
         locked.save()
         record_about(
-            notification,
+            locked.notification,
             kind,
             actor=None,
             data={
@@ -167,11 +195,32 @@ def deliver(alert_id: int) -> str:
                 "final": locked.status != Status.PENDING,
             },
         )
-    if locked.status == Status.PENDING:
+    return locked
+
+
+def deliver(alert_id: int) -> str:
+    """One attempt to send an alert. Idempotent: a sent or failed alert is left alone, and so
+    is one another job is sending (it claimed the alert first).
+
+    The network call happens outside any transaction, so a slow mail server never holds a
+    database lock; the outcome is then recorded with its evidence.
+    """
+    if not _claim(alert_id):
+        return str(Alert.objects.values_list("status", flat=True).get(pk=alert_id))
+    alert = Alert.objects.select_related(
+        "notification__person", "notification__unit", "notification__procedure"
+    ).get(pk=alert_id)
+    error = ""
+    try:
+        _send(alert)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    recorded = _record(alert_id, error)
+    if recorded.status == Status.PENDING:
         from alerts.tasks import send_alert
 
-        retry_later(send_alert, alert_id, locked.attempts)
-    return locked.status
+        retry_later(send_alert, alert_id, recorded.attempts)
+    return recorded.status
 
 
 def send_reminders(today: date) -> int:

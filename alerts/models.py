@@ -23,6 +23,8 @@ class Purpose(models.TextChoices):
 
 class Status(models.TextChoices):
     PENDING = "pending", _("Pendiente")
+    # A job claimed it and is sending it now (alerts.actions.deliver()).
+    SENDING = "sending", _("Enviando")
     SENT = "sent", _("Enviada")
     FAILED = "failed", _("Fallida")
 
@@ -41,6 +43,11 @@ class Alert(models.Model):
     last_error = models.CharField(_("último error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("creada el"), auto_now_add=True)
     sent_at = models.DateTimeField(_("enviada el"), null=True, blank=True)
+    # The last attempt's end: a retry is due a backoff after it (requeue_stale_alerts()).
+    last_attempt_at = models.DateTimeField(_("último intento el"), null=True, blank=True)
+    # While sending: until when the job that claimed the alert owns it. A claim still held
+    # after that is a worker that died mid-attempt; requeue_stale_alerts() takes it back.
+    claimed_until = models.DateTimeField(_("reservada hasta"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("alerta")
