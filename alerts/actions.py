@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from alerts.messages import email_message, sms_text
 from alerts.models import Alert, Channel, Purpose, Status
+from alerts.reminders import due, why_not_due
 from alerts.sms import get_backend
 from evidence.actions import record_about
 from evidence.models import EventKind
@@ -198,9 +199,21 @@ def _record(alert_id: int, error: str, *, expired_by: datetime | None = None) ->
     return locked
 
 
+def _skip(alert_id: int, reason: str) -> str:
+    """Close a claimed reminder unsent: what it would remind of no longer holds. Nothing
+    reached the person, so there is no evidence entry; the entry that made it moot (the acuse,
+    the answer, the dates recalculated) is already in the log."""
+    Alert.objects.filter(pk=alert_id, status=Status.SENDING).update(
+        status=Status.SKIPPED, claimed_until=None, last_error=f"skipped: {reason}"[:500]
+    )
+    log.info("alert %s skipped: %s", alert_id, reason)
+    return Status.SKIPPED
+
+
 def deliver(alert_id: int) -> str:
-    """One attempt to send an alert. Idempotent: a sent or failed alert is left alone, and so
-    is one another job is sending (it claimed the alert first).
+    """One attempt to send an alert. Idempotent: a sent, failed or skipped alert is left
+    alone, and so is one another job is sending (it claimed the alert first). A reminder whose
+    purpose no longer holds (alerts/reminders.py) is skipped, at every attempt, retries too.
 
     The network call happens outside any transaction, so a slow mail server never holds a
     database lock; the outcome is then recorded with its evidence.
@@ -210,6 +223,9 @@ def deliver(alert_id: int) -> str:
     alert = Alert.objects.select_related(
         "notification__person", "notification__unit", "notification__procedure"
     ).get(pk=alert_id)
+    reason = why_not_due(alert, timezone.localdate())
+    if reason:
+        return _skip(alert_id, reason)
     error = ""
     try:
         _send(alert)
@@ -224,27 +240,18 @@ def deliver(alert_id: int) -> str:
 
 
 def send_reminders(today: date) -> int:
-    """Reminders, one business day ahead: a response deadline that ends on the next business
-    day, and an unopened notification that will be deemed served then. Each is sent once per
-    notification and channel (the unique constraint on Alert makes reruns harmless)."""
+    """Reminders, one business day ahead: a response deadline that ends by the next business
+    day, and an unopened notification that will be deemed served by then (a range, not a date:
+    under the calendar-days policy the term can end on a weekend). The rules are in
+    alerts/reminders.py. Each is sent once per notification and channel (the unique constraint
+    on Alert makes reruns harmless)."""
     from legaltime.calendar import next_business_day
 
     tomorrow = next_business_day(today)
     created: list[Alert] = []
-    due = Notification.objects.filter(
-        deadline_date=tomorrow, deadline_stopped_at__isnull=True
-    ).select_related("person")
-    for notification in due:
-        created += create_reminders(notification, Purpose.DEADLINE_SOON)
-    # A range, not a date: under the calendar-days policy the term can end on a weekend.
-    unopened = Notification.objects.filter(
-        opened_at__isnull=True,
-        effective_date__isnull=True,
-        pending_until__gt=today,
-        pending_until__lte=tomorrow,
-    ).select_related("person")
-    for notification in unopened:
-        created += create_reminders(notification, Purpose.UNOPENED_SOON)
+    for purpose in (Purpose.DEADLINE_SOON, Purpose.UNOPENED_SOON):
+        for notification in due(purpose, today, tomorrow).select_related("person"):
+            created += create_reminders(notification, purpose)
     fresh = [a for a in created if a.pk]
     enqueue_alerts(fresh)
     return len(fresh)

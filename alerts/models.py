@@ -27,6 +27,9 @@ class Status(models.TextChoices):
     SENDING = "sending", _("Enviando")
     SENT = "sent", _("Enviada")
     FAILED = "failed", _("Fallida")
+    # A reminder not sent: when its turn came, what it would remind of no longer held (the
+    # notification was opened, an answer stopped the deadline...). Why is in last_error.
+    SKIPPED = "skipped", _("No enviada: ya no corresponde")
 
 
 class Alert(models.Model):

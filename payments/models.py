@@ -247,8 +247,9 @@ class Payment(models.Model):
 
 
 class ReminderStatus(models.TextChoices):
-    """The alerts app's statuses (alerts.models.Status, same values), and one more: a reminder
-    not sent because, when its turn came, the installment was no longer open or its plan no
+    """The alerts app's statuses (alerts.models.Status, same values) but `sending`: these rows
+    are not claimed before sending (docs/payments.md, open points). Skipped here means: not
+    sent because, when its turn came, the installment was no longer open or its plan no
     longer active."""
 
     PENDING = "pending", _("Pendiente")

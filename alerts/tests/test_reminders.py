@@ -1,17 +1,27 @@
 """Reminders as the person receives them: what arrives, and when nothing should."""
 
 from datetime import date, datetime
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core import mail
+from django.test import Client
 
-from alerts.actions import send_reminders
+from alerts.actions import deliver, send_reminders
+from alerts.models import Alert, Purpose, Status
 from alerts.testing import run_queued_tasks
+from backoffice.groups import NOTIFIERS
+from corrections.tests.helpers import answer_every_item, correction
+from mailboxes.actions import RequestMeta, open_notification
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 LIMA = ZoneInfo("America/Lima")
+META = RequestMeta(None, "")
+# The reminder's job waits in the queue (the test runs it when the story says so).
+queued = mock.patch("alerts.tasks.send_alert")
 
 
 def at(year, month, day, hour=10, minute=0):
@@ -120,3 +130,71 @@ def test_a_reminder_sms_says_what_is_due_and_when_and_nothing_else(
         f"MIGRACIONES: {says}. Ingrese en https://casilla.migraciones.gob.pe/buzon/ingresar/"
     )
     assert len(reminder) <= 160  # short, even with a real address
+
+
+def officer_sees(notification):
+    """The alerts table of the officer's timeline page, as text."""
+    officer = factories.officer("notificador1", NOTIFIERS)
+    notification.unit.members.add(officer)
+    client = Client()
+    client.force_login(officer)
+    page = client.get(f"/oficina/notificaciones/{notification.public_id}/").content.decode()
+    return page[page.index(">Alertas</h2>") :]
+
+
+def test_an_unopened_reminder_is_not_sent_once_the_notification_is_opened(smtp, settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_opening_or_after_business_days:5"
+    registration = factories.register()
+    factories.verified(registration, email="ana@example.org")
+    with time_machine.travel(at(2026, 11, 30), tick=False):  # deemed served on 10 December
+        notification = factories.deposit(registration)
+    with queued, time_machine.travel(at(2026, 12, 7, 8, 0), tick=False):
+        assert send_reminders(date(2026, 12, 7)) == 1  # its job waits in the queue...
+    reminder = Alert.objects.get(purpose=Purpose.UNOPENED_SOON)
+    with time_machine.travel(at(2026, 12, 7, 8, 5), tick=False):  # ...the person opens it...
+        open_notification(notification, reader=notification.person.user, meta=META)
+    with time_machine.travel(at(2026, 12, 7, 8, 10), tick=False):  # ...then the job runs.
+        deliver(reminder.pk)
+        deliver(reminder.pk)  # and a second job for it
+    assert smtp.messages == []
+    reminder.refresh_from_db()
+    assert reminder.status == Status.SKIPPED
+    assert reminder.last_error == "skipped: the notification was opened"
+    assert not notification.events.filter(kind__startswith="alert_").exists()
+    assert "No enviada: ya no corresponde" in officer_sees(notification)
+
+
+def test_a_deadline_reminder_is_not_sent_once_the_correction_is_answered(smtp, settings):
+    settings.BUZON_NOTIFICATION_POLICY = "on_deposit"
+    registration = factories.register()
+    factories.verified(registration, email="ana@example.org")
+    with time_machine.travel(at(2026, 12, 4), tick=False):  # Friday: deadline on the 10th
+        notification = correction(registration)
+    with queued, time_machine.travel(at(2026, 12, 7, 8, 0), tick=False):
+        assert send_reminders(date(2026, 12, 7)) == 1
+    with time_machine.travel(at(2026, 12, 7, 8, 5), tick=False):
+        answer_every_item(notification)
+    with time_machine.travel(at(2026, 12, 7, 9, 0), tick=False):
+        deliver(Alert.objects.get(purpose=Purpose.DEADLINE_SOON).pk)
+    assert smtp.messages == []
+    assert "No enviada: ya no corresponde" in officer_sees(notification)
+
+
+def test_a_reminder_whose_retry_comes_too_late_is_not_sent(smtp_down, settings):
+    """Attempts fail until the deadline has passed: the retry then sends nothing."""
+    settings.BUZON_NOTIFICATION_POLICY = "on_deposit"
+    registration = factories.register()
+    factories.verified(registration, email="ana@example.org")
+    with time_machine.travel(at(2026, 12, 4), tick=False):
+        factories.deposit(registration, kind="correction")  # the deadline ends on the 10th
+    with queued, time_machine.travel(at(2026, 12, 7, 8, 0), tick=False):
+        send_reminders(date(2026, 12, 7))
+        reminder = Alert.objects.get(purpose=Purpose.DEADLINE_SOON)
+        assert deliver(reminder.pk) == Status.PENDING  # the mail server is down
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # up again
+    with time_machine.travel(at(2026, 12, 11, 9, 0), tick=False):
+        deliver(reminder.pk)
+    assert mail.outbox == []
+    reminder.refresh_from_db()
+    assert reminder.status == Status.SKIPPED
+    assert reminder.last_error == "skipped: its date passed (2026-12-10)"
