@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from alerts.messages import email_message, sms_text
 from alerts.models import Alert, Channel, Purpose, Status
-from alerts.reminders import due, why_not_due
+from alerts.reminders import due, reminded_date, why_not_due
 from alerts.sms import get_backend
 from evidence.actions import record_about
 from evidence.models import EventKind
@@ -23,29 +23,26 @@ from mailboxes.models import Notification
 log = logging.getLogger(__name__)
 
 
-def _rows_for(notification: Notification, purpose: str) -> list[Alert]:
+def _rows_for(
+    notification: Notification, purpose: str, about_date: date | None = None
+) -> list[Alert]:
     """Alerts go only to verified contacts (people/models.Person)."""
     person = notification.person
-    rows = []
+    contacts = []
     if person.email and person.email_verified:
-        rows.append(
-            Alert(
-                notification=notification,
-                channel=Channel.EMAIL,
-                purpose=purpose,
-                destination=person.email,
-            )
-        )
+        contacts.append((Channel.EMAIL, person.email))
     if person.mobile_phone and person.mobile_phone_verified:
-        rows.append(
-            Alert(
-                notification=notification,
-                channel=Channel.SMS,
-                purpose=purpose,
-                destination=person.mobile_phone,
-            )
+        contacts.append((Channel.SMS, person.mobile_phone))
+    return [
+        Alert(
+            notification=notification,
+            channel=channel,
+            purpose=purpose,
+            about_date=about_date,
+            destination=destination,
         )
-    return rows
+        for channel, destination in contacts
+    ]
 
 
 def create_deposit_alerts(notifications: Iterable[Notification]) -> list[Alert]:
@@ -55,13 +52,15 @@ def create_deposit_alerts(notifications: Iterable[Notification]) -> list[Alert]:
 
 
 def create_reminders(notification: Notification, purpose: str) -> list[Alert]:
-    """The reminder rows not created yet (a rerun, or a race, creates nothing more)."""
+    """The reminder rows not created yet for the date the notification has now (a rerun, or a
+    race, creates nothing more; a date that moved gets reminders of its own)."""
+    about_date = reminded_date(notification, purpose)
     existing = set(
-        Alert.objects.filter(notification=notification, purpose=purpose).values_list(
-            "channel", flat=True
-        )
+        Alert.objects.filter(
+            notification=notification, purpose=purpose, about_date=about_date
+        ).values_list("channel", flat=True)
     )
-    rows = [r for r in _rows_for(notification, purpose) if r.channel not in existing]
+    rows = [r for r in _rows_for(notification, purpose, about_date) if r.channel not in existing]
     if not rows:
         return []
     try:
@@ -115,10 +114,11 @@ def requeue_stale_alerts(now: datetime, older_than: timedelta = timedelta(hours=
 def _send(alert: Alert) -> None:
     notification = alert.notification
     if alert.channel == Channel.EMAIL:
-        subject, body = email_message(notification, alert.purpose)
+        subject, body = email_message(notification, alert.purpose, alert.about_date)
         EmailMessage(subject, body, to=[alert.destination]).send(fail_silently=False)
     else:
-        get_backend().send(alert.destination, sms_text(notification, alert.purpose))
+        text = sms_text(notification, alert.purpose, alert.about_date)
+        get_backend().send(alert.destination, text)
 
 
 def record_attempt(row: Any, error: str) -> EventKind:

@@ -9,24 +9,29 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alerts.models import Purpose
-from legaltime.policies import Policy, pending_until
+from alerts.reminders import reminded_date
+from legaltime.policies import Policy
 from mailboxes.models import Notification
 
 
-def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
+def email_message(
+    notification: Notification, purpose: str, about_date: date | None = None
+) -> tuple[str, str]:
+    """Subject and body. A reminder names `about_date`, the date it is about (by default the
+    notification's date now)."""
+    day = about_date or reminded_date(notification, purpose)
     with translation.override(settings.LANGUAGE_CODE):
         login = f"{settings.PUBLIC_BASE_URL}/buzon/ingresar/"
         when = timezone.localtime(notification.deposited_at).strftime("%d/%m/%Y %H:%M")
         name = notification.person.given_names
         unit = notification.unit.name
-        if purpose == Purpose.DEADLINE_SOON and notification.deadline_date:
+        if purpose == Purpose.DEADLINE_SOON and day:
             subject = _("Un plazo de su Buzón Electrónico vence pronto")
             lead = _(
                 "El plazo para responder a una notificación de %(unit)s vence el %(date)s."
-            ) % {"unit": unit, "date": notification.deadline_date.strftime("%d/%m/%Y")}
-        elif purpose == Purpose.UNOPENED_SOON:
-            until = _unopened_until(notification)
-            date_text = until.strftime("%d/%m/%Y") if until else ""
+            ) % {"unit": unit, "date": day.strftime("%d/%m/%Y")}
+        elif purpose == Purpose.UNOPENED_SOON and day:
+            date_text = day.strftime("%d/%m/%Y")
             subject = _("Tiene una notificación sin abrir en su Buzón Electrónico")
             if _rejected_when_unopened(notification):
                 lead = _(
@@ -65,35 +70,31 @@ def email_message(notification: Notification, purpose: str) -> tuple[str, str]:
     return subject, body
 
 
-def _unopened_until(notification: Notification) -> date | None:
-    return pending_until(Policy.parse(notification.policy), notification.deposited_at)
-
-
 def _rejected_when_unopened(notification: Notification) -> bool:
     """Under the calendar-days policy an unopened notification counts as rejected, not served."""
     return Policy.parse(notification.policy).kind == "on_opening_or_after_calendar_days"
 
 
-def sms_text(notification: Notification, purpose: str) -> str:
+def sms_text(notification: Notification, purpose: str, about_date: date | None = None) -> str:
     """A short text per purpose, with no content: what is due when, and where to sign in."""
+    day = about_date or reminded_date(notification, purpose)
     with translation.override(settings.LANGUAGE_CODE):
         values = {"agency": settings.AGENCY["short_name"], "url": settings.PUBLIC_BASE_URL}
-        if purpose == Purpose.DEADLINE_SOON and notification.deadline_date:
+        if purpose == Purpose.DEADLINE_SOON and day:
             return _(
                 "%(agency)s: un plazo en su Buzón vence el %(date)s. Ingrese en "
                 "%(url)s/buzon/ingresar/"
-            ) % {**values, "date": notification.deadline_date.strftime("%d/%m/%Y")}
-        until = _unopened_until(notification) if purpose == Purpose.UNOPENED_SOON else None
-        if until and _rejected_when_unopened(notification):
+            ) % {**values, "date": day.strftime("%d/%m/%Y")}
+        if purpose == Purpose.UNOPENED_SOON and day and _rejected_when_unopened(notification):
             return _(
                 "%(agency)s: una notificación sin abrir en su Buzón se considerará rechazada "
                 "el %(date)s. Ingrese en %(url)s/buzon/ingresar/"
-            ) % {**values, "date": until.strftime("%d/%m/%Y")}
-        if until:
+            ) % {**values, "date": day.strftime("%d/%m/%Y")}
+        if purpose == Purpose.UNOPENED_SOON and day:
             return _(
                 "%(agency)s: una notificación sin abrir en su Buzón se considerará notificada "
                 "el %(date)s. Ingrese en %(url)s/buzon/ingresar/"
-            ) % {**values, "date": until.strftime("%d/%m/%Y")}
+            ) % {**values, "date": day.strftime("%d/%m/%Y")}
         return (
             _(
                 "%(agency)s: tiene una notificación en su Buzón Electrónico. Ingrese en "

@@ -39,6 +39,9 @@ class Alert(models.Model):
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(_("motivo"), max_length=20, choices=Purpose.choices)
     destination = models.CharField(_("destino"), max_length=254)
+    # A reminder's date: the deadline or the deemed date it reminds of (alerts/reminders.py);
+    # none for a deposit alert. A date that moves gets a reminder of its own.
+    about_date = models.DateField(_("fecha que recuerda"), null=True, blank=True)
     status = models.CharField(
         _("estado"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -57,10 +60,18 @@ class Alert(models.Model):
         verbose_name_plural = _("alertas")
         ordering = ["id"]
         constraints = [
-            # One alert per notification, channel and purpose: reruns never alert twice.
+            # Reruns never alert twice: one deposit alert per notification and channel, and
+            # one reminder per notification, channel, purpose and date reminded of.
             models.UniqueConstraint(
-                fields=["notification", "channel", "purpose"], name="alert_once"
-            )
+                fields=["notification", "channel", "purpose"],
+                condition=models.Q(about_date__isnull=True),
+                name="alert_once",
+            ),
+            models.UniqueConstraint(
+                fields=["notification", "channel", "purpose", "about_date"],
+                condition=models.Q(about_date__isnull=False),
+                name="alert_once_per_date",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,9 @@
 The hourly run reads a rule to create a reminder (send_reminders()), and deliver() reads the
 same rule again, holding the alert's claim, before each attempt: a reminder whose notification
 was opened, whose deadline an answer stopped, or whose date passed since it was queued is
-skipped, not sent (like an installment reminder: payments/reminders.py).
+skipped, not sent (like an installment reminder: payments/reminders.py). A reminder is about
+one date (Alert.about_date): when a decree moves the date, the reminder of the old one is
+skipped, and the new date gets its own reminder.
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ def due(purpose: str, today: date, tomorrow: date) -> QuerySet[Notification]:
     return Notification.objects.filter(condition)
 
 
+def reminded_date(notification: Notification, purpose: str) -> date | None:
+    """The date a reminder of `purpose` is about, as the notification has it now (none for a
+    deposit alert)."""
+    rule = RULES.get(purpose)
+    value: date | None = getattr(notification, rule.field) if rule else None
+    return value
+
+
 def why_not_due(alert: Alert, today: date) -> str:
     """Why the reminder no longer makes sense on `today`, or "" if it still does (and for an
     alert that is not a reminder: a deposit alert always goes out)."""
@@ -72,6 +82,9 @@ def why_not_due(alert: Alert, today: date) -> str:
     reminded = notification.values_list(rule.field, flat=True).get()
     if reminded is None:
         return f"the notification has no {rule.field} any more"
+    if alert.about_date is not None and reminded != alert.about_date:
+        # Its date moved (a decree): a reminder of the new date is created on its own day.
+        return f"its date moved from {alert.about_date.isoformat()} to {reminded.isoformat()}"
     if reminded < today or (reminded == today and not rule.on_the_day):
         return f"its date passed ({reminded.isoformat()})"
     return ""

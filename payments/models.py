@@ -261,7 +261,7 @@ class ReminderStatus(models.TextChoices):
 class Reminder(models.Model):
     """A reminder that an installment falls due soon: one per installment and channel.
 
-    The alerts app's rows are one per notification, channel and purpose, and a plan has one
+    The alerts app's rows are one per notification, channel, purpose and date, and a plan has one
     notification for many installments; these rows follow the same pattern per installment.
     """
 

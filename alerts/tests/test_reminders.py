@@ -14,6 +14,7 @@ from alerts.models import Alert, Purpose, Status
 from alerts.testing import run_queued_tasks
 from backoffice.groups import NOTIFIERS
 from corrections.tests.helpers import answer_every_item, correction
+from legaltime.actions import declare_non_working_day, withdraw_non_working_day
 from mailboxes.actions import RequestMeta, open_notification
 from tests import factories
 
@@ -198,3 +199,61 @@ def test_a_reminder_whose_retry_comes_too_late_is_not_sent(smtp_down, settings):
     reminder.refresh_from_db()
     assert reminder.status == Status.SKIPPED
     assert reminder.last_error == "skipped: its date passed (2026-12-10)"
+
+
+def deadline_moved_by_a_withdrawn_decree(registration):
+    """A correction deposited on Friday 11 December while Tuesday the 15th is declared a
+    non-working day: its deadline is Wednesday the 16th. Returns the decree and the notification.
+    """
+    declared, _ = declare_non_working_day(
+        date(2026, 12, 15), description="Día no laborable", legal_basis="D.S. 1", actor=None
+    )
+    with time_machine.travel(at(2026, 12, 11), tick=False):
+        notification = factories.deposit(registration, kind="correction")
+    assert notification.deadline_date == date(2026, 12, 16)
+    return declared, notification
+
+
+def test_a_deadline_moved_after_its_reminder_gets_a_reminder_of_the_new_date(
+    smtp, settings, django_capture_on_commit_callbacks
+):
+    settings.BUZON_NOTIFICATION_POLICY = "on_deposit"
+    registration = factories.register()
+    factories.verified(registration, email="ana@example.org")
+    declared, notification = deadline_moved_by_a_withdrawn_decree(registration)
+    assert remind(date(2026, 12, 14), django_capture_on_commit_callbacks, hour=8) == 1
+    # Monday 11:00: the decree is withdrawn, and the deadline is now Tuesday the 15th.
+    with time_machine.travel(at(2026, 12, 14, 11, 0), tick=False):
+        withdraw_non_working_day(declared, actor=None)
+    notification.refresh_from_db()
+    assert notification.deadline_date == date(2026, 12, 15)
+    # The afternoon's run reminds the person of the new date.
+    assert remind(date(2026, 12, 14), django_capture_on_commit_callbacks, hour=14) == 1
+    assert remind(date(2026, 12, 14), django_capture_on_commit_callbacks, hour=15) == 0  # once
+    lead = f"El plazo para responder a una notificación de {notification.unit.name} vence el"
+    assert [paragraphs(m)[1] for m in smtp.messages] == [
+        f"{lead} 16/12/2026.",
+        f"{lead} 15/12/2026.",
+    ]
+
+
+def test_a_queued_reminder_of_a_date_that_moved_is_skipped(
+    smtp, settings, django_capture_on_commit_callbacks
+):
+    settings.BUZON_NOTIFICATION_POLICY = "on_deposit"
+    registration = factories.register()
+    factories.verified(registration, email="ana@example.org")
+    declared, notification = deadline_moved_by_a_withdrawn_decree(registration)
+    with queued, time_machine.travel(at(2026, 12, 14, 8, 0), tick=False):
+        assert send_reminders(date(2026, 12, 14)) == 1  # its job waits in the queue
+    stale = Alert.objects.get(purpose=Purpose.DEADLINE_SOON)
+    with time_machine.travel(at(2026, 12, 14, 11, 0), tick=False):
+        withdraw_non_working_day(declared, actor=None)
+    assert remind(date(2026, 12, 14), django_capture_on_commit_callbacks, hour=14) == 1
+    with time_machine.travel(at(2026, 12, 14, 14, 5), tick=False):
+        deliver(stale.pk)  # the old job runs at last
+    lead = f"El plazo para responder a una notificación de {notification.unit.name} vence el"
+    assert [paragraphs(m)[1] for m in smtp.messages] == [f"{lead} 15/12/2026."]
+    stale.refresh_from_db()
+    assert stale.status == Status.SKIPPED
+    assert stale.last_error == "skipped: its date moved from 2026-12-16 to 2026-12-15"
