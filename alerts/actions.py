@@ -194,7 +194,9 @@ def _record(alert_id: int, error: str, *, expired_by: datetime | None = None) ->
                 "attempt": locked.attempts,
                 "error": error,
                 "final": locked.status != Status.PENDING,
-            },
+            }
+            # What a reminder said: the deadline or deemed date it reminded of.
+            | ({"about_date": locked.about_date.isoformat()} if locked.about_date else {}),
         )
     return locked
 
@@ -243,8 +245,8 @@ def send_reminders(today: date) -> int:
     """Reminders, one business day ahead: a response deadline that ends by the next business
     day, and an unopened notification that will be deemed served by then (a range, not a date:
     under the calendar-days policy the term can end on a weekend). The rules are in
-    alerts/reminders.py. Each is sent once per notification and channel (the unique constraint
-    on Alert makes reruns harmless)."""
+    alerts/reminders.py. Each is created once per notification, channel and date reminded of
+    (the unique constraint on Alert makes reruns harmless)."""
     from legaltime.calendar import next_business_day
 
     tomorrow = next_business_day(today)

@@ -14,6 +14,7 @@ from alerts.models import Alert, Purpose, Status
 from alerts.testing import run_queued_tasks
 from backoffice.groups import NOTIFIERS
 from corrections.tests.helpers import answer_every_item, correction
+from evidence.models import EventKind
 from legaltime.actions import declare_non_working_day, withdraw_non_working_day
 from mailboxes.actions import RequestMeta, open_notification
 from tests import factories
@@ -235,6 +236,9 @@ def test_a_deadline_moved_after_its_reminder_gets_a_reminder_of_the_new_date(
         f"{lead} 16/12/2026.",
         f"{lead} 15/12/2026.",
     ]
+    # The evidence of each reminder names the date it said.
+    sent = notification.events.filter(kind=EventKind.ALERT_SENT).order_by("id")
+    assert [e.data["about_date"] for e in sent] == ["2026-12-16", "2026-12-15"]
 
 
 def test_a_queued_reminder_of_a_date_that_moved_is_skipped(
