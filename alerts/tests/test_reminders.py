@@ -163,7 +163,9 @@ def test_an_unopened_reminder_is_not_sent_once_the_notification_is_opened(smtp, 
     assert reminder.status == Status.SKIPPED
     assert reminder.last_error == "skipped: the notification was opened"
     assert not notification.events.filter(kind__startswith="alert_").exists()
-    assert "No enviada: ya no corresponde" in officer_sees(notification)
+    officer_view = officer_sees(notification)
+    assert "No enviada: ya no corresponde" in officer_view
+    assert "Notificación sin abrir (10/12/2026)" in officer_view  # the date it was about
 
 
 def test_a_deadline_reminder_is_not_sent_once_the_correction_is_answered(smtp, settings):

@@ -608,3 +608,14 @@ def test_a_receipt_whose_row_is_edited_inserted_or_deleted_is_caught(history):
     assert f"receipt {code}…: its PDF hash, size or issue time differs from the recorded" in output
     assert f"receipt {deleted.verification_code[:4]}…: the log records it as issued, but" in output
     assert "receipt ABCD…: the log does not record it as issued (inserted?)" in output
+
+
+@pytest.mark.parametrize(
+    "published",
+    ["²:" + "a" * 64, "1:" + "g" * 64, "1:" + "a" * 63, "uno:" + "a" * 64, "1" + "a" * 64],
+)
+def test_a_malformed_published_checkpoint_is_refused_with_the_expected_form(history, published):
+    with pytest.raises(CommandError, match=r"expected N:<64 hex digits>"):
+        call_command(
+            "verify_evidence", "--no-progress", "--checkpoint", published, stdout=StringIO()
+        )

@@ -4,12 +4,15 @@ Exits 0 when all is intact; otherwise prints the first problem (and up to 49 mor
 Safe to run on a live system: it only reads.
 """
 
+import re
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from evidence.verify import summary, verify
+
+PUBLISHED = re.compile(r"(?P<number>[0-9]+):(?P<hash>[0-9a-fA-F]{64})")
 
 
 class Command(BaseCommand):
@@ -45,8 +48,9 @@ class Command(BaseCommand):
     def _published(self, values: list[str]) -> dict[int, str]:
         published = {}
         for value in values:
-            number, _sep, digest = value.partition(":")
-            if not number.isdigit() or len(digest) != 64:
+            # ASCII only: str.isdigit() takes "²", which int() then refuses with a traceback.
+            match = PUBLISHED.fullmatch(value.strip())
+            if match is None:
                 raise CommandError(f"--checkpoint {value!r}: expected N:<64 hex digits>")
-            published[int(number)] = digest.lower()
+            published[int(match["number"])] = match["hash"].lower()
         return published
