@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -92,21 +92,9 @@ def requeue_stale_alerts(now: datetime, older_than: timedelta = timedelta(hours=
     and not attempted for `older_than` beyond their backoff, or claimed by a job whose lease
     ran out (its attempt counts as one that failed). A job queued twice does no harm:
     deliver() claims the alert before sending, so only one of them sends it."""
-    interrupted = [
-        alert
-        for alert_id in Alert.objects.filter(
-            status=Status.SENDING, claimed_until__lt=now
-        ).values_list("pk", flat=True)
-        if (alert := _record(alert_id, INTERRUPTED, expired_by=now)).status == Status.PENDING
-    ]
-    waiting = [
-        alert
-        for alert in Alert.objects.filter(
-            status=Status.PENDING, created_at__lt=now - older_than
-        ).only("pk", "attempts", "created_at", "last_attempt_at")
-        if (alert.last_attempt_at or alert.created_at) < now - older_than - backoff(alert.attempts)
-    ]
-    stale = interrupted + [a for a in waiting if a.pk not in {i.pk for i in interrupted}]
+    stale = stale_rows(
+        Alert, now, older_than, lambda alert_id: _record(alert_id, INTERRUPTED, expired_by=now)
+    )
     enqueue_alerts(stale)
     return len(stale)
 
@@ -123,9 +111,12 @@ def _send(alert: Alert) -> None:
 
 def record_attempt(row: Any, error: str) -> EventKind:
     """Count one sending attempt on an alert-like row (an Alert, or an installment reminder)
-    and set its status: sent, pending for a retry, or failed after the last attempt. Returns
-    the evidence kind to record. The caller holds the row's lock and saves it."""
+    and set its status: sent, pending for a retry, or failed after the last attempt; the claim
+    ends and the attempt's time is kept for the backoff. Returns the evidence kind to record.
+    The caller holds the row's lock and saves it."""
     row.attempts += 1
+    row.claimed_until = None
+    row.last_attempt_at = timezone.now()
     if not error:
         row.status = Status.SENT
         row.sent_at = timezone.now()
@@ -160,56 +151,99 @@ CLAIM_LEASE = timedelta(minutes=10)
 INTERRUPTED = "interrupted: the job that claimed it stopped before recording the outcome"
 
 
-def _claim(alert_id: int) -> bool:
-    """Take a pending alert for one attempt. One UPDATE decides: however many jobs for it run
-    at once, exactly one of them changes the row, and only that one sends."""
-    claimed = Alert.objects.filter(pk=alert_id, status=Status.PENDING).update(
+def claim(model: type[Any], row_id: int) -> bool:
+    """Take a pending alert-like row (an Alert, or an installment reminder) for one attempt.
+    One UPDATE decides: however many jobs for it run at once, exactly one of them changes the
+    row, and only that one sends."""
+    claimed = model.objects.filter(pk=row_id, status=Status.PENDING).update(
         status=Status.SENDING, claimed_until=timezone.now() + CLAIM_LEASE
     )
-    return claimed == 1
+    return bool(claimed == 1)
 
 
-def _record(alert_id: int, error: str, *, expired_by: datetime | None = None) -> Alert:
-    """Record the outcome of the attempt that holds the claim, with its evidence: sent,
-    pending for a retry, or failed after the last attempt. With `expired_by`, only a claim
-    whose lease ran out by then (an attempt that never reported back)."""
+def record_claimed(
+    model: type[Any],
+    row_id: int,
+    error: str,
+    evidence: Callable[[Any, EventKind, str], None],
+    *,
+    expired_by: datetime | None = None,
+) -> Any:
+    """Record the outcome of the attempt that holds the claim on an alert-like row: sent,
+    pending for a retry, or failed after the last attempt, with its evidence entry (written by
+    `evidence(row, kind, error)` in the same transaction). With `expired_by`, only a claim
+    whose lease ran out by then (an attempt that never reported back). Returns the row."""
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().get(pk=alert_id)
+        locked = model.objects.select_for_update().get(pk=row_id)
         if locked.status != Status.SENDING:
             return locked
         if expired_by and locked.claimed_until and locked.claimed_until >= expired_by:
             return locked
         kind = record_attempt(locked, error)
-        locked.claimed_until = None
-        locked.last_attempt_at = timezone.now()
         locked.save()
-        record_about(
-            locked.notification,
-            kind,
-            actor=None,
-            data={
-                "channel": locked.channel,
-                "purpose": locked.purpose,
-                "destination": locked.destination,
-                "attempt": locked.attempts,
-                "error": error,
-                "final": locked.status != Status.PENDING,
-            }
-            # What a reminder said: the deadline or deemed date it reminded of.
-            | ({"about_date": locked.about_date.isoformat()} if locked.about_date else {}),
-        )
+        evidence(locked, kind, error)
     return locked
 
 
-def _skip(alert_id: int, reason: str) -> str:
-    """Close a claimed reminder unsent: what it would remind of no longer holds. Nothing
+def skip_claimed(model: type[Any], row_id: int, reason: str) -> str:
+    """Close a claimed alert-like row unsent: what it would remind of no longer holds. Nothing
     reached the person, so there is no evidence entry; the entry that made it moot (the acuse,
-    the answer, the dates recalculated) is already in the log."""
-    Alert.objects.filter(pk=alert_id, status=Status.SENDING).update(
+    the answer, the payment, the lapse...) is already in the log."""
+    model.objects.filter(pk=row_id, status=Status.SENDING).update(
         status=Status.SKIPPED, claimed_until=None, last_error=f"skipped: {reason}"[:500]
     )
-    log.info("alert %s skipped: %s", alert_id, reason)
+    log.info("%s %s skipped: %s", model._meta.model_name, row_id, reason)
     return Status.SKIPPED
+
+
+def stale_rows(
+    model: type[Any], now: datetime, older_than: timedelta, take_back: Callable[[int], Any]
+) -> list[Any]:
+    """The alert-like rows whose job was lost, to queue again: each claim whose lease ran out
+    by `now`, taken back by `take_back(row_id)` (which records the interrupted attempt and
+    returns the row), if that leaves it pending for a retry; and each pending row not attempted
+    for `older_than` beyond its backoff."""
+    interrupted = [
+        row
+        for row_id in model.objects.filter(
+            status=Status.SENDING, claimed_until__lt=now
+        ).values_list("pk", flat=True)
+        if (row := take_back(row_id)).status == Status.PENDING
+    ]
+    taken_back = {row.pk for row in interrupted}
+    waiting = [
+        row
+        for row in model.objects.filter(
+            status=Status.PENDING, created_at__lt=now - older_than
+        ).only("pk", "attempts", "created_at", "last_attempt_at")
+        if row.pk not in taken_back
+        and (row.last_attempt_at or row.created_at) < now - older_than - backoff(row.attempts)
+    ]
+    return interrupted + waiting
+
+
+def _record(alert_id: int, error: str, *, expired_by: datetime | None = None) -> Alert:
+    """Record the outcome of the attempt that holds the claim on an alert, with its evidence."""
+
+    def evidence(alert: Alert, kind: EventKind, error: str) -> None:
+        record_about(
+            alert.notification,
+            kind,
+            actor=None,
+            data={
+                "channel": alert.channel,
+                "purpose": alert.purpose,
+                "destination": alert.destination,
+                "attempt": alert.attempts,
+                "error": error,
+                "final": alert.status != Status.PENDING,
+            }
+            # What a reminder said: the deadline or deemed date it reminded of.
+            | ({"about_date": alert.about_date.isoformat()} if alert.about_date else {}),
+        )
+
+    recorded: Alert = record_claimed(Alert, alert_id, error, evidence, expired_by=expired_by)
+    return recorded
 
 
 def deliver(alert_id: int) -> str:
@@ -220,14 +254,14 @@ def deliver(alert_id: int) -> str:
     The network call happens outside any transaction, so a slow mail server never holds a
     database lock; the outcome is then recorded with its evidence.
     """
-    if not _claim(alert_id):
+    if not claim(Alert, alert_id):
         return str(Alert.objects.values_list("status", flat=True).get(pk=alert_id))
     alert = Alert.objects.select_related(
         "notification__person", "notification__unit", "notification__procedure"
     ).get(pk=alert_id)
     reason = why_not_due(alert, timezone.localdate())
     if reason:
-        return _skip(alert_id, reason)
+        return skip_claimed(Alert, alert_id, reason)
     error = ""
     try:
         _send(alert)
