@@ -247,12 +247,15 @@ class Payment(models.Model):
 
 
 class ReminderStatus(models.TextChoices):
-    """The alerts app's statuses (alerts.models.Status, same values) but `sending`: these rows
-    are not claimed before sending (docs/payments.md, open points). Skipped here means: not
-    sent because, when its turn came, the installment was no longer open or its plan no
-    longer active."""
+    """The alerts app's statuses (alerts.models.Status, same values, so its helpers serve both):
+    a job claims a pending reminder (`sending`, with a lease in `claimed_until`) before sending
+    it, so of two jobs for the same reminder only one sends (payments/reminders.py). Skipped
+    here means: not sent because, when its turn came, the installment was no longer open or its
+    plan no longer active."""
 
     PENDING = "pending", _("Pendiente")
+    # A job claimed it and is sending it now (payments.reminders.deliver()).
+    SENDING = "sending", _("Enviando")
     SENT = "sent", _("Enviada")
     FAILED = "failed", _("Fallida")
     SKIPPED = "skipped", _("Omitida: la cuota ya no estaba pendiente")
@@ -278,6 +281,11 @@ class Reminder(models.Model):
     last_error = models.CharField(_("último error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("creado el"), auto_now_add=True)
     sent_at = models.DateTimeField(_("enviado el"), null=True, blank=True)
+    # The last attempt's end: a retry is due a backoff after it (requeue_stale()).
+    last_attempt_at = models.DateTimeField(_("último intento el"), null=True, blank=True)
+    # While sending: until when the job that claimed the reminder owns it. A claim still held
+    # after that is a worker that died mid-attempt; requeue_stale() takes it back.
+    claimed_until = models.DateTimeField(_("reservado hasta"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("recordatorio de cuota")

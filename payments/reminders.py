@@ -3,9 +3,11 @@
 The same pattern as the alerts app (alerts/actions.py): only verified contacts, no amounts and
 no payment codes in the message, sending outside any transaction, every attempt recorded as
 evidence (alert_sent, alert_attempted, alert_failed, with purpose "installment_due"), retries
-with backoff up to BUZON_ALERT_MAX_ATTEMPTS. A failed reminder never changes a debt. Before each
-attempt (retries included) the installment must still be open and its plan active: otherwise
-the reminder is marked skipped and nothing is sent.
+with backoff up to BUZON_ALERT_MAX_ATTEMPTS. A failed reminder never changes a debt. Like an
+alert, a reminder is claimed before it is sent (alerts.actions.claim()), so of several jobs for
+it only one sends. Before each attempt (retries included), holding the claim, the installment
+must still be open and its plan active: otherwise the reminder is marked skipped and nothing is
+sent.
 """
 
 from __future__ import annotations
@@ -20,10 +22,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from alerts.actions import record_attempt, retry_later
+from alerts.actions import (
+    INTERRUPTED,
+    claim,
+    record_claimed,
+    retry_later,
+    skip_claimed,
+    stale_rows,
+)
 from alerts.models import Channel
 from alerts.sms import get_backend
 from evidence.actions import record_about
+from evidence.models import EventKind
 from payments.models import Debt, Plan, Reminder
 from payments.models import ReminderStatus as Status
 
@@ -90,7 +100,13 @@ def enqueue(reminders: Iterable[Reminder]) -> None:
 
 
 def requeue_stale(now: datetime, older_than: timedelta = timedelta(hours=1)) -> int:
-    stale = list(Reminder.objects.filter(status=Status.PENDING, created_at__lt=now - older_than))
+    """Queue again the reminders whose job was lost (the queue was down, a worker died):
+    pending and not attempted for `older_than` beyond their backoff, or claimed by a job whose
+    lease ran out (its attempt counts as one that failed). A job queued twice does no harm:
+    deliver() claims the reminder before sending, so only one of them sends it."""
+    stale = stale_rows(
+        Reminder, now, older_than, lambda pk: _record(pk, INTERRUPTED, expired_by=now)
+    )
     enqueue(stale)
     return len(stale)
 
@@ -143,71 +159,68 @@ def _send(reminder: Reminder) -> None:
         get_backend().send(reminder.destination, sms_text(reminder.debt))
 
 
-def _still_due(reminder_id: int) -> str:
-    """The reminder's status after checking, under its lock, that its installment is still
-    open and its plan still active; if not, the reminder is marked skipped (nothing to send:
-    the installment was paid, or the plan completed or lapsed, since it was queued)."""
-    with transaction.atomic():
-        locked = (
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("debt__plan")
-            .get(pk=reminder_id)
-        )
-        if locked.status != Status.PENDING:
-            return locked.status
-        debt = locked.debt
-        plan = debt.plan
-        if debt.is_open() and plan is not None and plan.status == Plan.Status.ACTIVE:
-            return locked.status
-        locked.status = Status.SKIPPED
-        locked.last_error = (
-            f"skipped: installment {debt.status}, plan {plan.status if plan else 'none'}"
-        )
-        locked.save(update_fields=["status", "last_error"])
-        log.info("installment reminder %s skipped: %s", reminder_id, locked.last_error)
-        return locked.status
+def _why_not_due(reminder: Reminder) -> str:
+    """Why a claimed reminder should not be sent now: its installment is no longer open, or its
+    plan no longer active (paid, completed or lapsed since it was queued); "" if it is due."""
+    debt = reminder.debt
+    plan = debt.plan
+    if debt.is_open() and plan is not None and plan.status == Plan.Status.ACTIVE:
+        return ""
+    return f"installment {debt.status}, plan {plan.status if plan else 'none'}"
 
 
-def deliver(reminder_id: int) -> str:
-    """One attempt to send a reminder. A sent, failed or skipped one is left alone; one whose
-    installment is no longer open, or whose plan is no longer active, is skipped unsent."""
-    status = _still_due(reminder_id)
-    if status != Status.PENDING:
-        return status
-    reminder = Reminder.objects.select_related(
-        "debt__person", "debt__notification__unit", "debt__notification__person"
-    ).get(pk=reminder_id)
-    if reminder.status != Status.PENDING:
-        return reminder.status
-    error = ""
-    try:
-        _send(reminder)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    with transaction.atomic():
-        locked = Reminder.objects.select_for_update().get(pk=reminder_id)
-        if locked.status != Status.PENDING:
-            return locked.status
-        kind = record_attempt(locked, error)
-        locked.save()
+def _record(reminder_id: int, error: str, *, expired_by: datetime | None = None) -> Reminder:
+    """Record the outcome of the attempt that holds the claim on a reminder, with its
+    evidence (about the plan's notification)."""
+
+    def evidence(reminder: Reminder, kind: EventKind, error: str) -> None:
         debt = reminder.debt
         record_about(
             debt.notification,
             kind,
             actor=None,
             data={
-                "channel": locked.channel,
+                "channel": reminder.channel,
                 "purpose": PURPOSE,
                 "installment": debt.number,
                 "due_date": debt.due_date.isoformat(),
-                "destination": locked.destination,
-                "attempt": locked.attempts,
+                "destination": reminder.destination,
+                "attempt": reminder.attempts,
                 "error": error,
-                "final": locked.status != Status.PENDING,
+                "final": reminder.status != Status.PENDING,
             },
         )
-    if locked.status == Status.PENDING:
+
+    recorded: Reminder = record_claimed(
+        Reminder, reminder_id, error, evidence, expired_by=expired_by
+    )
+    return recorded
+
+
+def deliver(reminder_id: int) -> str:
+    """One attempt to send a reminder. Idempotent: a sent, failed or skipped reminder is left
+    alone, and so is one another job is sending (it claimed the reminder first). One whose
+    installment is no longer open, or whose plan is no longer active, is skipped unsent.
+
+    The network call happens outside any transaction, so a slow mail server never holds a
+    database lock; the outcome is then recorded with its evidence.
+    """
+    if not claim(Reminder, reminder_id):
+        return str(Reminder.objects.values_list("status", flat=True).get(pk=reminder_id))
+    reminder = Reminder.objects.select_related(
+        "debt__plan", "debt__person", "debt__notification__unit", "debt__notification__person"
+    ).get(pk=reminder_id)
+    reason = _why_not_due(reminder)
+    if reason:
+        return skip_claimed(Reminder, reminder_id, reason)
+    error = ""
+    try:
+        _send(reminder)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    recorded = _record(reminder_id, error)
+    if recorded.status == Status.PENDING:
         from payments.tasks import send_reminder
 
-        retry_later(send_reminder, reminder_id, locked.attempts)
-    return locked.status
+        retry_later(send_reminder, reminder_id, recorded.attempts)
+    return recorded.status

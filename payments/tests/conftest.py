@@ -3,6 +3,8 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 
+# A real SMTP server on loopback, and an empty RQ queue per test: the alerts app's fixtures.
+from alerts.tests.conftest import _empty_queue, smtp  # noqa: F401
 from payments.tests.helpers import lima
 
 
