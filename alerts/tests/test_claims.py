@@ -1,7 +1,6 @@
 """One alert, one email: however many jobs were queued for it, and whatever happened to them."""
 
 import asyncio
-import threading
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -9,7 +8,6 @@ from unittest import mock
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from django.db import connection
 from django.utils import timezone
 
 from alerts.actions import deliver, requeue_stale_alerts
@@ -17,6 +15,7 @@ from alerts.models import Alert, Status
 from alerts.testing import run_queued_tasks
 from evidence.models import EventKind
 from tests import factories
+from tests.concurrency import at_once
 from tests.sockets import free_port
 
 # The deposit's alert job never runs (as if it sat in the queue): the row stays pending.
@@ -52,21 +51,7 @@ def test_two_jobs_for_one_alert_send_one_email(reference_data, settings):
             requeue_stale_alerts(timezone.now())
         assert task.enqueue.call_count == 2
         # Two workers take the jobs at the same moment.
-        barrier = threading.Barrier(2)
-        outcomes = []
-
-        def work() -> None:
-            try:
-                barrier.wait()
-                outcomes.append(deliver(alert.pk))
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=work) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        outcomes = at_once(lambda: deliver(alert.pk), 2)
     finally:
         controller.stop()  # waits for the server to finish what it accepted
     assert inbox.recipients == [["ana@example.org"]]

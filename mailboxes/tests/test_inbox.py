@@ -1,5 +1,3 @@
-import threading
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -9,6 +7,7 @@ from evidence.models import EventKind
 from mailboxes.actions import RequestMeta, open_notification
 from mailboxes.models import Notification, Opening
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -152,25 +151,12 @@ def test_concurrent_opens_record_one_acuse(reference_data):
     notification = factories.deposit(registration)
     user = registration.procedure.person.user
     assert user is not None
-    barrier = threading.Barrier(4)
-    errors = []
-
-    def open_it():
-        try:
-            stale = Notification.objects.get(pk=notification.pk)
-            barrier.wait()
-            open_notification(stale, reader=user, meta=RequestMeta("10.0.0.1", "t"))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=open_it) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    # Each request read the notification before any of them opened it.
+    at_once(
+        lambda stale: open_notification(stale, reader=user, meta=RequestMeta("10.0.0.1", "t")),
+        4,
+        before=lambda: Notification.objects.get(pk=notification.pk),
+    )
     assert Opening.objects.filter(notification=notification).count() == 1
     assert notification.events.filter(kind=EventKind.NOTIFICATION_OPENED).count() == 1
 

@@ -2,14 +2,12 @@
 
 import hashlib
 import json
-import threading
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from evidence.models import EventKind
 from payments import codes
@@ -17,6 +15,7 @@ from payments.actions import PaymentRefused, apply_payment, review_payment
 from payments.models import Debt, Flag, Payment
 from payments.tests.helpers import fine, lima, pay
 from tests import factories
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -178,24 +177,7 @@ def test_record_payment_command_prints_json():
 def test_concurrent_copies_of_a_confirmation_count_once(reference_data):
     notification = fine()
     debt = Debt.objects.get()
-    barrier = threading.Barrier(4)
-    results, errors = [], []
-
-    def send():
-        try:
-            barrier.wait()
-            results.append(pay(debt, "350.00", tid="SAME-TX"))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = at_once(lambda: pay(debt, "350.00", tid="SAME-TX"), 4)
     assert sorted(r.created for r in results) == [False, False, False, True]
     debt.refresh_from_db()
     assert debt.paid == Decimal("350.00")

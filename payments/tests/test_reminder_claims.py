@@ -1,12 +1,10 @@
 """One installment reminder, one email: however many jobs were queued for it, and whatever
 happened to them (the same claim as the alerts app's, alerts/tests/test_claims.py)."""
 
-import threading
 from unittest import mock
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
 from django.utils import timezone
 
 from alerts.testing import run_queued_tasks
@@ -17,6 +15,7 @@ from payments.models import ReminderStatus as Status
 from payments.reminders import deliver, queue_reminders, requeue_stale
 from payments.tests.helpers import lima, pay, plan
 from tests import factories
+from tests.concurrency import at_once
 from tests.sockets import free_port
 
 # The deposit's alert job and the reminder's job never run (as if they sat in the queue).
@@ -63,21 +62,7 @@ def test_two_jobs_for_one_reminder_send_one_email(reference_data, settings, cloc
             requeue_stale(timezone.now())
         assert task.enqueue.call_count == 2
         # Two workers take the jobs at the same moment.
-        barrier = threading.Barrier(2)
-        outcomes = []
-
-        def work() -> None:
-            try:
-                barrier.wait()
-                outcomes.append(deliver(reminder.pk))
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=work) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        outcomes = at_once(lambda: deliver(reminder.pk), 2)
     finally:
         controller.stop()  # waits for the server to finish what it accepted
     assert inbox.recipients == [["maria@example.org"]]
