@@ -566,7 +566,10 @@ class Checker:
             if e["kind"] == "certificate_issued" and isinstance(e["data"].get("code"), str)
         }
         about: dict[int, list[dict[str, Any]]] = {}
-        for entry in sorted(entries, key=lambda e: str(e["at"])):
+        # In the manifest's order, which is the order they were written (the manifest is
+        # signed, so it cannot be rearranged); not by time: each lane of the log keeps its
+        # own clock, and verify_evidence replays in written order too.
+        for entry in entries:
             about.setdefault(entry["notification"], []).append(entry)
         for item in self.manifest["notifications"]:
             label = f"notificación {item['public_id']}"
@@ -645,7 +648,7 @@ class Checker:
 
 def _latest_dates(entries: list[dict[str, Any]]) -> tuple[Any, Any]:
     """The effective date and deadline the log last recorded about a notification, from its
-    entries in time order (the same reading as verify_evidence's)."""
+    entries in the order they were written (the same reading as verify_evidence's replay())."""
     effective = deadline = None
     for entry in entries:
         data = entry["data"]

@@ -136,9 +136,24 @@ def _next_number(clean: CleanProcedure, *, test: bool = False) -> str:
     sequence, _created = ProcedureNumberSequence.objects.select_for_update().get_or_create(
         prefix=prefix, is_test=test
     )
-    start = TEST_NUMBERS_FROM if test else 0
+    start, end = (TEST_NUMBERS_FROM, 10_000_000) if test else (0, TEST_NUMBERS_FROM)
     while True:
         sequence.last += 1
+        if start + sequence.last >= end:
+            # Seven digits: a range ran out for this office and year (9,000,000 real numbers,
+            # 1,000,000 test ones). Refused by name, not as a clash with another procedure.
+            raise ValidationError(
+                _(
+                    "Se agotó la numeración de %(kind)s de la oficina %(office)s para %(year)s. "
+                    "Comuníquese con el administrador del sistema."
+                )
+                % {
+                    "kind": _("trámites de prueba") if test else _("trámites"),
+                    "office": clean.office.code,
+                    "year": clean.filing_date.year,
+                },
+                code="numbers_exhausted",
+            )
         number = f"{prefix}{start + sequence.last:07d}"
         if not Procedure.objects.filter(number=number).exists():
             break

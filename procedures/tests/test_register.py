@@ -15,7 +15,7 @@ from api.models import ApiClient
 from evidence.models import Event, EventKind
 from people.models import Person
 from procedures.actions import register_procedure
-from procedures.models import Procedure, Receipt
+from procedures.models import Procedure, ProcedureNumberSequence, Receipt
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +192,31 @@ def test_test_procedures_are_numbered_apart_from_real_ones():
     assert real == ["LM260000001", "LM260000002", "LM260000003", "LM260000004"]
     assert trials == ["LM269000001", "LM269000002", "AQ269000001"]
     assert Procedure.objects.get(number="LM269000001").person.is_test
+
+
+@pytest.mark.parametrize(
+    ("test", "last", "message"),
+    [
+        (True, 999_999, "Se agotó la numeración de trámites de prueba de la oficina LM para 2026"),
+        (False, 8_999_999, "Se agotó la numeración de trámites de la oficina LM para 2026"),
+    ],
+)
+def test_a_range_that_runs_out_is_refused_by_name_and_writes_nothing(test, last, message):
+    """Seven digits: the last test number would overflow the format, and the last real one
+    would run into the test range."""
+    sandbox = ApiClient.objects.create(name="pruebas", is_test=True)
+    ProcedureNumberSequence.objects.create(prefix="LM26", is_test=test, last=last)
+    before = counts()
+    with pytest.raises(ValidationError) as exc:
+        register_procedure(
+            factories.person_input(),
+            factories.procedure_input(),
+            actor=None,
+            client=sandbox if test else None,
+        )
+    assert message in " ".join(exc.value.messages)
+    assert counts() == before
+    assert ProcedureNumberSequence.objects.get(prefix="LM26", is_test=test).last == last
 
 
 def test_bad_input_lists_every_problem_and_writes_nothing():
