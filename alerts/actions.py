@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from alerts.messages import email_message, sms_text
@@ -222,6 +223,38 @@ def stale_rows(
     return interrupted + waiting
 
 
+def attempt_claimed(
+    rows: QuerySet[Any],
+    row_id: int,
+    *,
+    why_not: Callable[[Any], str],
+    send: Callable[[Any], None],
+    record: Callable[[int, str], Any],
+    task: Any,
+) -> str:
+    """One attempt to send an alert-like row (an Alert, an installment reminder): claim it,
+    skip it if what it reminds of no longer holds (`why_not` gives the reason), send it
+    outside any transaction, record the outcome (`record`, with its evidence), and queue a
+    retry with backoff while attempts remain. Returns its status; a row another job claimed
+    first, or already closed, is left alone."""
+    model = rows.model
+    if not claim(model, row_id):
+        return str(model.objects.values_list("status", flat=True).get(pk=row_id))
+    row = rows.get(pk=row_id)
+    reason = why_not(row)
+    if reason:
+        return skip_claimed(model, row_id, reason)
+    error = ""
+    try:
+        send(row)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    recorded = record(row_id, error)
+    if recorded.status == Status.PENDING:
+        retry_later(task, row_id, recorded.attempts)
+    return str(recorded.status)
+
+
 def _record(alert_id: int, error: str, *, expired_by: datetime | None = None) -> Alert:
     """Record the outcome of the attempt that holds the claim on an alert, with its evidence."""
 
@@ -254,25 +287,18 @@ def deliver(alert_id: int) -> str:
     The network call happens outside any transaction, so a slow mail server never holds a
     database lock; the outcome is then recorded with its evidence.
     """
-    if not claim(Alert, alert_id):
-        return str(Alert.objects.values_list("status", flat=True).get(pk=alert_id))
-    alert = Alert.objects.select_related(
-        "notification__person", "notification__unit", "notification__procedure"
-    ).get(pk=alert_id)
-    reason = why_not_due(alert, timezone.localdate())
-    if reason:
-        return skip_claimed(Alert, alert_id, reason)
-    error = ""
-    try:
-        _send(alert)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    recorded = _record(alert_id, error)
-    if recorded.status == Status.PENDING:
-        from alerts.tasks import send_alert
+    from alerts.tasks import send_alert
 
-        retry_later(send_alert, alert_id, recorded.attempts)
-    return recorded.status
+    return attempt_claimed(
+        Alert.objects.select_related(
+            "notification__person", "notification__unit", "notification__procedure"
+        ),
+        alert_id,
+        why_not=lambda alert: why_not_due(alert, timezone.localdate()),
+        send=_send,
+        record=_record,
+        task=send_alert,
+    )
 
 
 def send_reminders(today: date) -> int:

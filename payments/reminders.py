@@ -24,10 +24,8 @@ from django.utils.translation import gettext as _
 
 from alerts.actions import (
     INTERRUPTED,
-    claim,
+    attempt_claimed,
     record_claimed,
-    retry_later,
-    skip_claimed,
     stale_rows,
 )
 from alerts.models import Channel
@@ -205,22 +203,15 @@ def deliver(reminder_id: int) -> str:
     The network call happens outside any transaction, so a slow mail server never holds a
     database lock; the outcome is then recorded with its evidence.
     """
-    if not claim(Reminder, reminder_id):
-        return str(Reminder.objects.values_list("status", flat=True).get(pk=reminder_id))
-    reminder = Reminder.objects.select_related(
-        "debt__plan", "debt__person", "debt__notification__unit", "debt__notification__person"
-    ).get(pk=reminder_id)
-    reason = _why_not_due(reminder)
-    if reason:
-        return skip_claimed(Reminder, reminder_id, reason)
-    error = ""
-    try:
-        _send(reminder)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    recorded = _record(reminder_id, error)
-    if recorded.status == Status.PENDING:
-        from payments.tasks import send_reminder
+    from payments.tasks import send_reminder
 
-        retry_later(send_reminder, reminder_id, recorded.attempts)
-    return recorded.status
+    return attempt_claimed(
+        Reminder.objects.select_related(
+            "debt__plan", "debt__person", "debt__notification__unit", "debt__notification__person"
+        ),
+        reminder_id,
+        why_not=_why_not_due,
+        send=_send,
+        record=_record,
+        task=send_reminder,
+    )

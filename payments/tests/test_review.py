@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from alerts import actions as alert_actions
 from backoffice.groups import NOTIFIERS
 from evidence.models import EventKind
 from mailboxes.inputs import check_notification
@@ -361,7 +362,8 @@ def test_a_retry_after_the_plan_lapsed_sends_nothing(approved, clock, monkeypatc
         raise OSError("SMTP server unreachable")
 
     monkeypatch.setattr(reminders, "_send", fail)
-    monkeypatch.setattr(reminders, "retry_later", lambda task, pk, attempts: retries.append(pk))
+    # Where every alert-like row's attempt schedules its retry (alerts.actions.attempt_claimed).
+    monkeypatch.setattr(alert_actions, "retry_later", lambda task, pk, attempts: retries.append(pk))
     clock.move_to(lima(2027, 1, 12, 8, 0))
     # Installment 2 falls due on 15/01; installment 1 was missed.
     queue_reminders()
