@@ -14,13 +14,10 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.utils.dateparse import parse_datetime
 
 from evidence import chain, keys, merkle
 from evidence.models import ChainHead, Checkpoint, Event, EventKind
@@ -105,18 +102,6 @@ class _Result:
     problems: list[tuple[int, int, str, str]] = field(default_factory=list)
     blocks: dict[int, list[tuple[int, int, bytes]]] = field(default_factory=dict)
     heads_seen: list[int] = field(default_factory=list)
-
-
-def _as_datetime(value: Any) -> datetime:
-    """A raw cursor's timestamp as an aware UTC datetime (SQLite gives naive UTC, or text)."""
-    if isinstance(value, str):
-        parsed = parse_datetime(value)
-        if parsed is None:
-            raise ValueError(f"not a timestamp: {value!r}")
-        value = parsed
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value  # type: ignore[no-any-return]
 
 
 def _check_checkpoints(report: Report) -> list[_Seal]:
@@ -767,9 +752,3 @@ def summary(report: Report) -> str:
         lines.append(f"FIRST PROBLEM: {report.problems[0]}")
         lines += [f"  also: {p}" for p in report.problems[1:]]
     return "\n".join(lines)
-
-
-def keyring_path() -> Path:
-    from django.conf import settings
-
-    return Path(settings.BUZON_EVIDENCE_KEY_DIR)
