@@ -113,6 +113,9 @@ def effective_when_issued(certificate: Certificate) -> date | None:
             entry["data"].get("code") == certificate.code
         ):
             effective = replay(before).effective
-            return date.fromisoformat(effective) if effective else None
+            try:
+                return date.fromisoformat(effective) if effective else None
+            except ValueError:  # not a date: an altered log, which verify_evidence reports
+                return certificate.notification.effective_date
         before.append(entry)
     return certificate.notification.effective_date  # no entry: verify_evidence reports it

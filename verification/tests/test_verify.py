@@ -167,3 +167,26 @@ def test_every_code_costs_one_query_in_each_table(client, kind):
     tables = [q["sql"] for q in queries.captured_queries]
     assert sum('FROM "procedures_receipt"' in sql for sql in tables) == 1
     assert sum('FROM "evidence_certificate"' in sql for sql in tables) == 1
+
+
+def test_a_certificate_whose_log_was_altered_is_still_answered(client):
+    """Someone edited an entry (verify_evidence reports it): the public page still answers."""
+    from django.db import connection
+
+    from evidence import triggers
+    from evidence.models import Event, EventKind
+
+    notification = factories.deposit()
+    certificate, _pdf = issue_certificate(notification, requested_by=None)
+    effect = Event.objects.get(notification=notification, kind=EventKind.NOTIFICATION_EFFECTIVE)
+    day = f'"effective_date":"{notification.effective_date.isoformat()}"'
+    assert day in effect.canonical
+    triggers.uninstall(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE evidence_event SET canonical = %s WHERE id = %s",
+            [effect.canonical.replace(day, '"effective_date":"no es una fecha"'), effect.pk],
+        )
+    response = client.get(f"/verificar/{certificate.code}")
+    assert response.status_code == 200
+    assert f"Surte efecto el {notification.effective_date:%d/%m/%Y}" in text_of(response)
