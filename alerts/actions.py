@@ -152,6 +152,12 @@ CLAIM_LEASE = timedelta(minutes=10)
 INTERRUPTED = "interrupted: the job that claimed it stopped before recording the outcome"
 
 
+def was_interrupted(error: object) -> bool:
+    """Whether an attempt's recorded error says its job stopped mid-attempt: the message may
+    or may not have reached the person, so it must not be reported as undelivered."""
+    return isinstance(error, str) and error.startswith("interrupted:")
+
+
 def claim(model: type[Any], row_id: int) -> bool:
     """Take a pending alert-like row (an Alert, or an installment reminder) for one attempt.
     One UPDATE decides: however many jobs for it run at once, exactly one of them changes the

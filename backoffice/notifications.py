@@ -24,11 +24,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from accounts.models import User
+from alerts.actions import was_interrupted
 from backoffice.access import officer_required
 from backoffice.forms import DateInput
 from evidence import certificates
 from evidence.actions import issue_certificate
 from evidence.limits import over_limit
+from evidence.models import Event
 from evidence.pki import PdfSignatureError
 from evidence.proofs import ProofError
 from evidence.tsa import TimestampError
@@ -408,6 +410,14 @@ def _of_my_units(request: HttpRequest, public_id: uuid.UUID) -> Notification:
         raise Http404 from None
 
 
+def _with_heading(event: Event) -> Event:
+    """The event with the title the constancia prints for it (`heading`), and, for an alert
+    attempt whose job stopped midway, a Spanish note in place of the internal error."""
+    event.heading = certificates.heading(event)  # type: ignore[attr-defined]
+    event.interrupted = was_interrupted((event.data or {}).get("error"))  # type: ignore[attr-defined]
+    return event
+
+
 @never_cache
 @officer_required("mailbox.view_notification")
 def notification_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
@@ -417,7 +427,12 @@ def notification_timeline(request: HttpRequest, public_id: uuid.UUID) -> HttpRes
         "backoffice/notification.html",
         {
             "n": notification,
-            "events": notification.events.select_related("actor").order_by("occurred_at", "id"),
+            "events": [
+                _with_heading(event)
+                for event in notification.events.select_related("actor").order_by(
+                    "occurred_at", "id"
+                )
+            ],
             "alerts": notification.alerts.all(),
             "attachments": notification.attachments.all(),
             "opening": getattr(notification, "opening", None),

@@ -156,6 +156,21 @@ def _policy_label(text: str) -> str:
 INSTALLMENT_DUE = gettext_lazy("cuota por vencer")  # payments.Reminder's purpose
 
 
+def heading(event: Event) -> str:
+    """The entry's title: its kind, except for an alert attempt whose job stopped midway, which
+    is not called failed (it may have been delivered)."""
+    from alerts.actions import was_interrupted
+
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.kind in (EventKind.ALERT_ATTEMPTED, EventKind.ALERT_FAILED) and was_interrupted(
+        data.get("error")
+    ):
+        if event.kind == EventKind.ALERT_FAILED:
+            return _("Alerta sin confirmar en el último intento")
+        return _("Intento de alerta interrumpido; se reintentará")
+    return str(event.get_kind_display())
+
+
 def describe(event: Event) -> str:
     """What an entry says, in a line of Spanish (reportlab Paragraph markup)."""
     data: dict[str, Any] = event.data
@@ -184,6 +199,7 @@ def describe(event: Event) -> str:
             }
         return e(text)
     if kind in (EventKind.ALERT_SENT, EventKind.ALERT_ATTEMPTED, EventKind.ALERT_FAILED):
+        from alerts.actions import was_interrupted
         from alerts.models import Channel, Purpose
 
         channel = data.get("channel", "")
@@ -200,7 +216,14 @@ def describe(event: Event) -> str:
         }
         if kind != EventKind.ALERT_SENT:
             # The error itself is not printed: a mail server's message can name the address.
-            text += " " + _("No se pudo entregar; la notificación es válida igualmente.")
+            text += " " + (
+                _(
+                    "Entrega no confirmada: el envío se interrumpió antes de registrar su "
+                    "resultado, así que pudo llegar o no; la notificación es válida igualmente."
+                )
+                if was_interrupted(data.get("error"))
+                else _("No se pudo entregar; la notificación es válida igualmente.")
+            )
         return e(text)
     if kind == EventKind.NOTIFICATION_OPENED:
         return e(_("Abierta por primera vez desde la IP %(ip)s.") % {"ip": data.get("ip")}) + (
@@ -525,7 +548,7 @@ def _timeline(s: Snapshot) -> list[Flowable]:
     rows = [
         [
             Paragraph(e(_when(entry.occurred_at)), CELL),
-            Paragraph(f"<b>{e(entry.get_kind_display())}</b><br/>{describe(entry)}", CELL),
+            Paragraph(f"<b>{e(heading(entry))}</b><br/>{describe(entry)}", CELL),
             Paragraph(e(entry.position), CELL),
             _mono(entry.hash[:HASH_PREFIX], MONO_CELL),
         ]

@@ -130,3 +130,63 @@ def test_an_alert_whose_worker_died_mid_attempt_is_sent_by_the_clock(
         (EventKind.ALERT_ATTEMPTED, 1, "interrupted"),
         (EventKind.ALERT_SENT, 2, ""),
     ]
+
+
+@pytest.mark.django_db
+def test_an_interrupted_attempt_is_reported_as_unconfirmed_not_as_undelivered(client, smtp):
+    """The job died mid-send: the email may have gone out. The constancia and the officer's
+    timeline say its outcome is unknown; only a refused message is 'no se pudo entregar'."""
+    from django.contrib.auth.models import Group
+
+    from backoffice.groups import NOTIFIERS
+    from evidence.actions import issue_certificate
+
+    registration = factories.register()
+    factories.verified(registration, email="ana@example.org")
+    with queued:
+        notification = factories.deposit(registration, unit="SIN")
+    alert = notification.alerts.get()
+    with (
+        mock.patch("django.core.mail.EmailMessage.send", side_effect=WorkerDied),
+        pytest.raises(WorkerDied),
+    ):
+        deliver(alert.pk)
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):  # the clock takes it back
+        with mock.patch("alerts.tasks.send_alert"):
+            assert requeue_stale_alerts(timezone.now()) == 1
+
+        _certificate, pdf = issue_certificate(notification, requested_by=None)
+        text = " ".join(factories.pdf_text(pdf).split())
+        assert "Intento de alerta interrumpido; se reintentará" in text
+        assert "Entrega no confirmada" in text
+        assert "pudo llegar o no" in text
+        assert "No se pudo entregar" not in text
+        assert "Intento de alerta fallido" not in text
+
+        officer = factories.unit_officer("sin9", unit="SIN")
+        officer.groups.add(Group.objects.get(name=NOTIFIERS))
+        client.force_login(officer)
+        page = client.get(f"/oficina/notificaciones/{notification.public_id}/").content.decode()
+        assert "Intento de alerta interrumpido; se reintentará" in page
+        assert "pudo llegar o no" in page
+        assert "interrupted:" not in page  # the internal message is not shown
+
+
+@pytest.mark.django_db
+def test_a_refused_attempt_is_still_reported_as_undelivered(smtp):
+    registration = factories.register()
+    factories.verified(registration, email="ana@example.org")
+    with queued:
+        notification = factories.deposit(registration)
+    alert = notification.alerts.get()
+    with mock.patch(
+        "django.core.mail.EmailMessage.send", side_effect=ConnectionRefusedError("refused")
+    ):
+        deliver(alert.pk)
+    from evidence.actions import issue_certificate
+
+    _certificate, pdf = issue_certificate(notification, requested_by=None)
+    text = " ".join(factories.pdf_text(pdf).split())
+    assert "Intento de alerta fallido; se reintentará" in text
+    assert "No se pudo entregar" in text
+    assert "Entrega no confirmada" not in text
