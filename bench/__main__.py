@@ -163,7 +163,8 @@ def main() -> int:
     for database, figures in result["deposit_many"].items():  # type: ignore[attr-defined]
         print(
             f"deposit_many on {database}: {figures['deposit_many_per_second']}/s vs raw floor "
-            f"{figures['raw_floor_per_second']}/s: ratio {figures['ratio']} (target 0.5); "
+            f"{figures['raw_floor_per_second']}/s: ratio {figures['ratio']} (target 0.5"
+            f"{'' if figures['target_applies'] else ', binding PostgreSQL only'}); "
             f"best possible {figures['ceiling']['best_possible_ratio']}"
         )
     for database, figures in result["inbox"].items():  # type: ignore[attr-defined]
