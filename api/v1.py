@@ -602,6 +602,9 @@ class DebtState(Schema):
 
 class PaymentOut(Schema):
     created: bool
+    test: bool = Field(
+        description="a test mailbox's debt, paid through a test key: no legal effect"
+    )
     payment: PaymentDetail
     debt: DebtState
 
@@ -635,7 +638,9 @@ def _payment_refused(request: HttpRequest, exc: PaymentRefused) -> HttpResponse:
     description=(
         "Idempotent by the channel and its transaction id (and by `Idempotency-Key`). 201 "
         "when applied now, 200 when it had been applied already. Partial payments and "
-        "overpayments are recorded and flagged (`payment.flag`)."
+        "overpayments are recorded and flagged (`payment.flag`). A live key pays real debts "
+        "only and a test key test debts only: the other kind's payment code is answered as "
+        "one no debt has (404)."
     ),
     tags=["payments"],
 )
@@ -648,7 +653,7 @@ def post_payment(request: HttpRequest, payload: PaymentIn) -> tuple[int, Schema]
         payload.amount,
         payload.paid_at,
         payload.source,
-        test_only=key.is_test,
+        test=key.is_test,
     )
     return (201 if result.created else 200), PaymentOut(**result.as_dict())
 

@@ -91,6 +91,7 @@ class PaymentInput:
     paid_at: datetime
     source: str
     # Through a test API key: it pays test debts only, and its transaction ids are its own.
+    # Anyone else (a live key, record_payment) pays real debts only.
     test: bool = False
 
 
@@ -104,6 +105,7 @@ class PaymentResult:
         debt = p.debt
         return {
             "created": self.created,
+            "test": p.is_test,  # a test mailbox's debt: no legal effect
             "payment": {
                 "id": str(p.public_id),
                 "transaction_id": p.transaction_id,
@@ -130,11 +132,13 @@ def normalize_source(source: Any) -> str:
     return source.strip().lower() if isinstance(source, str) else ""
 
 
-def _payable(test_only: bool) -> dict[str, Any]:
+def _payable(test: bool) -> dict[str, Any]:
     """The lookup of the debts a caller may pay: a test API key sees only the debts of test
-    mailboxes; to it, a real payment code does not exist. Every read of a debt by its code
-    goes through this, so nothing a test key is told depends on a real debt."""
-    return {"person__is_test": True} if test_only else {}
+    mailboxes, and every other caller (a live key, `record_payment`) only real debts. To
+    each, the other kind's payment code does not exist: it is answered exactly as a code no
+    debt has. Every read of a debt by its code goes through this, so nothing a caller is told
+    depends on a debt of the other kind, and a test debt never receives a real payment."""
+    return {"person__is_test": test}
 
 
 def clean_payment(
@@ -144,7 +148,7 @@ def clean_payment(
     paid_at: datetime,
     source: str,
     *,
-    test_only: bool = False,
+    test: bool = False,
 ) -> PaymentInput:
     errors: dict[str, list[str]] = {}
     tid = transaction_id.strip() if isinstance(transaction_id, str) else ""
@@ -174,7 +178,7 @@ def clean_payment(
         errors["paid_at"] = [_("La fecha del pago está en el futuro.")]
     elif "payment_code" not in errors:
         deposited = (
-            Debt.objects.filter(payment_code=code, **_payable(test_only))
+            Debt.objects.filter(payment_code=code, **_payable(test))
             .values_list("notification__deposited_at", flat=True)
             .first()
         )
@@ -201,7 +205,7 @@ def clean_payment(
         ]
     if errors:
         raise PaymentRefused("invalid", errors)
-    return PaymentInput(tid, code, value, paid_at, src, test_only)
+    return PaymentInput(tid, code, value, paid_at, src, test)
 
 
 def _range_message() -> str:
@@ -221,7 +225,8 @@ def _same_or_conflict(earlier: Payment, data: PaymentInput) -> PaymentResult:
 
 def _earlier(data: PaymentInput) -> Payment | None:
     """The payment already recorded for this channel's transaction id, if any, among test
-    payments for a test key and among real ones otherwise."""
+    payments for a test key and among real ones otherwise (a payment is a test payment exactly
+    when its debt is a test mailbox's, and each caller pays only its own kind of debt)."""
     return (
         Payment.objects.select_related("debt", "redirected_from")
         .filter(source=data.source, transaction_id=data.transaction_id, is_test=data.test)
@@ -259,7 +264,7 @@ def _lapsed_balance(plan: Plan) -> Debt | None:
     everywhere else)."""
     return (
         Debt.objects.select_for_update(of=("self",))
-        .select_related("notification__person", "notification__procedure")
+        .select_related("person", "notification__person", "notification__procedure")
         .filter(plan=plan, kind=Debt.Kind.LAPSED_BALANCE)
         .first()
     )
@@ -326,7 +331,7 @@ def _lock_debt(**lookup: Any) -> Debt | None:
     )
     debt = (
         Debt.objects.select_for_update(of=("self",))
-        .select_related("notification__person", "notification__procedure")
+        .select_related("person", "notification__person", "notification__procedure")
         .filter(**lookup)
         .first()
     )
@@ -356,7 +361,7 @@ def apply_payment(
     paid_at: datetime,
     source: str,
     *,
-    test_only: bool = False,
+    test: bool = False,
 ) -> PaymentResult:
     """Apply a payment confirmation from a payment system (`source`, a channel id).
 
@@ -366,18 +371,20 @@ def apply_payment(
     partial payment, an overpayment, or a payment to a debt already paid or cancelled is
     recorded as such and flagged for an officer. A payment made before a plan lapsed, to an
     installment the lapse cancelled, is credited to the plan's lapsed balance. Raises
-    PaymentRefused, never anything a caller has to guess about. `test_only`: a test API key,
-    which may pay only the debts of test mailboxes (a real one is, to it, an unknown code,
-    before any check reads it), and whose transaction ids are apart from the real ones.
+    PaymentRefused, never anything a caller has to guess about. `test`: a test API key, which
+    may pay only the debts of test mailboxes; anyone else pays only real debts. The other
+    kind's code is, to the caller, an unknown code, before any check reads it. The payment's
+    `is_test` is its debt's (a test mailbox's debt), so test transaction ids are apart from
+    the real ones, the rule migration 0002 applied to the payments it found.
     """
-    data = clean_payment(transaction_id, payment_code, amount, paid_at, source, test_only=test_only)
+    data = clean_payment(transaction_id, payment_code, amount, paid_at, source, test=test)
     earlier = _earlier(data)
     if earlier is not None:
         return _same_or_conflict(earlier, data)
     written: list[str] = []
     try:
         with transaction.atomic():
-            used = _lock_debt(payment_code=data.payment_code, **_payable(test_only))
+            used = _lock_debt(payment_code=data.payment_code, **_payable(data.test))
             if used is None:
                 raise PaymentRefused("unknown_code", {"payment_code": [_(UNKNOWN_CODE)]})
             earlier = _earlier(data)  # applied while we waited for the lock
@@ -392,10 +399,15 @@ def apply_payment(
             if before_lapse and debt is used:  # no lapsed balance to credit it to
                 flag = Flag.PRE_LAPSE
             now = timezone.now()
+            # A test payment exactly when its debt is a test mailbox's: the caller's kind, since
+            # _payable() let it find only that kind of debt (a lapsed balance is the same
+            # person's).
+            is_test = debt.person.is_test
+            assert is_test == data.test, "a debt of the other kind was found"
             payment = Payment(
                 source=data.source,
                 transaction_id=data.transaction_id,
-                is_test=data.test,
+                is_test=is_test,
                 debt=debt,
                 redirected_from=used if debt is not used else None,
                 amount=data.amount,

@@ -1,4 +1,4 @@
-"""Payments through a test API key (test_only): they reach test debts only, say nothing about
+"""Payments through a test API key (test=True): they reach test debts only, say nothing about
 real ones, and number their operations apart from the real payment systems."""
 
 from decimal import Decimal
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def sandbox_fine() -> Debt:
     """A fine in a test mailbox, as a test system registers and deposits it."""
-    client = ApiClient.objects.create(name="pruebas", is_test=True)
+    client, _ = ApiClient.objects.get_or_create(name="pruebas", defaults={"is_test": True})
     registration = register_procedure(
         factories.person_input(), factories.procedure_input(), actor=None, client=client
     )
@@ -31,7 +31,7 @@ def test_a_test_payment_does_not_take_the_transaction_id_of_a_real_one():
     real = Debt.objects.get(notification=fine())
     paid_at = lima(2026, 12, 1, 9, 30)
     # The test system pays its test fine as "bn" operation 000777 ...
-    trial = apply_payment("000777", sandbox.payment_code, "350.00", paid_at, "bn", test_only=True)
+    trial = apply_payment("000777", sandbox.payment_code, "350.00", paid_at, "bn", test=True)
     assert trial.created
     # ... and the bank's real confirmation with that operation number still pays the citizen's.
     bank = apply_payment("000777", real.payment_code, "350.00", paid_at, "bn")
@@ -41,9 +41,7 @@ def test_a_test_payment_does_not_take_the_transaction_id_of_a_real_one():
     # Each one, sent again, is the same payment in its own space: nothing counts twice.
     again = apply_payment("000777", real.payment_code, "350.00", paid_at, "bn")
     assert (again.created, again.payment.pk) == (False, bank.payment.pk)
-    trial_again = apply_payment(
-        "000777", sandbox.payment_code, "350.00", paid_at, "bn", test_only=True
-    )
+    trial_again = apply_payment("000777", sandbox.payment_code, "350.00", paid_at, "bn", test=True)
     assert (trial_again.created, trial_again.payment.pk) == (False, trial.payment.pk)
     assert sorted(Payment.objects.values_list("is_test", flat=True)) == [False, True]
 
@@ -54,16 +52,14 @@ def test_the_bank_first_then_a_test_system_with_the_same_operation_number():
     paid_at = lima(2026, 12, 1, 9, 30)
     apply_payment("000778", real.payment_code, "350.00", paid_at, "bn")
     # To a test key the real operation does not exist: no conflict naming it.
-    trial = apply_payment("000778", sandbox.payment_code, "350.00", paid_at, "bn", test_only=True)
+    trial = apply_payment("000778", sandbox.payment_code, "350.00", paid_at, "bn", test=True)
     assert trial.created
     assert trial.payment.debt_id == sandbox.pk
 
 
 def refusal(code: str, paid_at_day: int) -> PaymentRefused:
     with pytest.raises(PaymentRefused) as caught:
-        apply_payment(
-            f"T-{code}", code, "1.00", lima(2020, 1, paid_at_day, 9), "bn", test_only=True
-        )
+        apply_payment(f"T-{code}", code, "1.00", lima(2020, 1, paid_at_day, 9), "bn", test=True)
     return caught.value
 
 
@@ -104,16 +100,14 @@ def test_payments_recorded_before_the_split_keep_their_place(reference_data):
     sandbox = sandbox_fine()
     real = Debt.objects.get(notification=fine())
     paid_at = lima(2026, 12, 1, 9, 30)
-    apply_payment("000779", sandbox.payment_code, "100.00", paid_at, "bn", test_only=True)
+    apply_payment("000779", sandbox.payment_code, "100.00", paid_at, "bn", test=True)
     apply_payment("000780", real.payment_code, "100.00", paid_at, "bn")
     try:
         _migrate([("payments", "0001_initial")])  # before the split: no is_test column
         _migrate([("payments", "0002_test_payments_apart_from_real_ones")])
         marks = dict(Payment.objects.values_list("transaction_id", "is_test"))
         assert marks == {"000779": True, "000780": False}
-        resent = apply_payment(
-            "000779", sandbox.payment_code, "100.00", paid_at, "bn", test_only=True
-        )
+        resent = apply_payment("000779", sandbox.payment_code, "100.00", paid_at, "bn", test=True)
         assert not resent.created
         sandbox.refresh_from_db()
         assert sandbox.paid == Decimal("100.00")
