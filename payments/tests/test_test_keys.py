@@ -1,11 +1,17 @@
 """Payments through a test API key (test=True): they reach test debts only, say nothing about
 real ones, and number their operations apart from the real payment systems."""
 
+import json
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
 
 from api.models import ApiClient
+from backoffice.groups import NOTIFIERS
+from mailboxes.models import IssuingUnit
 from payments import codes
 from payments.actions import PaymentRefused, apply_payment
 from payments.models import Debt, Payment
@@ -113,3 +119,42 @@ def test_payments_recorded_before_the_split_keep_their_place(reference_data):
         assert sandbox.paid == Decimal("100.00")
     finally:
         _migrate()
+
+
+def test_a_payment_recorded_by_hand_never_pays_a_test_debt():
+    """record_payment (an officer's bank voucher) is no test key: to it a test debt's code is a
+    code no debt has, so a test fine can never receive a real payment."""
+    sandbox = sandbox_fine()
+    answers = []
+    for code in (sandbox.payment_code, codes.random_code()):
+        out = StringIO()
+        with pytest.raises(CommandError):
+            call_command(
+                "record_payment", "--transaction-id", f"VOUCHER-{code}", "--code", code,
+                "--amount", "350.00", "--paid-at", "2026-12-01T08:00", "--source", "bn",
+                stdout=out,
+            )  # fmt: skip
+        answers.append(json.loads(out.getvalue()))
+    assert answers[0] == answers[1]
+    assert answers[0]["error"] == "unknown_code"
+    sandbox.refresh_from_db()
+    assert sandbox.paid == 0
+    assert not Payment.objects.exists()
+
+
+def test_officers_see_a_test_debt_marked_as_a_test():
+    sandbox = sandbox_fine()
+    real = Debt.objects.get(notification=fine())
+    officer = factories.officer("", NOTIFIERS)
+    IssuingUnit.objects.get(code="SFM").members.add(officer)
+    desk = Client()
+    desk.force_login(officer)
+    listed = desk.get("/oficina/pagos/").content.decode()
+    rows = [row.split("</tr>")[0] for row in listed.split("<tr>")]
+    test_row = next(r for r in rows if sandbox.payment_code in r)
+    real_row = next(r for r in rows if real.payment_code in r)
+    assert "PRUEBA" in test_row
+    assert "PRUEBA" not in real_row
+    notice = "ningún pago real (banco, Págalo.pe, registro manual) se aplica a ella"
+    assert notice in desk.get(f"/oficina/pagos/{sandbox.payment_code}/").content.decode()
+    assert notice not in desk.get(f"/oficina/pagos/{real.payment_code}/").content.decode()
