@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -15,6 +16,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from api.models import ApiClient, ApiKey, Scope
+from mailboxes.models import IssuingUnit
+
+log = logging.getLogger(__name__)
 
 KEY_PATTERN = re.compile(r"buzon_(live|test)_([a-z0-9]{12})_([A-Za-z0-9_-]{43})")
 # The last use is written at most this often, so a busy key is not one UPDATE per request.
@@ -85,6 +89,18 @@ def authenticate(raw: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+def set_units(client: ApiClient, units: Iterable[IssuingUnit], *, actor: User | None) -> ApiClient:
+    """The issuing units the client acts for from its next request: it deposits only in their
+    name and reads, and gets the events of, only their notifications. None: neither."""
+    units = list(units)
+    before = sorted(client.units.values_list("code", flat=True))
+    client.units.set(units)
+    after = sorted(u.code for u in units)
+    if after != before:
+        log.info("units of %s set to %s (were %s) by %s", client, after, before, actor)
+    return client
 
 
 def revoke(key: ApiKey, *, actor: User | None) -> ApiKey:

@@ -28,6 +28,14 @@ class ApiClient(models.Model):
     # dump alone does not give it away. It is shown only in /oficina/.
     callback_url = models.URLField(_("URL de notificación (webhook)"), max_length=500, blank=True)
     sealed_callback_secret = models.BinaryField(blank=True, default=b"", editable=False)
+    # The issuing units it may act for, as an officer's units: it deposits only in their name
+    # and reads (and gets the events of) only their notifications. None: it can do neither.
+    units = models.ManyToManyField(
+        "mailbox.IssuingUnit",
+        verbose_name=_("unidades emisoras"),
+        blank=True,
+        related_name="api_clients",
+    )
 
     class Meta:
         verbose_name = _("sistema cliente de la API")

@@ -215,6 +215,22 @@ def require(request: HttpRequest, scope: Scope) -> ApiKey:
     return key
 
 
+class NoUnitsError(Exception):
+    """The client may act for no issuing unit: it can deposit nowhere and read nothing."""
+
+
+def require_units(request: HttpRequest, scope: Scope) -> ApiKey:
+    """require(), for the notification endpoints: a client acts only for its issuing units
+    (ApiClient.units), and one with none is told so rather than seeing every notification
+    refused or missing. Which unit a given notification may use or be read for is checked
+    where the officers' units are: check_notification() for deposits, the queries below
+    (`unit__api_clients`) for reads."""
+    key = require(request, scope)
+    if not key.client.units.exists():
+        raise NoUnitsError
+    return key
+
+
 # --- Errors, all as problem+json ------------------------------------------------------------
 
 
@@ -247,6 +263,17 @@ def _too_many(request: HttpRequest, exc: RateLimitedError) -> HttpResponse:
 def _forbidden(request: HttpRequest, exc: ScopeError) -> HttpResponse:
     return problem(
         403, "insufficient-scope", "Insufficient scope", f"This key lacks the scope {exc.scope}."
+    )
+
+
+@api.exception_handler(NoUnitsError)
+def _no_units(request: HttpRequest, exc: NoUnitsError) -> HttpResponse:
+    return problem(
+        403,
+        "no-units",
+        "No issuing units",
+        "This system may act for no issuing unit, so it can neither deposit nor read "
+        "notifications. An officer assigns its units in /oficina/ (Integraciones).",
     )
 
 
@@ -380,6 +407,9 @@ class Me(Schema):
     key: str
     test: bool
     scopes: list[str]
+    units: list[str] = Field(
+        description="the codes of the issuing units this system deposits for and reads"
+    )
     last_used_at: datetime | None
 
 
@@ -391,6 +421,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "key": key.name,
         "test": key.is_test,
         "scopes": key.scopes,
+        "units": sorted(key.client.units.values_list("code", flat=True)),
         "last_used_at": key.last_used_at,
     }
 
@@ -891,7 +922,7 @@ NOTIFICATION_BODY = _json_or_multipart(
 )
 @idempotent(Scope.NOTIFICATIONS_WRITE)
 def post_notification(request: HttpRequest) -> tuple[int, Schema]:
-    key = require(request, Scope.NOTIFICATIONS_WRITE)
+    key = require_units(request, Scope.NOTIFICATIONS_WRITE)
     if request.content_type == "multipart/form-data":
         payload, attachments = _multipart_notification(request)
     else:
@@ -1025,7 +1056,7 @@ BATCH_BODY = _json_or_multipart(
 )
 @idempotent(Scope.NOTIFICATIONS_WRITE)
 def post_batch(request: HttpRequest) -> tuple[int, Schema]:
-    key = require(request, Scope.NOTIFICATIONS_WRITE)
+    key = require_units(request, Scope.NOTIFICATIONS_WRITE)
     files: dict[int, list[AttachmentInput]] = {}
     if request.content_type == "multipart/form-data":
         payload, files = _multipart_batch(request)
@@ -1086,7 +1117,8 @@ def _own_notification(key: ApiKey, notification_id: str) -> Notification:
         raise Http404("No such notification.") from None
     notification = (
         Notification.objects.select_related("procedure", "person", "unit")
-        .filter(public_id=public_id, api_client=key.client)  # another system's: 404
+        # Another system's, or one of a unit this system does not act for: 404.
+        .filter(public_id=public_id, api_client=key.client, unit__api_clients=key.client)
         .first()
     )
     if notification is None:
@@ -1103,7 +1135,7 @@ def _own_notification(key: ApiKey, notification_id: str) -> Notification:
     openapi_extra=PDF_RESPONSE,
 )
 def get_certificate(request: HttpRequest, notification_id: str) -> HttpResponse:
-    key = require(request, Scope.NOTIFICATIONS_READ)
+    key = require_units(request, Scope.NOTIFICATIONS_READ)
     notification = _own_notification(key, notification_id)
     try:
         issued, pdf = issue_certificate(notification, requested_by=None)
@@ -1127,10 +1159,14 @@ def get_certificate(request: HttpRequest, notification_id: str) -> HttpResponse:
     "/notifications/{notification_id}",
     response={200: NotificationOut, 401: Problem, 403: Problem, 404: Problem},
     summary="A notification this system deposited: state, legal dates, timeline",
+    description=(
+        "Only this system's own deposits, of the issuing units it acts for: any other "
+        "notification is a 404, the same as an unknown one."
+    ),
     tags=["notifications"],
 )
 def get_notification(request: HttpRequest, notification_id: str) -> NotificationOut:
-    key = require(request, Scope.NOTIFICATIONS_READ)
+    key = require_units(request, Scope.NOTIFICATIONS_READ)
     return _notification_out(_own_notification(key, notification_id))
 
 
@@ -1146,8 +1182,8 @@ class PersonNotifications(Schema):
     response={200: PersonNotifications, 401: Problem, 403: Problem, 404: Problem, 422: Problem},
     summary="The notifications this system deposited for a person, newest first",
     description=(
-        "Only this system's own deposits. A person for whom this system has deposited nothing "
-        "is a 404, the same as an unknown person."
+        "Only this system's own deposits, of the issuing units it acts for. A person for whom "
+        "it has none is a 404, the same as an unknown person."
     ),
     tags=["notifications"],
 )
@@ -1161,12 +1197,13 @@ def get_person_notifications(
         str, Field(max_length=2, description="the issuing country, for PAS and OTRO")
     ] = "",
 ) -> dict[str, Any]:
-    key = require(request, Scope.NOTIFICATIONS_READ)
+    key = require_units(request, Scope.NOTIFICATIONS_READ)
     document = normalize_document(doc_type.strip().upper(), doc_number, doc_country.upper())
     rows = list(
         Notification.objects.select_related("procedure", "person")
         .filter(
             api_client=key.client,
+            unit__api_clients=key.client,
             person__doc_type=document.type,
             person__doc_number=document.number,
         )
@@ -1223,7 +1260,8 @@ class EventPage(Schema):
     description=(
         "Every event a webhook delivers, in commit order, whether or not a callback URL is "
         "set: keep the last `cursor` you processed and read on from it after an outage. "
-        "`after=0` reads from the start."
+        "`after=0` reads from the start. Only events of notifications of the issuing units this "
+        "system acts for now."
     ),
     tags=["webhooks"],
 )
@@ -1232,12 +1270,14 @@ def get_events(
     after: Annotated[int, Field(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    key = require(request, Scope.NOTIFICATIONS_READ)
+    key = require_units(request, Scope.NOTIFICATIONS_READ)
     assign_cursors()
     rows = list(
-        WebhookEvent.objects.filter(client=key.client, cursor__gt=after).order_by("cursor")[
-            : limit + 1
-        ]
+        WebhookEvent.objects.filter(
+            client=key.client,
+            cursor__gt=after,
+            notification__unit__api_clients=key.client,  # only its units' (as the webhooks)
+        ).order_by("cursor")[: limit + 1]
     )
     events = [{"cursor": row.cursor, **row.payload} for row in rows[:limit]]
     return {
@@ -1261,7 +1301,7 @@ def get_events(
 )
 @idempotent(Scope.NOTIFICATIONS_WRITE)
 def simulate_opening(request: HttpRequest, notification_id: str) -> tuple[int, Schema]:
-    key = require(request, Scope.NOTIFICATIONS_WRITE)
+    key = require_units(request, Scope.NOTIFICATIONS_WRITE)
     if not key.is_test:
         raise HttpError(403, "Only a test key may simulate an opening.")
     notification = _own_notification(key, notification_id)

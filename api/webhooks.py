@@ -22,7 +22,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,11 +100,23 @@ def _iso(value: Any) -> str | None:
 
 def on_events_recorded(sender: Any, events: list[Event], **kwargs: Any) -> None:
     """Receiver of evidence.signals.events_recorded: the outbox rows, in the same
-    transaction."""
+    transaction. Only for a notification of a unit its client acts for (ApiClient.units):
+    one whose unit was taken from the client since it deposited it sends nothing more."""
     mine = [
         (e, TYPE_OF[e.kind])
         for e in events
         if e.kind in TYPE_OF and e.notification is not None and e.notification.api_client_id
+    ]
+    if not mine:
+        return
+    allowed = _units_of(
+        {n.api_client_id for e, _k in mine if (n := e.notification) and n.api_client_id}
+    )
+    mine = [
+        (e, kind)
+        for e, kind in mine
+        if e.notification is not None
+        and (e.notification.api_client_id, e.notification.unit_id) in allowed
     ]
     if not mine:
         return
@@ -227,6 +239,9 @@ def deliver(delivery_id: int) -> str:
     body = body_for(delivery.event)
     status: int | None = None
     error = "" if url else "callback URL removed"
+    if url and not _of_its_units(delivery.event):
+        # The unit was taken from the client after the event was written: it gets no more.
+        url, error = "", "the notification's unit is no longer one of this client's"
     hopeless = not url  # no retry can succeed: failed now (resendable once fixed)
     secret = ""
     if url:
@@ -282,6 +297,23 @@ def deliver(delivery_id: int) -> str:
             base_seconds=settings.BUZON_WEBHOOK_RETRY_BASE_SECONDS,
         )
     return locked.state
+
+
+def _units_of(client_ids: set[int]) -> set[tuple[int | None, int]]:
+    """(client, unit) for every unit these clients act for: one query."""
+    through = ApiClient.units.through
+    return set(
+        through.objects.filter(apiclient_id__in=client_ids).values_list(
+            "apiclient_id", "issuingunit_id"
+        )
+    )
+
+
+def _of_its_units(event: WebhookEvent) -> bool:
+    """Whether the event's notification is of a unit its client acts for now."""
+    return WebhookEvent.objects.filter(
+        pk=event.pk, notification__unit__api_clients=models.F("client")
+    ).exists()
 
 
 def requeue_stalled(now: datetime | None = None) -> int:

@@ -224,7 +224,7 @@ def measure(database: str) -> dict[str, Any]:
     from api.models import ApiClient
     from mailboxes.actions import deposit_many
     from mailboxes.inputs import AttachmentInput
-    from mailboxes.models import Notification
+    from mailboxes.models import IssuingUnit, Notification
     from tests.factories import notification_input, pdf_bytes, register
 
     if NOTIFICATIONS < ROUNDS * ITEMS_PER_REQUEST:
@@ -238,6 +238,7 @@ def measure(database: str) -> dict[str, Any]:
         raise SystemExit(f"the padded PDF is {len(pdf)} bytes, not about {PDF_PAD_KB} KB")
     procedure = register().procedure
     client = ApiClient.objects.create(name="bench", is_test=False)
+    client.units.set(IssuingUnit.objects.all())
     _key, plaintext = create_key(client, "bench", SCOPES, actor=None)
     template = notification_input(
         procedure.number, attachments=[AttachmentInput("resolucion.pdf", pdf)]

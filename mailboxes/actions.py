@@ -212,7 +212,9 @@ def deposit_notification(
     """Deposit one notification: content, attachments, legal dates, evidence and alert rows,
     in one transaction. The same idempotency key returns the first deposit. `client`: the
     agency system that deposits it through the API (named in the evidence)."""
-    clean = check_notification(data, actor=actor, test_only=bool(client and client.is_test))
+    clean = check_notification(
+        data, actor=actor, test_only=bool(client and client.is_test), client=client
+    )
     if clean.idempotency_key:
         earlier = Notification.objects.filter(idempotency_key=clean.idempotency_key).first()
         if earlier is not None:
@@ -344,7 +346,7 @@ def deposit_many(
     results: list[BatchItemResult | None] = [None] * len(items)
     valid: list[tuple[int, CleanNotification]] = []
     seen: set[str] = set()
-    lookups = Lookups.for_items(items, actor)
+    lookups = Lookups.for_items(items, actor, client)
     for index, item in enumerate(items):
         key = (item.idempotency_key or "").strip()
         try:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +20,9 @@ from mailboxes.kinds import REGISTRY
 from mailboxes.models import IssuingUnit, Kind
 from mailboxes.pdfs import CheckedPdf, check_pdf
 from procedures.models import Procedure
+
+if TYPE_CHECKING:
+    from api.models import ApiClient
 
 # TUO Ley 27444 art. 136: a correction request gives at most 2 business days.
 DEFAULT_CORRECTION_DAYS = 2
@@ -168,14 +171,23 @@ def _number(data: NotificationInput) -> str:
 
 @dataclass
 class Lookups:
-    """Procedures, units and the actor's units, fetched once for a whole batch."""
+    """Procedures, units and the units the caller may act for (an officer's, or an API
+    client's), fetched once for a whole batch."""
 
     procedures: dict[str, Procedure]
     units: dict[str, IssuingUnit]
     actor_units: set[int] | None  # None: no restriction (system or superuser)
+    # An API client's deposit: a unit it may not use is refused in the words of an unknown
+    # one, so that a client learns nothing about the units it does not act for.
+    for_client: bool = False
 
     @classmethod
-    def for_items(cls, items: Sequence[NotificationInput], actor: User | None) -> Lookups:
+    def for_items(
+        cls,
+        items: Sequence[NotificationInput],
+        actor: User | None,
+        client: ApiClient | None = None,
+    ) -> Lookups:
         # A NUL character cannot be in any number or code (and PostgreSQL refuses it in a
         # query): such an item simply finds nothing, and is refused field by field.
         numbers = {n for n in (_number(item) for item in items) if "\x00" not in n}
@@ -188,7 +200,10 @@ class Lookups:
         actor_units = None
         if actor is not None and not actor.is_superuser:
             actor_units = set(actor.units.values_list("pk", flat=True))
-        return cls(procedures, units, actor_units)
+        if client is not None:  # a client with no units acts for none (fail closed)
+            own = set(client.units.values_list("pk", flat=True))
+            actor_units = own if actor_units is None else actor_units & own
+        return cls(procedures, units, actor_units, for_client=client is not None)
 
 
 def check_notification(
@@ -197,11 +212,14 @@ def check_notification(
     actor: User | None,
     lookups: Lookups | None = None,
     test_only: bool = False,
+    client: ApiClient | None = None,
 ) -> CleanNotification:
     """Every problem at once, keyed by field; nothing is written here. `test_only`: a test API
-    key's deposit, which may go only into a test mailbox."""
+    key's deposit, which may go only into a test mailbox. `client`: the API client that
+    deposits, which may use only its own units, as an officer (ignored with `lookups`, which
+    then carry them)."""
     errors: dict[str, list[str]] = {}
-    lookups = lookups or Lookups.for_items([data], actor)
+    lookups = lookups or Lookups.for_items([data], actor, client)
 
     def add(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
@@ -221,7 +239,10 @@ def check_notification(
     elif procedure is None:
         add("procedure_number", _("No existe un trámite con ese número."))
     unit = lookups.units.get(data.unit)
-    if unit is None:
+    if lookups.for_client and (unit is None or unit.pk not in (lookups.actor_units or ())):
+        add("unit", _("Este sistema no deposita para una unidad emisora con ese código."))
+        unit = None
+    elif unit is None:
         add("unit", _("Elija una unidad emisora."))
     elif lookups.actor_units is not None and unit.pk not in lookups.actor_units:
         add("unit", _("Usted no pertenece a la unidad «%(unit)s».") % {"unit": unit.name})

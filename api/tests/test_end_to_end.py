@@ -15,6 +15,7 @@ from api.keys import create_key
 from api.models import ApiClient
 from api.tests.test_webhooks import Receiver, receiver  # noqa: F401 (a fixture)
 from api.webhooks import configure_callback, verify_signature
+from mailboxes.models import IssuingUnit
 from people.models import Person
 from tests import factories
 
@@ -28,6 +29,7 @@ def test_an_outside_program_with_only_a_key_goes_from_registration_to_certificat
 ):
     factories.ensure_reference_data()
     client = ApiClient.objects.create(name="sistema-cpp")
+    client.units.set(IssuingUnit.objects.filter(code="SIN"))
     _key, secret_key = create_key(
         client, "principal", ["procedures:write", "notifications:write", "notifications:read"],
         actor=None,

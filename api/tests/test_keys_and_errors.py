@@ -17,15 +17,22 @@ from django.utils import timezone
 from api.keys import create_key, revoke
 from api.models import ApiClient, ApiKey, IdempotentRequest
 from evidence.models import Event
-from mailboxes.models import Notification
+from mailboxes.models import IssuingUnit, Notification
 from procedures.models import Procedure, Receipt
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
-def key_for(*scopes: str, test: bool = False, name: str = "sistema-cpp") -> tuple[ApiKey, str]:
-    client, _ = ApiClient.objects.get_or_create(name=name, defaults={"is_test": test})
+def key_for(
+    *scopes: str, test: bool = False, name: str = "sistema-cpp", units: tuple[str, ...] = ()
+) -> tuple[ApiKey, str]:
+    """A key of the client `name`, made the first time with `units` (every unit if none is
+    given, as the clients that existed before units were)."""
+    client, created = ApiClient.objects.get_or_create(name=name, defaults={"is_test": test})
+    if created:
+        chosen = IssuingUnit.objects.filter(code__in=units) if units else IssuingUnit.objects.all()
+        client.units.set(chosen)
     return create_key(client, "principal", scopes, actor=None)
 
 

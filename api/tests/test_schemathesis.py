@@ -31,6 +31,7 @@ from api.keys import create_key
 from api.models import ApiClient, Scope
 from api.tests.conftest import OPENAPI_URL
 from mailboxes.actions import deposit_notification
+from mailboxes.models import IssuingUnit
 from payments.models import Debt
 from payments.tests.helpers import fine
 from tests import factories
@@ -57,6 +58,7 @@ _idempotency_keys = (f"schemathesis-{n}" for n in itertools.count(1))
 def bearer(db: None, settings: Any) -> str:
     settings.BUZON_API_REQUESTS_PER_MINUTE = 1_000_000  # the rate limit is not under test here
     client = ApiClient.objects.create(name="schemathesis")
+    client.units.set(IssuingUnit.objects.all())
     _key, plaintext = create_key(client, "fuzz", Scope.values, actor=None)
     return plaintext
 

@@ -37,6 +37,7 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(capsys, client):
     assert demo_key.group() not in second_output
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {demo_key.group()}"})
     assert me.json()["test"] is True
+    assert me.json()["units"] == ["SIN"]  # the unit of the demo's notifications
     assert "001234567" in first_output
     assert "demo-buzon-maria" in first_output
     response = client.post(

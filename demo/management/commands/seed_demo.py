@@ -17,7 +17,7 @@ from accounts.actions import change_password
 from accounts.models import User
 from agency.actions import RequestInput, submit_request
 from agency.models import CredentialRequest
-from api.keys import client_named, create_key
+from api.keys import client_named, create_key, set_units
 from api.models import Scope
 from backoffice.groups import NOTIFIERS, REGISTRY, SUPERVISORS
 from mailboxes.actions import deposit_notification
@@ -198,6 +198,8 @@ class Command(BaseCommand):
             submit_request(DEMO_REQUEST, None, ip_address=None)
         # A test system for trying the API: its key exists only in this output, once.
         api_client, api_created = client_named(DEMO_API_CLIENT, test=True)
+        if not api_client.units.exists():  # the unit of the demo's notifications
+            set_units(api_client, IssuingUnit.objects.filter(code=NOTIFYING_UNIT), actor=None)
         demo_key = (
             create_key(api_client, "demo", Scope.values, actor=None)[1] if api_created else None
         )
@@ -218,7 +220,10 @@ class Command(BaseCommand):
             self.stdout.write(f"    {username:<12} {password:<24} ({role})")
         self.stdout.write(f"  API              {base}/api/v1/docs  (docs/api.md)")
         if demo_key:
-            self.stdout.write(f"    {DEMO_API_CLIENT} (test key, shown only now): {demo_key}")
+            self.stdout.write(
+                f"    {DEMO_API_CLIENT} (test key for unit {NOTIFYING_UNIT}, shown only now): "
+                f"{demo_key}"
+            )
         else:
             self.stdout.write(
                 f"    {DEMO_API_CLIENT}: its test key was shown on the first run; make another "
