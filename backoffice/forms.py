@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from api.keys import client_name_taken
+from mailboxes.models import IssuingUnit
 from people.documents import DocumentType
 from procedures.inputs import PersonInput, ProcedureInput, check_person, check_procedure
 from procedures.models import Office, ProcedureType
@@ -139,6 +140,36 @@ class SearchForm(forms.Form):
 # --- Integrations (/oficina/integraciones/) --------------------------------------------------
 
 
+class UnitChoiceField(forms.ModelMultipleChoiceField[IssuingUnit]):
+    """The issuing units an API client acts for, as checkboxes: «Subgerencia de … (SIN)»."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            queryset=IssuingUnit.objects.order_by("name"),
+            label=_("Unidades emisoras"),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_(
+                "El sistema deposita solo a nombre de estas unidades y solo consulta sus "
+                "notificaciones. Sin ninguna, no puede depositar ni consultar notificaciones."
+            ),
+            error_messages={
+                "invalid_choice": _("Elija unidades de la lista."),
+                "invalid_pk_value": _("Elija unidades de la lista."),
+            },
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj: IssuingUnit) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
+class UnitsForm(forms.Form):
+    """The units of an existing client (its page in /oficina/integraciones/)."""
+
+    units = UnitChoiceField()
+
+
 class ApiClientForm(forms.Form):
     """A new system of the agency that talks to the API."""
 
@@ -156,6 +187,7 @@ class ApiClientForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Elija si el sistema es real o de prueba.")},
     )
+    units = UnitChoiceField()
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()

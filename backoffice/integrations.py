@@ -27,9 +27,10 @@ from accounts.models import User
 from api import keys, webhooks
 from api.models import ApiClient, ApiKey, DeliveryState, Scope, WebhookDelivery
 from backoffice.access import officer_required
-from backoffice.forms import ApiClientForm, ApiKeyForm, CallbackForm
+from backoffice.forms import ApiClientForm, ApiKeyForm, CallbackForm, UnitsForm
 from backoffice.notifications import units_of
 from buzon import secretbox
+from mailboxes.models import IssuingUnit
 
 # Who may manage integrations: the model permissions of an API key (Supervisores).
 MANAGE = ("api.add_apikey", "api.change_apikey")
@@ -76,8 +77,8 @@ def _scope_labels(values: list[str]) -> list[str]:
 
 
 def _rows(forms_by_client: dict[int, ApiKeyForm] | None = None) -> list[ClientRow]:
-    """Every client with its keys (newest first) and its number of failed deliveries: three
-    queries, whatever the number of clients and keys."""
+    """Every client with its keys (newest first), its units and its number of failed
+    deliveries: four queries, whatever the number of clients and keys."""
     forms_by_client = forms_by_client or {}
     clients = ApiClient.objects.order_by("is_test", "name").prefetch_related(
         Prefetch(
@@ -85,7 +86,8 @@ def _rows(forms_by_client: dict[int, ApiKeyForm] | None = None) -> list[ClientRo
             queryset=ApiKey.objects.select_related("created_by", "revoked_by").order_by(
                 "revoked_at", "-created_at", "-id"
             ),
-        )
+        ),
+        Prefetch("units", queryset=IssuingUnit.objects.order_by("code")),
     )
     failed = dict(
         WebhookDelivery.objects.filter(state=DeliveryState.FAILED)
@@ -147,6 +149,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
     if not created:
         form.add_error("name", _("Ya existe un sistema con este nombre."))
         return _list_page(request, client_form=form, status=400)
+    keys.set_units(client, form.cleaned_data["units"], actor=_actor(request))
     messages.success(
         request,
         _("Sistema «%(name)s» creado. Ahora cree una clave para que pueda conectarse.")
@@ -228,7 +231,11 @@ def key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
 
 
 def _client_page(
-    request: HttpRequest, client: ApiClient, form: CallbackForm | None = None, status: int = 200
+    request: HttpRequest,
+    client: ApiClient,
+    form: CallbackForm | None = None,
+    status: int = 200,
+    units_form: UnitsForm | None = None,
 ) -> HttpResponse:
     counts = WebhookDelivery.objects.filter(event__client=client).aggregate(
         failed=Count("id", filter=Q(state=DeliveryState.FAILED)),
@@ -248,6 +255,7 @@ def _client_page(
             "secret_hint": secret[-4:],
             "secret_unreadable": unreadable,
             "counts": counts,
+            "units_form": units_form or UnitsForm(initial={"units": list(client.units.all())}),
         },
         status=status,
     )
@@ -281,6 +289,28 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
                 )
             return redirect("backoffice:integration", client_id=client.pk)
     return _client_page(request, client, form, status=400)
+
+
+@require_POST
+@officer_required(*MANAGE)
+def client_units(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The issuing units the client acts for (api.keys.set_units(), which logs the change)."""
+    client = get_object_or_404(ApiClient, pk=client_id)
+    form = UnitsForm(request.POST)
+    if not form.is_valid():
+        return _client_page(request, client, units_form=form, status=400)
+    keys.set_units(client, form.cleaned_data["units"], actor=_actor(request))
+    if form.cleaned_data["units"]:
+        messages.success(request, _("Unidades emisoras guardadas."))
+    else:
+        messages.warning(
+            request,
+            _(
+                "El sistema ya no tiene unidades emisoras: no podrá depositar ni consultar "
+                "notificaciones hasta que se le asigne alguna."
+            ),
+        )
+    return redirect("backoffice:integration", client_id=client.pk)
 
 
 @require_POST

@@ -37,6 +37,11 @@ urlpatterns = [
         name="key_create",
     ),
     path(
+        "integraciones/<int:client_id>/unidades/",
+        integrations.client_units,
+        name="integration_units",
+    ),
+    path(
         "integraciones/<int:client_id>/secreto/",
         integrations.secret_rotate,
         name="secret_rotate",

@@ -24,6 +24,7 @@ from api.models import (
 )
 from backoffice.groups import NOTIFIERS
 from evidence.models import Event
+from mailboxes.models import IssuingUnit
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,7 @@ def test_other_officers_get_403_and_no_link(client, request, who):
     assert client.post(f"{LIST}claves/{key.pk}/revocar/", {"confirm": "yes"}).status_code == 403
     assert client.post(f"{LIST}{api_client.pk}/secreto/", {"confirm": "yes"}).status_code == 403
     assert client.post(f"{LIST}nuevo/", {"name": "x", "kind": "live"}).status_code == 403
+    assert client.post(f"{LIST}{api_client.pk}/unidades/", {"units": []}).status_code == 403
     assert ApiKey.objects.count() == 1
     assert authenticate(plaintext) is not None
     api_client.refresh_from_db()
@@ -126,6 +128,53 @@ def test_a_supervisor_creates_a_system_and_test_ones_are_marked_prueba(client, s
     # A test system's keys say so.
     response = create_key_through_the_page(client, created)
     assert shown_key(response).startswith("buzon_test_")
+
+
+def unit_ids(*codes: str) -> list[int]:
+    return list(IssuingUnit.objects.filter(code__in=codes).values_list("pk", flat=True))
+
+
+def deposit_with(plaintext: str, unit: str, idempotency_key: str) -> int:
+    """The status a deposit for `unit` gets through the API with this key."""
+    from api.tests.test_keys_and_errors import notification_body, post
+
+    number = factories.register().procedure.number
+    body = notification_body(number, unit=unit)
+    return int(post("/notifications", plaintext, body, idempotency_key).status_code)
+
+
+def test_a_supervisor_chooses_the_units_a_system_acts_for_and_changes_them(
+    client, supervisor, caplog
+):
+    client.force_login(supervisor)
+    form = page_of(client.get(LIST))
+    assert "Subgerencia de Fiscalización Migratoria (SFM)" in form  # a checkbox per unit
+    response = client.post(
+        f"{LIST}nuevo/", {"name": "sistema-cpp", "kind": "live", "units": unit_ids("SIN", "SFM")}
+    )
+    assert response.status_code == 302
+    cpp = ApiClient.objects.get()
+    page = page_of(client.get(LIST))
+    assert re.search(r"Unidades emisoras:.*SFM</abbr>, .*SIN</abbr>", page)
+    plaintext = shown_key(create_key_through_the_page(client, cpp))
+    assert deposit_with(plaintext, "SFM", "antes") == 201
+    # On the system's page, the supervisor narrows it to SIN: logged, and the API follows.
+    detail = page_of(client.get(f"{LIST}{cpp.pk}/"))
+    assert re.search(rf'value="{unit_ids("SFM")[0]}"[^>]*checked', detail)
+    with caplog.at_level("INFO", logger="api.keys"):
+        saved = client.post(f"{LIST}{cpp.pk}/unidades/", {"units": unit_ids("SIN")}, follow=True)
+    assert "Unidades emisoras guardadas." in page_of(saved)
+    assert "units of sistema-cpp set to ['SIN'] (were ['SFM', 'SIN']) by" in caplog.text
+    assert deposit_with(plaintext, "SFM", "despues") == 422
+    assert deposit_with(plaintext, "SIN", "propia") == 201
+    # No unit at all: said plainly, on the page and in the list.
+    emptied = client.post(f"{LIST}{cpp.pk}/unidades/", {}, follow=True)
+    assert "ya no tiene unidades emisoras" in page_of(emptied)
+    assert "Sin unidades emisoras" in page_of(client.get(LIST))
+    assert not cpp.units.exists()
+    wrong = client.post(f"{LIST}{cpp.pk}/unidades/", {"units": ["999999"]})
+    assert wrong.status_code == 400
+    assert "Elija unidades de la lista." in page_of(wrong)
 
 
 def test_a_system_needs_a_unique_name_and_a_kind(client, supervisor):
