@@ -70,6 +70,7 @@ def test_the_command_prints_a_key_once_and_keeps_only_its_hash():
         "key": "principal",
         "test": False,
         "scopes": ["payments:write"],
+        "units": [],  # a payments system issues nothing
         "last_used_at": None,
     }
     stored.refresh_from_db()
