@@ -213,7 +213,7 @@ def deposit_notification(
     in one transaction. The same idempotency key returns the first deposit. `client`: the
     agency system that deposits it through the API (named in the evidence)."""
     clean = check_notification(
-        data, actor=actor, test_only=bool(client and client.is_test), client=client
+        data, actor=actor, test_key=client.is_test if client else None, client=client
     )
     if clean.idempotency_key:
         earlier = Notification.objects.filter(idempotency_key=clean.idempotency_key).first()
@@ -356,7 +356,7 @@ def deposit_many(
                 raise ValidationError({"idempotency_key": ["Clave repetida en el lote."]})
             seen.add(key)
             clean = check_notification(
-                item, actor=actor, lookups=lookups, test_only=bool(client and client.is_test)
+                item, actor=actor, lookups=lookups, test_key=client.is_test if client else None
             )
             valid.append((index, clean))
         except ValidationError as exc:

@@ -211,11 +211,13 @@ def check_notification(
     *,
     actor: User | None,
     lookups: Lookups | None = None,
-    test_only: bool = False,
+    test_key: bool | None = None,
     client: ApiClient | None = None,
 ) -> CleanNotification:
-    """Every problem at once, keyed by field; nothing is written here. `test_only`: a test API
-    key's deposit, which may go only into a test mailbox. `client`: the API client that
+    """Every problem at once, keyed by field; nothing is written here. `test_key`: whether an
+    API key's deposit comes from a test key (True: only into a test mailbox) or a live one
+    (False: only into a real mailbox); None for officers and commands, who may deposit into
+    either (a test mailbox is marked PRUEBA wherever they see it). `client`: the API client that
     deposits, which may use only its own units, as an officer (ignored with `lookups`, which
     then carry them)."""
     errors: dict[str, list[str]] = {}
@@ -225,7 +227,7 @@ def check_notification(
         errors.setdefault(name, []).append(message)
 
     procedure = lookups.procedures.get(_number(data))
-    if test_only and (procedure is None or not procedure.person.is_test):
+    if test_key and (procedure is None or not procedure.person.is_test):
         # The same words whether the number is unused or a real person's: a test key learns
         # nothing about real procedures.
         add(
@@ -238,6 +240,14 @@ def check_notification(
         procedure = None  # nothing further is checked against a real procedure
     elif procedure is None:
         add("procedure_number", _("No existe un trámite con ese número."))
+    elif test_key is False and procedure.person.is_test:
+        # A live system's deposit is a legal act: it never lands in a test mailbox, where no
+        # real payment applies and nobody is notified for real.
+        add(
+            "procedure_number",
+            _("Ese trámite es de prueba: solo una clave de prueba deposita en él."),
+        )
+        procedure = None
     unit = lookups.units.get(data.unit)
     if lookups.for_client and (unit is None or unit.pk not in (lookups.actor_units or ())):
         add("unit", _("Este sistema no deposita para una unidad emisora con ese código."))

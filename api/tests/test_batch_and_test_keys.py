@@ -471,3 +471,36 @@ def test_a_nul_character_anywhere_is_a_422_not_a_500():
     assert get("/procedures/LM26%00", plaintext).status_code == 422
     assert get("/events?after=0&x=%00", plaintext).status_code == 422
     assert not Notification.objects.exists()
+
+
+def test_a_live_key_never_deposits_into_a_test_mailbox():
+    """A live system's deposit is a legal act: in a test mailbox no real payment applies and
+    nobody is notified for real, so it is refused, by name, single or in a batch."""
+    _test, test = key_for("procedures:write", test=True, name="sistema-pruebas")
+    _live, live = key_for("notifications:write", name="sistema-real")
+    registered = post("/procedures", test, REGISTRATION, "reg-1")
+    assert registered.status_code == 201
+    test_number = json.loads(registered.content)["number"]
+    real = factories.register()
+
+    refused = post("/notifications", live, notification_body(test_number), "live-1")
+    assert refused.status_code == 422
+    errors = problem_of(refused)["errors"]
+    assert errors[0]["field"] == "procedure_number"
+    assert "de prueba" in errors[0]["detail"]
+    batch = {
+        "notifications": [
+            item(test_number, "mix-1"),
+            item(real.procedure.number, "mix-2"),
+        ]
+    }
+    body = json.loads(post("/notifications/batch", live, batch, "live-2").content)
+    assert [r["status"] for r in body["results"]] == ["refused", "created"]
+    assert body["results"][0]["errors"][0]["field"] == "procedure_number"
+    assert [n.person.is_test for n in Notification.objects.all()] == [False]
+    # Deposits that are not a system's (an officer's, a command's) still may: a training
+    # mailbox, marked PRUEBA wherever it is shown.
+    from mailboxes.actions import deposit_notification
+
+    desk = deposit_notification(factories.notification_input(test_number), actor=None)
+    assert desk.notification.person.is_test
