@@ -39,6 +39,7 @@ from api.errors import (
 from api.idempotency import idempotent
 from api.keys import authenticate
 from api.models import ApiKey, Scope, WebhookEvent, WebhookType
+from api.probing import IdentityAttemptsExceededError, IdentityCheckUnavailableError
 from api.ratelimit import RateLimitedError, take
 from api.webhooks import assign_cursors
 from evidence.actions import issue_certificate
@@ -255,6 +256,24 @@ def _too_many(request: HttpRequest, exc: RateLimitedError) -> HttpResponse:
         f"This key sent more than {settings.BUZON_API_REQUESTS_PER_MINUTE} requests in a "
         f"minute. Retry after {exc.retry_after} s.",
     )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(IdentityAttemptsExceededError)
+def _identity_attempts(request: HttpRequest, exc: IdentityAttemptsExceededError) -> HttpResponse:
+    response = problem(
+        429, "identity-attempts-exceeded", "Too many identity mismatches", exc.detail
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(IdentityCheckUnavailableError)
+def _identity_check_unavailable(
+    request: HttpRequest, exc: IdentityCheckUnavailableError
+) -> HttpResponse:
+    response = problem(503, "identity-check-unavailable", "Service unavailable", exc.detail)
     response["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -514,12 +533,17 @@ class RegistrationOut(Schema):
         403: Problem,
         409: Problem,
         422: Problem,
+        503: Problem,
     },
     summary="Register a person and a procedure",
     description=(
         "Creates the person the first time (and their credentials, printed on the "
         "constancia), then the procedure. Needs `Idempotency-Key`. 201 when registered now, "
-        "200 when the same procedure was already registered."
+        "200 when the same procedure was already registered. A document already registered "
+        "with other identity data is a 422 that names no field; after too many of those, "
+        "429 (`identity-attempts-exceeded`, with `Retry-After`) for every registration of "
+        "documents already registered, right data included; 503 when that limit cannot be "
+        "checked. New documents are not held back."
     ),
     tags=["procedures"],
 )
@@ -549,6 +573,7 @@ def post_procedure(request: HttpRequest, payload: RegistrationIn) -> tuple[int, 
         actor=None,
         idempotency_key=registration_key(key, request.headers["Idempotency-Key"].strip()),
         client=key.client,
+        key_prefix=key.prefix,
     )
     number = registration.procedure.number
     log.info("procedure %s registered through the API by %s", number, key.client.name)

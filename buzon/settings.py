@@ -415,6 +415,14 @@ BUZON_API_REQUESTS_PER_MINUTE = env_int("BUZON_API_REQUESTS_PER_MINUTE", 3000, m
 # The largest JSON body an authenticated client may send (a batch of base64 PDFs: 1,000
 # notifications with a 30 KB PDF each is about 41 MB). Web forms keep Django's 2.5 MB.
 BUZON_API_MAX_BODY_BYTES = env_int("BUZON_API_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
+# POST /procedures of a document Buzón holds, with identity data that do not match
+# (api/probing.py): after this many refusals on one document, a client may not register that
+# document for a day; after this many on any documents within an hour, it may not register any
+# document Buzón holds for an hour. New documents are never held back.
+BUZON_API_MISMATCHES_PER_DOCUMENT = env_int("BUZON_API_MISMATCHES_PER_DOCUMENT", 5, minimum=1)
+BUZON_API_MISMATCH_DOCUMENT_HOURS = env_int("BUZON_API_MISMATCH_DOCUMENT_HOURS", 24, minimum=1)
+BUZON_API_MISMATCHES_PER_CLIENT = env_int("BUZON_API_MISMATCHES_PER_CLIENT", 20, minimum=1)
+BUZON_API_MISMATCH_CLIENT_MINUTES = env_int("BUZON_API_MISMATCH_CLIENT_MINUTES", 60, minimum=1)
 # Webhooks (api/webhooks.py): attempts per delivery, the first retry's delay (doubling after),
 # the HTTP timeout, and whether a callback URL may be plain http (never in production).
 BUZON_WEBHOOK_MAX_ATTEMPTS = env_int("BUZON_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.actions import issue_credentials
 from accounts.models import User
+from api.probing import MismatchLimit
 from evidence.actions import record
 from evidence.models import EventKind
 from people.actions import offer_email_verification
@@ -180,6 +183,38 @@ def _already_registered(number: str) -> ValidationError:
     )
 
 
+def _mismatch_limit(
+    client: ApiClient | None, clean: CleanPerson, *, key_prefix: str
+) -> MismatchLimit | None:
+    """For an API client: the limit on identity mismatches (api/probing.py), its place
+    already taken if Buzón holds the document (raises while the client is locked out of it).
+    A new document is never held back."""
+    if client is None:
+        return None
+    doc = clean.document
+    limit = MismatchLimit(
+        client, key_prefix=key_prefix, document=f"{doc.type}:{doc.number}:{int(client.is_test)}"
+    )
+    held = Person.objects.filter(doc_type=doc.type, doc_number=doc.number, is_test=client.is_test)
+    if held.exists():
+        limit.reserve()
+    return limit
+
+
+@contextmanager
+def _counting_mismatches(limit: MismatchLimit | None) -> Iterator[None]:
+    """Around the registration's transaction (so a count is never rolled back with it)."""
+    mismatch = False
+    try:
+        yield
+    except ValidationError as exc:
+        mismatch = getattr(exc, "code", None) == "identity_mismatch"
+        raise
+    finally:
+        if limit is not None:
+            limit.settle(mismatch=mismatch)
+
+
 @sensitive_variables("password")
 def register_procedure(
     person_data: PersonInput,
@@ -188,6 +223,7 @@ def register_procedure(
     actor: User | None,
     idempotency_key: str | None = None,
     client: ApiClient | None = None,
+    key_prefix: str = "",
     show_mismatches: bool = False,
 ) -> Registration:
     """Register a procedure, creating the person and their credentials the first time.
@@ -199,11 +235,14 @@ def register_procedure(
     test client registers test mailboxes only, apart from any real person with the same
     document. A document already registered with other identity data is refused; only a
     caller that asks (`show_mismatches`: the officers' desk and the operators' command, never
-    an API client) is told which fields differ.
+    an API client) is told which fields differ. A client that sends too many mismatches is
+    locked out of documents Buzón holds for a while (api/probing.py: IdentityAttemptsExceededError,
+    IdentityCheckUnavailableError); `key_prefix`, of the key it used, is named in the log.
     """
     clean_person = check_person(person_data)
     clean_procedure = check_procedure(procedure_data)
-    with transaction.atomic():
+    limit = _mismatch_limit(client, clean_person, key_prefix=key_prefix)
+    with _counting_mismatches(limit), transaction.atomic():
         if idempotency_key:
             earlier = Procedure.objects.filter(idempotency_key=idempotency_key).first()
             if earlier is not None:
