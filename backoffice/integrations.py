@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from api import keys, webhooks
+from api import keys, probing, webhooks
 from api.models import ApiClient, ApiKey, DeliveryState, Scope, WebhookDelivery
 from backoffice.access import officer_required
 from backoffice.forms import ApiClientForm, ApiKeyForm, CallbackForm, UnitsForm
@@ -58,6 +58,8 @@ class ClientRow:
     form: ApiKeyForm
     failed: int
     active_keys: int
+    # Lock-outs of the last day for identity data that did not match (api/probing.py).
+    lockouts: list[probing.Lockout]
 
 
 def _actor(request: HttpRequest) -> User:
@@ -77,8 +79,9 @@ def _scope_labels(values: list[str]) -> list[str]:
 
 
 def _rows(forms_by_client: dict[int, ApiKeyForm] | None = None) -> list[ClientRow]:
-    """Every client with its keys (newest first), its units and its number of failed
-    deliveries: four queries, whatever the number of clients and keys."""
+    """Every client with its keys (newest first), its units, its number of failed deliveries
+    and its recent lock-outs: four queries and one cache read, whatever the number of clients
+    and keys."""
     forms_by_client = forms_by_client or {}
     clients = ApiClient.objects.order_by("is_test", "name").prefetch_related(
         Prefetch(
@@ -95,6 +98,7 @@ def _rows(forms_by_client: dict[int, ApiKeyForm] | None = None) -> list[ClientRo
         .annotate(n=Count("id"))
         .values_list("event__client", "n")
     )
+    lockouts = probing.recent_lockouts([client.pk for client in clients])
     rows = []
     for client in clients:
         key_rows = []
@@ -108,6 +112,7 @@ def _rows(forms_by_client: dict[int, ApiKeyForm] | None = None) -> list[ClientRo
                 form=forms_by_client.get(client.pk) or ApiKeyForm(prefix=f"c{client.pk}"),
                 failed=failed.get(client.pk, 0),
                 active_keys=sum(1 for r in key_rows if r.key.revoked_at is None),
+                lockouts=lockouts.get(client.pk, []),
             )
         )
     return rows
