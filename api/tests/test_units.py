@@ -227,7 +227,7 @@ def test_the_command_gives_a_new_client_its_units(capsys: Any):
     assert not ApiClient.objects.get(name="pagos").units.exists()
 
 
-def test_the_migration_gives_every_existing_client_every_unit(transactional_db: Any):
+def test_the_migration_gives_every_existing_client_every_unit(reference_data: None):
     from api.tests.test_webhooks import _migrate
 
     before, after = (
