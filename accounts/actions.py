@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from axes.utils import reset as reset_login_failures
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -31,6 +32,25 @@ if TYPE_CHECKING:
     from people.models import Person
 
 log = logging.getLogger(__name__)
+
+
+def _password_set(user: User) -> None:
+    """A password was just set, by any path (issued, reissued, changed, recovered, chosen in
+    the Agencia Digital). Called inside the caller's transaction by every function that sets
+    one, so these rules live in one place:
+
+    - every unused reset link or code of the user, of every purpose (recovery, Agencia
+      Digital, an approved activation link), ends: each was meant to replace a password that
+      no longer exists;
+    - the identity's failed logins are forgotten (django-axes), so a lockout someone caused by
+      trying a document number does not keep the owner out of the new password. Recovery is
+      the documented way around a lockout (docs/security.md, "Login throttling").
+    """
+    now = timezone.now()
+    PasswordReset.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    reset_login_failures(username=user.username)
 
 
 def issue_credentials(person: Person, *, actor: User | None, reissue: bool = False) -> str:
@@ -56,6 +76,7 @@ def issue_credentials(person: Person, *, actor: User | None, reissue: bool = Fal
                 raise ValueError("credentials already issued; reissue them explicitly")
             user.set_password(password)
             user.save(update_fields=["password"])
+        _password_set(user)
         record(
             EventKind.CREDENTIALS_REISSUED if reissue else EventKind.CREDENTIALS_ISSUED,
             actor=actor,
@@ -71,6 +92,7 @@ def change_password(user: User, new_password: str, *, actor: User | None) -> Non
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        _password_set(user)
         person = getattr(user, "person", None)
         record(EventKind.PASSWORD_CHANGED, actor=actor or user, person=person)
 
@@ -337,6 +359,7 @@ def complete_password_reset(
         user.save(update_fields=["password"])
         reset.used_at = timezone.now()
         reset.save(update_fields=["used_at"])
+        _password_set(user)
         person = getattr(user, "person", None)
         notify = {(reset.channel, reset.destination)}
         if person is not None:

@@ -304,3 +304,21 @@ def test_a_recovery_does_not_cancel_an_approved_activation_link(maria):
     start_password_reset(maria.procedure.person.username, ip_address=None)
     activation.refresh_from_db()
     assert activation.expires_at > timezone.now()
+
+
+def test_a_live_code_dies_once_the_password_was_set_another_way(client, maria):
+    """A code sent to the contact on file was meant to replace the password of that moment:
+    once the person sets one by recovery, the code no longer leads to the password page."""
+    from accounts.actions import change_password
+
+    verify(client, maria)
+    client.get("/agencia/buzon/")
+    code = code_in(mail.outbox[0].body)
+
+    person = maria.procedure.person
+    change_password(person.user, "la frase que eligió la propia persona", actor=person.user)
+
+    refused = client.post("/agencia/buzon/", {"code": code})
+    assert refused.status_code == 200
+    assert "El código no es válido o ya venció." in refused.content.decode()
+    assert client.get("/agencia/contrasena/")["Location"] == "/agencia/"
