@@ -309,7 +309,26 @@ def _machine_sent(raw: bytes) -> bool:
     return auto not in ("", "no") or precedence in ("bulk", "junk", "list", "auto_reply")
 
 
+def _without_nul(value: object) -> object:
+    """`value` with NUL removed from every string in it, nested lists and dicts included.
+    PostgreSQL refuses NUL in text and in jsonb ("\\u0000"), and a refused insert would answer
+    451 to every retry of the message: it would never be filed. The parser cleans what it
+    hands over; this is the second line of defence, for whatever it misses."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
 def _case_fields(parsed: ParsedRequest, raw: bytes) -> dict[str, object]:
+    fields = _parsed_fields(parsed, raw)
+    return {name: _without_nul(value) for name, value in fields.items()}
+
+
+def _parsed_fields(parsed: ParsedRequest, raw: bytes) -> dict[str, object]:
     sender = parsed.sender
     try:
         validate_email(sender)
@@ -384,7 +403,7 @@ def _ingest(
             fingerprint=parsed.fingerprint,
             sha256=sha,
             size=len(raw),
-            mail_from=mail_from[:998],
+            mail_from=mail_from.replace("\x00", "")[:998],
             peer=peer[:100],
             request=case,
         )

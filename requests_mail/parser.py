@@ -432,7 +432,9 @@ class _Walker:
         if self.parts > MAX_PARTS:
             self._note(TOO_MANY_PARTS)
             return
-        content_type = _safe_str(part.get_content_type).lower() or "text/plain"
+        # Cleaned like every other header value: a NUL or control character here would reach
+        # the case's JSON, and PostgreSQL's jsonb refuses "\u0000".
+        content_type = _clean_header(_safe_str(part.get_content_type), 255).lower() or "text/plain"
         if not part.is_multipart():  # a list payload, also for message/rfc822
             self._leaf(part, content_type, body)
         elif content_type == "message/rfc822":

@@ -43,3 +43,33 @@ def test_a_nul_byte_in_an_attachment_header_still_files_the_request():
     assert case.doc_number == "001234567"
     assert [a["filename"] for a in case.attachments] == ["carne.pdf"]
     assert "\x00" not in case.attachments[0]["content_type"]
+
+
+def test_whatever_nul_the_parser_misses_never_reaches_the_database(monkeypatch):
+    """The second line of defence: a NUL anywhere in what the parser hands over (the JSON of
+    attachments and review reasons, the text fields) or in the SMTP envelope is dropped before
+    the case is written, so the message is filed rather than refused on every retry."""
+    from dataclasses import replace
+
+    from requests_mail import parser
+    from requests_mail.parser import Attachment
+
+    def careless_parse(raw: bytes) -> parser.ParsedRequest:
+        parsed = parser.parse(raw)
+        return replace(
+            parsed,
+            given_names="An\x00a",
+            attachments=(Attachment("car\x00ne.pdf", "application/pd\x00f", 20, "0" * 64),),
+            reasons=("a reason with a \x00",),
+            needs_review=True,
+        )
+
+    monkeypatch.setattr("agency.actions.parse", careless_parse)
+    ingested = ingest_email(REQUEST_WITH_A_NUL_IN_A_PART_HEADER, mail_from="an\x00a@example.org")
+    case = CredentialRequest.objects.get(pk=ingested.case.pk)
+    assert case.given_names == "Ana"
+    assert case.attachments == [
+        {"filename": "carne.pdf", "content_type": "application/pdf", "size": 20, "sha256": "0" * 64}
+    ]
+    assert case.review_reasons == ["a reason with a "]
+    assert InboundMessage.objects.get(request=case).mail_from == "ana@example.org"

@@ -731,3 +731,17 @@ def test_fuzz_mutated_samples(raw: bytes) -> None:
 
     check_invariants(result)
     assert parse(raw) == result  # deterministic: the same bytes always give the same result
+
+
+def test_a_part_content_type_is_cleaned_like_every_other_header() -> None:
+    """A NUL or control character in a part's Content-Type is never handed to the database."""
+    raw = (
+        b"From: ana@example.org\r\nSubject: Solicitud de credenciales\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n"
+        b"--XX\r\nContent-Type: text/plain\r\n\r\nCE: 001234567\r\n"
+        b"--XX\r\nContent-Type: application/pd\x00f\x07\r\n"
+        b'Content-Disposition: attachment; filename="carne.pdf"\r\n\r\n%PDF-1.4\r\n--XX--\r\n'
+    )
+    (attachment,) = parse(raw).attachments
+    assert attachment.filename == "carne.pdf"
+    assert not any(ord(c) < 32 for c in attachment.content_type), attachment.content_type
