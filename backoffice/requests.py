@@ -64,14 +64,15 @@ def _clock(case: CredentialRequest, now: Any) -> dict[str, Any]:
     end = case.decided_at or now
     waited = end - case.received_at
     hours = int(waited.total_seconds() // 3600)
-    due = answer_due(case)
-    late = (case.decided_at or now).date() > due if case.is_open else False
+    due = answer_due(case)  # a date in Lima, so today must be Lima's too (not UTC's)
+    today = timezone.localdate(end)
+    late = today > due if case.is_open else False
     return {
         "waited_days": hours // 24,
         "waited_hours": hours % 24,
         "due": due,
         "late": late,
-        "soon": case.is_open and not late and timezone.localdate() >= due,
+        "soon": case.is_open and not late and today >= due,
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,12 +30,19 @@ def test_the_answer_clock_is_not_late_on_the_evening_of_its_due_day():
         assert form.is_valid(), form.errors
         case = submit_request(form.request_input(), None, ip_address="10.1.1.1")
     due = answer_due(case)
+    officer = factories.officer("sup", SUPERVISORS)
     client = Client()
-    client.force_login(factories.officer("sup", SUPERVISORS))
     with time_machine.travel(datetime.combine(due, time(20, 0), tzinfo=LIMA), tick=False):
+        client.force_login(officer)
         page = client.get(f"/oficina/solicitudes/{case.number}/").content.decode()
     assert "Responder hasta" in page
     assert "Vencida:" not in page
+    # Just after midnight in Lima (05:00 UTC) the day is over and the case is late.
+    next_day = due + timedelta(days=1)
+    with time_machine.travel(datetime.combine(next_day, time(0, 5), tzinfo=LIMA), tick=False):
+        client.force_login(officer)
+        page = client.get(f"/oficina/solicitudes/{case.number}/").content.decode()
+    assert "Vencida:" in page
 
 
 def test_a_mail_naming_two_documents_is_sent_to_manual_review():
