@@ -29,13 +29,14 @@ from django.utils.translation import gettext as _
 from accounts.actions import send_activation_link
 from accounts.models import User
 from agency.models import CredentialRequest, IdentityCheck, InboundMessage
+from agency.reasons import NO_VALID_SENDER
 from evidence.actions import record
 from evidence.models import EventKind
 from legaltime.calendar import add_business_days, lima_date
 from people.documents import DocumentType, normalize_document
 from people.models import Person
 from procedures.models import Procedure
-from requests_mail.parser import NOT_A_REQUEST, ParsedRequest, parse
+from requests_mail.parser import NO_SENDER, NOT_A_REQUEST, ParsedRequest, parse
 
 log = logging.getLogger(__name__)
 
@@ -335,8 +336,8 @@ def _parsed_fields(parsed: ParsedRequest, raw: bytes) -> dict[str, object]:
     except ValidationError:
         sender = ""
     reasons = list(parsed.reasons)
-    if not sender and "no sender address found" not in reasons:
-        reasons.append("no valid sender address to answer")
+    if not sender and NO_SENDER not in reasons:
+        reasons.append(NO_VALID_SENDER)
     return {
         "status": CredentialRequest.Status.REVIEW if reasons else CredentialRequest.Status.RECEIVED,
         "review_reasons": reasons,

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from agency.reasons import label
 from people.documents import DocumentType
 
 
@@ -166,6 +167,11 @@ class CredentialRequest(models.Model):
     @property
     def answer_to(self) -> str:
         return self.contact_email
+
+    @property
+    def review_reason_labels(self) -> list[str]:
+        """Why the case needs review, in the officer's language (agency/reasons.py)."""
+        return [label(str(reason)) for reason in self.review_reasons or ()]
 
 
 class InboundMessage(models.Model):

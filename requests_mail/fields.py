@@ -26,6 +26,8 @@ FULL_NAME_ONLY = "full name given in one field; split given names and surnames b
 NO_DOCUMENT = "no document number found"
 NO_DOCUMENT_TYPE = "document type not stated"
 BAD_BIRTH_DATE = "birth date not understood"
+TWO_DOCUMENTS = "two different document numbers given; the first one was kept"
+TWO_BIRTH_DATES = "two different birth dates given; the first one was kept"
 
 
 def invalid_document(doc_type: str) -> str:
@@ -266,10 +268,29 @@ def _document(hits: list[_Hit], lines: Sequence[str]) -> tuple[str, str, str, li
                     break
     if not number:
         return "", "", "", [NO_DOCUMENT]
+    extra = [TWO_DOCUMENTS] if len(_documents_named(hits, stated)) > 1 else []
     if not doc_type:
-        return "", "", raw, [NO_DOCUMENT_TYPE]
+        return "", "", raw, [NO_DOCUMENT_TYPE, *extra]
     canonical = _normalized(doc_type, number)
-    return doc_type, canonical, raw, [] if canonical else [invalid_document(doc_type)]
+    return doc_type, canonical, raw, ([] if canonical else [invalid_document(doc_type)]) + extra
+
+
+def _documents_named(hits: list[_Hit], stated: str) -> set[str]:
+    """Every document number the labelled lines give, one key per document: the canonical
+    number when it is valid for its type (so "1234567" and "001234567" for a CE are one),
+    else its digits without leading zeros."""
+    keys: set[str] = set()
+    for hit in hits:
+        if hit.field != "document":
+            continue
+        number, value_type = _number_in(hit.value)
+        if not number:
+            continue
+        label_types = _types_in(hit.label)
+        doc_type = value_type or (label_types[0] if len(label_types) == 1 else "") or stated
+        canonical = _normalized(doc_type, number) if doc_type else ""
+        keys.add(canonical or "".join(c for c in number if c.isdigit()).lstrip("0"))
+    return keys
 
 
 def _name(value: str, colon: bool) -> str:
@@ -339,6 +360,8 @@ def extract(lines: Sequence[str]) -> Fields:
             break
     if date_hits and birth_date is None:
         reasons.append(BAD_BIRTH_DATE)
+    if len({d for h in date_hits if (d := parse_birth_date(h.value)) is not None}) > 1:
+        reasons.append(TWO_BIRTH_DATES)
 
     nationality = next(
         (" ".join(h.value.split())[:60] for h in _of(hits, "nationality") if _has_letters(h)),

@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.test import Client
 
-from agency.actions import answer_due, submit_request
+from agency.actions import answer_due, ingest_email, submit_request
 from agency.forms import RequestForm
+from agency.models import CredentialRequest
 from agency.tests.test_credential_requests import form_data
 from backoffice.groups import SUPERVISORS
 from requests_mail.parser import parse
@@ -63,3 +64,32 @@ def test_a_mail_naming_two_documents_is_sent_to_manual_review():
     parsed = parse(raw)
     assert parsed.document_number == "001234567"  # what the case will carry
     assert parsed.needs_review, "two documents and two birth dates, and nobody is asked"
+
+    case = ingest_email(raw, mail_from="ana@example.org").case
+    assert case.status == CredentialRequest.Status.REVIEW
+    client = Client()
+    client.force_login(factories.officer("sup", SUPERVISORS))
+    page = client.get(f"/oficina/solicitudes/{case.number}/").content.decode()
+    assert "Revisar a mano" in page
+    assert "El correo da dos números de documento distintos" in page
+    assert "El correo da dos fechas de nacimiento distintas" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/oficina/"})
+    page = client.get(f"/oficina/solicitudes/{case.number}/").content.decode()
+    assert "The email gives two different document numbers" in page
+
+
+def test_one_document_written_twice_is_not_two_documents():
+    """The same CE with and without its leading zeros, and the same birth date in two
+    spellings, are one document and one date: the case is filed as usual."""
+    raw = (
+        b"From: ana@example.org\r\n"
+        b"To: informes@migraciones.gob.pe\r\n"
+        b"Subject: Solicitud de credenciales para acceder a mi buzon electronico\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n"
+        b"\r\n"
+        b"Nombres: Ana Lucia\r\nApellidos: Ruiz Soto\r\nCE: 001234567\r\n"
+        b"Fecha de nacimiento: 12/04/1991\r\n\r\n"
+        b"Repito mis datos:\r\nCE: 1234567\r\nFecha de nacimiento: 12 de abril de 1991\r\n"
+    )
+    parsed = parse(raw)
+    assert (parsed.document_number, parsed.reasons) == ("001234567", ())
