@@ -110,13 +110,21 @@ def _no_sooner_than(started: float) -> None:
 
 
 def _recovery_limited(request: HttpRequest, username: str) -> bool:
-    """Per identity (5 an hour) and per client address (20 an hour)."""
+    """Per identity (5 an hour, 10 a day) and per client address (20 an hour). The daily cap
+    bounds the guesses at SMS codes (5 tries each) to about 50 a day per identity."""
     try:
         by_identity = is_ratelimited(
             request,
             group="recovery.identity",
             key=lambda _group, _request: username,
             rate=f"{settings.BUZON_RECOVERY_PER_IDENTITY_PER_HOUR}/h",
+            increment=True,
+        )
+        by_identity_daily = is_ratelimited(
+            request,
+            group="recovery.identity.day",
+            key=lambda _group, _request: username,
+            rate=f"{settings.BUZON_RECOVERY_PER_IDENTITY_PER_DAY}/d",
             increment=True,
         )
         by_ip = is_ratelimited(
@@ -129,7 +137,7 @@ def _recovery_limited(request: HttpRequest, username: str) -> bool:
     except Exception:
         log.exception("recovery rate limit not applied: the cache failed")
         return False
-    return bool(by_identity or by_ip)
+    return bool(by_identity or by_identity_daily or by_ip)
 
 
 @csrf_protect

@@ -384,8 +384,10 @@ BUZON_CHECKPOINT_MINUTES = env_int("BUZON_CHECKPOINT_MINUTES", 15, minimum=1)
 # Per account and hour: certificates issued on request, and evidence exports (evidence/limits.py).
 BUZON_CERTIFICATES_PER_HOUR = env_int("BUZON_CERTIFICATES_PER_HOUR", 30, minimum=1)
 BUZON_EXPORTS_PER_HOUR = env_int("BUZON_EXPORTS_PER_HOUR", 5, minimum=1)
-# "¿Olvidaste la contraseña?": reset requests per identity and per client address, an hour.
+# "¿Olvidaste la contraseña?": reset requests per identity and per client address, an hour;
+# and per identity a day, so 5 tries at each SMS code cannot add up to hundreds of guesses.
 BUZON_RECOVERY_PER_IDENTITY_PER_HOUR = env_int("BUZON_RECOVERY_PER_IDENTITY_PER_HOUR", 5, minimum=1)
+BUZON_RECOVERY_PER_IDENTITY_PER_DAY = env_int("BUZON_RECOVERY_PER_IDENTITY_PER_DAY", 10, minimum=1)
 BUZON_RECOVERY_PER_IP_PER_HOUR = env_int("BUZON_RECOVERY_PER_IP_PER_HOUR", 20, minimum=1)
 
 # --- Agencia Digital and credential requests (agency/) --------------------------------------

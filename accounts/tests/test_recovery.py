@@ -4,7 +4,7 @@ for anyone, throttled, and recorded as evidence."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -245,3 +245,30 @@ def test_the_password_change_is_confirmed_to_every_verified_contact(
         )
     assert mail.outbox[-1].to == ["ana@example.org"]
     assert backend.return_value.send.call_args.args[0] == "+51987654321"
+
+
+def test_codes_are_capped_per_identity_and_day(settings):
+    """5 requests an hour, each code with 5 tries, would be some 600 guesses a day at a
+    6-digit code. A daily cap per identity stops the sending, with the same answer."""
+    settings.BUZON_RECOVERY_PER_IDENTITY_PER_HOUR = 2
+    settings.BUZON_RECOVERY_PER_IDENTITY_PER_DAY = 5
+    registration = factories.register()
+    factories.verified(registration, email="", phone="+51987654321")
+    start = datetime(2026, 6, 10, 3, 0, tzinfo=UTC)
+    answers = []
+    with mock.patch("accounts.actions.get_sms_backend") as backend:
+        for hour in range(3):  # 2 an hour for 3 hours: 6 requests, each hour within its limit
+            with time_machine.travel(start + timedelta(hours=hour, minutes=5), tick=False):
+                for i in range(2):
+                    answers.append(page(ask(Client(REMOTE_ADDR=f"10.0.{hour}.{i}"), registration)))
+    assert backend.return_value.send.call_count == 5
+    assert len(set(answers)) == 1  # the refused request reads like every other
+    # Another identity is not affected.
+    other = factories.register(doc_number="002223334")
+    factories.verified(other, email="", phone="+51912345678")
+    with (
+        mock.patch("accounts.actions.get_sms_backend") as backend,
+        time_machine.travel(start + timedelta(hours=2, minutes=30), tick=False),
+    ):
+        ask(Client(), other)
+    assert backend.return_value.send.call_count == 1
