@@ -10,5 +10,6 @@ urlpatterns = [
     path("recuperar/", views.recovery_start_view, name="recovery"),
     path("recuperar/enviado/", views.recovery_sent_view, name="recovery_sent"),
     path("recuperar/nueva/", views.recovery_new_view, name="recovery_new"),
+    path("recuperar/enlace/", views.recovery_refused_view, name="recovery_refused"),
     path("recuperar/<int:reset_id>/<str:token>/", views.recovery_link_view, name="recovery_link"),
 ]

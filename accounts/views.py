@@ -176,24 +176,43 @@ def recovery_sent_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/recovery_sent.html", {"form": form})
 
 
-@never_cache
-def recovery_link_view(request: HttpRequest, reset_id: int, token: str) -> HttpResponse:
+def _link_limited(request: HttpRequest, *, count: bool) -> bool:
+    """Opening recovery links, per client address (as many an hour as recovery requests)."""
     try:
-        limited = is_ratelimited(
-            request,
-            group="recovery.link",
-            key="ip",
-            rate=f"{settings.BUZON_RECOVERY_PER_IP_PER_HOUR}/h",
-            increment=True,
+        return bool(
+            is_ratelimited(
+                request,
+                group="recovery.link",
+                key="ip",
+                rate=f"{settings.BUZON_RECOVERY_PER_IP_PER_HOUR}/h",
+                increment=count,
+            )
         )
     except Exception:
         log.exception("recovery link rate limit not applied: the cache failed")
-        limited = False
-    if limited or valid_reset(reset_id, token, link=True) is None:
-        return render(request, "accounts/recovery_invalid.html", status=400)
+        return False
+
+
+@never_cache
+def recovery_link_view(request: HttpRequest, reset_id: int, token: str) -> HttpResponse:
+    """The link in the mail. Its address carries the token, so it only ever answers with a
+    redirect: to the new-password page when the link is good, else to a page without the
+    token that says why (Django logs every 4xx answer with its path, and a link refused only
+    for the rate limit is still valid)."""
+    if _link_limited(request, count=True) or valid_reset(reset_id, token, link=True) is None:
+        return redirect("accounts:recovery_refused")
     request.session.cycle_key()
     request.session[RESET_VERIFIED_KEY] = reset_id
     return redirect("accounts:recovery_new")
+
+
+@never_cache
+def recovery_refused_view(request: HttpRequest) -> HttpResponse:
+    """Where a refused link lands: 429 while this address is over the link limit (the link
+    may still be good: try later), else 400 (used, expired or replaced)."""
+    if _link_limited(request, count=False):
+        return render(request, "accounts/recovery_invalid.html", {"limited": True}, status=429)
+    return render(request, "accounts/recovery_invalid.html", status=400)
 
 
 @sensitive_post_parameters("new_password1", "new_password2")

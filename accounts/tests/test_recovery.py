@@ -3,6 +3,7 @@ for anyone, throttled, and recorded as evidence."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -91,7 +92,7 @@ def test_the_link_works_once_ends_sessions_and_leaves_evidence(
     ask(client, maria)
     link = link_in(mail.outbox[0])
 
-    assert client.get(link).status_code == 302
+    assert client.get(link)["Location"] == "/buzon/recuperar/nueva/"
     with django_capture_on_commit_callbacks(execute=True):
         done = client.post(
             "/buzon/recuperar/nueva/",
@@ -106,7 +107,7 @@ def test_the_link_works_once_ends_sessions_and_leaves_evidence(
     assert (event.person, event.data["channel"]) == (person, "email")
     assert mail.outbox[-1].subject == "Su contraseña cambió"
 
-    again = Client().get(link)
+    again = Client().get(link, follow=True)
     assert again.status_code == 400
     assert "ya no sirve" in again.content.decode()
 
@@ -116,15 +117,15 @@ def test_a_link_expires_after_30_minutes(maria):
     ask(client, maria)
     link = link_in(mail.outbox[0])
     with time_machine.travel(timezone.now() + timedelta(minutes=31)):
-        assert client.get(link).status_code == 400
+        assert client.get(link, follow=True).status_code == 400
 
 
 def test_a_new_request_ends_the_earlier_link(maria):
     ask(Client(), maria)
     first = link_in(mail.outbox[0])
     ask(Client(), maria)
-    assert Client().get(first).status_code == 400
-    assert Client().get(link_in(mail.outbox[1])).status_code == 302
+    assert Client().get(first, follow=True).status_code == 400
+    assert Client().get(link_in(mail.outbox[1]))["Location"] == "/buzon/recuperar/nueva/"
 
 
 def test_with_only_a_verified_mobile_a_code_is_sent(settings):
@@ -214,7 +215,7 @@ def test_a_code_never_opens_the_link_address(settings):
     code = re.search(r"\b(\d{6})\b", backend.return_value.send.call_args.args[1]).group(1)
     reset = PasswordReset.objects.get()
     stranger = Client()
-    assert stranger.get(f"/buzon/recuperar/{reset.pk}/{code}/").status_code == 400
+    assert stranger.get(f"/buzon/recuperar/{reset.pk}/{code}/", follow=True).status_code == 400
     assert stranger.get("/buzon/recuperar/nueva/").status_code == 400
 
 
@@ -223,8 +224,9 @@ def test_wrong_guesses_at_a_link_do_not_spend_it(maria):
     link = link_in(mail.outbox[0])
     reset_id = link.split("/")[3]
     for _ in range(6):
-        assert Client().get(f"/buzon/recuperar/{reset_id}/wrong-token/").status_code == 400
-    assert Client().get(link).status_code == 302
+        refused = Client().get(f"/buzon/recuperar/{reset_id}/wrong-token/", follow=True)
+        assert refused.status_code == 400
+    assert Client().get(link)["Location"] == "/buzon/recuperar/nueva/"
 
 
 def test_the_password_change_is_confirmed_to_every_verified_contact(
@@ -272,3 +274,29 @@ def test_codes_are_capped_per_identity_and_day(settings):
     ):
         ask(Client(), other)
     assert backend.return_value.send.call_count == 1
+
+
+def test_a_link_refused_for_the_rate_limit_answers_429_and_no_log_shows_its_token(
+    maria, settings, caplog
+):
+    """The link's address carries a token that may still be good: Django logs every 4xx answer
+    with its path, so the token address only ever redirects, and the refusal is answered at
+    an address without it."""
+    settings.BUZON_RECOVERY_PER_IP_PER_HOUR = 2
+    ask(Client(), maria)
+    link = link_in(mail.outbox[0])
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    reset_id = link.split("/")[3]
+    visitor = Client(REMOTE_ADDR="203.0.113.50")
+    with caplog.at_level(logging.DEBUG):
+        wrong = visitor.get(f"/buzon/recuperar/{reset_id}/{token[:-1]}x/", follow=True)
+        assert wrong.status_code == 400
+        visitor.get(f"/buzon/recuperar/{reset_id}/another-wrong-token/")
+        refused = visitor.get(link, follow=True)
+    assert [r for r in caplog.records if r.name == "django.request"], "4xx answers are logged"
+    for record in caplog.records:
+        assert token[:-1] not in record.getMessage()
+    assert refused.status_code == 429
+    assert "Demasiados intentos desde su conexión" in refused.content.decode()
+    # The link was never spent: from another address it still works.
+    assert Client(REMOTE_ADDR="198.51.100.60").get(link)["Location"] == "/buzon/recuperar/nueva/"

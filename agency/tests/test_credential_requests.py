@@ -216,7 +216,7 @@ def test_approving_sends_a_one_time_activation_link_to_the_email_on_file(
     assert person.email_verified  # the link proved the address on file
     assert mail.outbox[-1].subject == "Su contraseña cambió"
     # Single use.
-    assert Client().get(link.group(1)).status_code == 400
+    assert Client().get(link.group(1), follow=True).status_code == 400
     kinds = set(Event.objects.filter(person=person).values_list("kind", flat=True))
     assert {EventKind.CREDENTIAL_REQUEST_APPROVED, EventKind.PASSWORD_RESET} <= kinds
     assert PasswordReset.objects.get().purpose == "activation"

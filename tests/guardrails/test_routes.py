@@ -14,7 +14,8 @@ PUBLIC = {
     "buzon/recuperar/",  # ¿Olvidaste la contraseña?: for people who cannot log in
     "buzon/recuperar/enviado/",
     "buzon/recuperar/nueva/",  # only with a verified link or code in the session
-    "buzon/recuperar/<int:reset_id>/<str:token>/",
+    "buzon/recuperar/<int:reset_id>/<str:token>/",  # only redirects, so no path logs a token
+    "buzon/recuperar/enlace/",  # where a refused link lands
     "oficina/ingresar/",
     "verificar/",
     "verificar/<str:code>",
