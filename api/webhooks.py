@@ -66,6 +66,7 @@ SHARED_DATA = (
     "paid_at",
     "outcome",
     "flag",
+    "deadline_expired",  # an answer's [true, false]: it undid an expiry recorded after it arrived
 )
 SIGNATURE_HEADER = "Buzon-Signature"
 log = logging.getLogger(__name__)

@@ -80,13 +80,20 @@ def _refusal(request: CorrectionRequest, user: User, received_at: datetime) -> s
         return _("Esta notificación no es suya.")
     if notification.opened_at is None:
         return _("Abra la notificación antes de responder.")
-    if request.status == RequestStatus.EXPIRED:
+    late = request.deadline_passed(timezone.localdate(received_at))
+    if request.status == RequestStatus.EXPIRED and late:
         return _(
             "El plazo para subsanar venció sin respuesta; el trámite se considera no presentado."
         )
-    if request.status != RequestStatus.OPEN or notification.deadline_stopped_at is not None:
+    # An expired request whose deadline had not passed when the answer arrived was expired by
+    # the hourly job meanwhile (while the files were checked and scanned): the answer is in
+    # time, and file_answer() undoes that expiry under its lock.
+    if (
+        request.status not in (RequestStatus.OPEN, RequestStatus.EXPIRED)
+        or notification.deadline_stopped_at is not None
+    ):
         return _("Ya presentó su respuesta a esta subsanación.")
-    if request.deadline_passed(timezone.localdate(received_at)):
+    if late:
         assert notification.deadline_date is not None
         return _(
             "El plazo para subsanar venció el %(date)s; ya no puede presentar la respuesta."
@@ -226,6 +233,11 @@ def file_answer(
             if refusal:
                 raise ValidationError({NON_FIELD_ERRORS: [refusal]})
             now = received_at
+            # The expiry recorded after the answer arrived is undone here, in the answer's
+            # transaction: the request leaves `expired` as reopen() takes it out, and the
+            # answer's entry records the notification's deadline as no longer expired.
+            undone = request.status == RequestStatus.EXPIRED
+            procedure = _set_status(locked, request, RequestStatus.OPEN) if undone else None
             files = []
             for item, upload in checked:
                 row = AnswerFile(
@@ -258,7 +270,15 @@ def file_answer(
             request.status = RequestStatus.ANSWERED
             request.save(update_fields=["status"])
             locked.deadline_stopped_at = now
-            locked.save(update_fields=["deadline_stopped_at"])
+            locked.deadline_expired_at = None
+            locked.save(update_fields=["deadline_stopped_at", "deadline_expired_at"])
+            in_time = (
+                # As recalculate_legal_dates() records it, so verify_evidence replays the
+                # deadline as not expired from this entry on.
+                {"deadline_expired": [True, False], "procedure_status": procedure.value}
+                if procedure is not None
+                else {}
+            )
             record_about(
                 locked,
                 EventKind.NOTIFICATION_ANSWERED,
@@ -284,6 +304,7 @@ def file_answer(
                     "receipt_sha256": answer.receipt_sha256,
                     "ip": meta.ip_address,
                     "user_agent": meta.user_agent[:300],
+                    **in_time,
                 },
             )
     except IntegrityError:
@@ -539,13 +560,7 @@ def _move(
         )
         if request is None or request.status != source:
             return False
-        expired = target == RequestStatus.EXPIRED
-        request.status = target
-        request.expired_at = timezone.now() if expired else None
-        request.save(update_fields=["status", "expired_at"])
-        status = procedure_status.settle(
-            notification.procedure_id, expired=expired, reopened=not expired
-        )
+        status = _set_status(notification, request, target)
         record_about(
             notification,
             event,
@@ -559,3 +574,16 @@ def _move(
             },
         )
     return True
+
+
+def _set_status(
+    notification: Notification, request: CorrectionRequest, target: RequestStatus
+) -> ProcedureStatus:
+    """The one rule for expiring a locked request and for undoing its expiry (`reopen()`, and
+    `file_answer()` for an answer that arrived before the expiry was recorded): its status and
+    expiry time, then the procedure's status settled again, which is returned."""
+    expired = target == RequestStatus.EXPIRED
+    request.status = target
+    request.expired_at = timezone.now() if expired else None
+    request.save(update_fields=["status", "expired_at"])
+    return procedure_status.settle(notification.procedure_id, expired=expired, reopened=not expired)

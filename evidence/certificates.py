@@ -268,6 +268,15 @@ def describe(event: Event) -> str:
                 count,
             )
             % {"n": count, "hash": str(data.get("receipt_sha256", ""))[:HASH_PREFIX]}
+            + (
+                " "
+                + _(
+                    "Llegó dentro del plazo: queda sin efecto el vencimiento registrado "
+                    "mientras se revisaban sus archivos."
+                )
+                if data.get("deadline_expired") == [True, False]
+                else ""
+            )
         )
     if kind == EventKind.ANSWER_REVIEWED:
         items = data.get("items", [])

@@ -483,7 +483,8 @@ class _Recorded:
 def replay(entries: list[dict[str, Any]]) -> _Recorded:
     """The legal dates, the rule that gave the effect, the state and whether the deadline is
     recorded as expired, as the log last recorded them; the same transitions as
-    mailboxes.actions (deposit, open, effect, expiry, recalculation)."""
+    mailboxes.actions (deposit, open, effect, expiry, recalculation), and an answer that undid
+    an expiry recorded after it arrived."""
     r = _Recorded()
     for entry in entries:
         data, kind = entry["data"], entry["kind"]
@@ -499,6 +500,11 @@ def replay(entries: list[dict[str, Any]]) -> _Recorded:
                 r.state = "deemed"
         elif kind == EventKind.DEADLINE_EXPIRED:
             r.expired = True
+        elif kind == EventKind.NOTIFICATION_ANSWERED and "deadline_expired" in data:
+            # An answer that arrived on the deadline day while the expiry was being recorded
+            # undoes it (corrections.actions.file_answer()).
+            change = data["deadline_expired"]
+            r.expired = change[1] is True if isinstance(change, list) and len(change) == 2 else None
         elif kind == EventKind.DATES_RECALCULATED:
             r.effective = _after(data.get("effective_date"))
             r.deadline = _after(data.get("deadline_date"))

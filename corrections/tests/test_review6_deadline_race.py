@@ -9,7 +9,11 @@ from django.utils import timezone
 
 from corrections.models import Answer, CorrectionRequest, RequestStatus
 from corrections.uploads import scan
+from evidence.certificates import describe
+from evidence.models import EventKind
+from evidence.verify import verify
 from mailboxes.actions import record_expired_deadlines
+from procedures.models import ProcedureStatus
 from tests import factories
 
 from .helpers import correction, person_client
@@ -31,7 +35,7 @@ def test_an_answer_sent_at_2359_is_filed_even_if_the_expiry_job_runs_during_its_
 
         def slow_scan(uploads):  # the scan ends past midnight; the clock's job runs meanwhile
             clock.shift(timedelta(seconds=20))
-            record_expired_deadlines()
+            assert record_expired_deadlines() == 1
             return scan(uploads)
 
         monkeypatch.setattr("corrections.actions.scan", slow_scan)
@@ -48,4 +52,52 @@ def test_an_answer_sent_at_2359_is_filed_even_if_the_expiry_job_runs_during_its_
     assert Answer.objects.filter(request__notification=notification).exists()
     assert CorrectionRequest.objects.get(notification=notification).status == (
         RequestStatus.ANSWERED
+    )
+    notification.refresh_from_db()
+    assert notification.deadline_expired_at is None
+    notification.procedure.refresh_from_db()
+    assert notification.procedure.status == ProcedureStatus.OBSERVED  # not "not filed"
+    # The log says it all, in order: the expiry, then the answer that undid it; and the rows
+    # agree with its replay.
+    kinds = list(
+        notification.events.exclude(kind=EventKind.NOTIFICATION_VIEWED)
+        .order_by("occurred_at")
+        .values_list("kind", flat=True)
+    )
+    assert kinds[-3:] == [
+        EventKind.DEADLINE_EXPIRED,
+        EventKind.CORRECTION_EXPIRED,
+        EventKind.NOTIFICATION_ANSWERED,
+    ]
+    answered = notification.events.get(kind=EventKind.NOTIFICATION_ANSWERED)
+    assert answered.data["deadline_expired"] == [True, False]
+    assert "queda sin efecto el vencimiento" in describe(answered)
+    report = verify(files=False)
+    assert report.ok, report.problems
+    # Nothing else runs the expiry again: the deadline is stopped.
+    assert record_expired_deadlines() == 0
+
+
+def test_an_answer_sent_after_the_deadline_day_does_not_undo_the_expiry():
+    notification = correction()
+    assert notification.deadline_date is not None
+    late = timezone.make_aware(
+        datetime.combine(notification.deadline_date + timedelta(days=1), time(0, 0, 5))
+    )
+    pdf = factories.pdf_bytes()
+    with time_machine.travel(late, tick=False):
+        assert record_expired_deadlines() == 1
+        client = person_client(notification)
+        client.post(
+            f"/buzon/notificaciones/{notification.public_id}/subsanacion/",
+            {
+                "item-1": SimpleUploadedFile("a.pdf", pdf),
+                "item-2": SimpleUploadedFile("b.pdf", pdf),
+            },
+        )
+        page = client.get(f"/buzon/notificaciones/{notification.public_id}/").content.decode()
+    assert "el trámite se considera no presentado" in page
+    assert not Answer.objects.exists()
+    assert CorrectionRequest.objects.get(notification=notification).status == (
+        RequestStatus.EXPIRED
     )
