@@ -50,6 +50,13 @@ NOTE_MAX = 2000
 COMMENT_MAX = 500
 
 
+def invalid_characters(text: str) -> bool:
+    """The one rule for the free text of an answer or a review (the person's note, the
+    officer's comment): NUL (PostgreSQL refuses it in a text column) and the other control
+    characters but tab and line breaks. None can be typed; a paste can carry them."""
+    return any((ord(c) < 0x20 and c not in "\t\n\r") or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
 def item_key(position: int) -> str:
     """The form field of an item, and the key of its errors."""
     return f"item-{position}"
@@ -144,7 +151,7 @@ def _check_answer(
         errors.setdefault("note", []).append(
             _("La nota puede tener como máximo %(n)d caracteres.") % {"n": NOTE_MAX}
         )
-    if "\x00" in note:
+    if invalid_characters(note):
         errors.setdefault("note", []).append(_("La nota contiene caracteres no válidos."))
     if errors:
         raise ValidationError(errors)
@@ -363,6 +370,9 @@ def _check_decisions(
             errors.setdefault(key, []).append(
                 _("El comentario puede tener como máximo %(n)d caracteres.") % {"n": COMMENT_MAX}
             )
+        # On the comment as typed: split() above takes some control characters for spaces.
+        if invalid_characters(decision.comment or ""):
+            errors.setdefault(key, []).append(_("El comentario contiene caracteres no válidos."))
         clean[item.position] = Decision(decision.met, comment)
     if errors:
         raise ValidationError(errors)

@@ -19,7 +19,7 @@ from accounts.models import User
 from backoffice.access import officer_required
 from backoffice.notifications import units_of
 from corrections.actions import Decision, item_key, review_answer
-from corrections.models import AnswerFile, CorrectionRequest, RequestStatus
+from corrections.models import AnswerFile, CorrectionItem, CorrectionRequest, RequestStatus
 from corrections.views import receipt_response
 from procedures.models import ProcedureStatus
 
@@ -48,6 +48,18 @@ def _of_my_units(request: HttpRequest, public_id: uuid.UUID) -> CorrectionReques
         )
     except CorrectionRequest.DoesNotExist:
         raise Http404 from None
+
+
+def _by_item(exc: ValidationError, items: list[CorrectionItem]) -> dict[str, list[str]]:
+    """review_answer()'s errors as the page shows them: by observation, and everything else
+    (the follow-up deposit's refusal, keyed by its own fields) with the form's errors."""
+    if not hasattr(exc, "error_dict"):
+        return {NON_FIELD_ERRORS: list(exc.messages)}
+    keys = {item_key(item.position) for item in items}
+    errors: dict[str, list[str]] = {}
+    for key, found in exc.message_dict.items():
+        errors.setdefault(key if key in keys else NON_FIELD_ERRORS, []).extend(found)
+    return errors
 
 
 @never_cache
@@ -99,9 +111,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         try:
             result = review_answer(correction, officer=_officer(request), decisions=decisions)
         except ValidationError as exc:
-            errors = (
-                exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-            )
+            errors = _by_item(exc, items)
         else:
             if result.follow_up is not None:
                 messages.success(
