@@ -436,6 +436,13 @@ BUZON_WEBHOOK_ALLOW_HTTP = ENV != "production" and env_bool("BUZON_WEBHOOK_ALLOW
 # Files a person attaches to a correction answer: size of each, files per item.
 BUZON_ANSWER_FILE_MAX_BYTES = env_int("BUZON_ANSWER_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 BUZON_ANSWER_FILES_PER_ITEM = env_int("BUZON_ANSWER_FILES_PER_ITEM", 5, minimum=1)
+# Files one web form may send: twice what the largest form takes (an answer to a correction
+# request of corrections.rules.MAX_ITEMS = 20 observations, each with its files; an officer's
+# deposit), so a person who selects too many still reaches the view and its message per
+# observation. Past it Django stops reading the form and ui.views.bad_request() answers.
+DATA_UPLOAD_MAX_NUMBER_FILES = 2 * max(
+    100, 20 * BUZON_ANSWER_FILES_PER_ITEM, BUZON_ATTACHMENTS_PER_NOTIFICATION
+)
 # ClamAV: "unix:///run/clamav/clamd.ctl" or "tcp://127.0.0.1:3310"; empty turns scanning off.
 BUZON_CLAMD_URL = env_str("BUZON_CLAMD_URL", "")
 # Installment plans: reminder this many days before each due date; lapse after N missed.

@@ -27,6 +27,8 @@ def _home(request: HttpRequest) -> HttpResponse:
 admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
 admin.site.site_header = "Buzón · administración"
 
+handler400 = "ui.views.bad_request"
+
 urlpatterns = [
     path("", _home, name="root"),
     path("buzon/", include("accounts.urls")),

@@ -77,6 +77,7 @@ def _delete_files(names: list[str]) -> None:
 class AnswerInput:
     files: Mapping[int, Sequence[UploadInput]]  # by item position
     note: str = ""
+    strays: Sequence[str] = ()  # file fields that name no observation ("item-01", "foto")
 
 
 def _refusal(request: CorrectionRequest, user: User, received_at: datetime) -> str | None:
@@ -114,7 +115,7 @@ def _check_answer(
     """Every file of every item, and the note: all problems at once, keyed by field."""
     errors: dict[str, list[str]] = {}
     positions = {item.position for item in items}
-    if any(position not in positions for position in data.files):
+    if data.strays or any(position not in positions for position in data.files):
         errors.setdefault(NON_FIELD_ERRORS, []).append(
             _("El formulario no corresponde a esta subsanación. Recargue la página.")
         )

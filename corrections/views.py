@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
@@ -46,18 +47,26 @@ def _back(notification: Notification) -> HttpResponseBase:
     return redirect(f"{url}#subsanacion")
 
 
-def _uploads(request: HttpRequest) -> dict[int, list[UploadInput]]:
+# The one spelling of an observation's file field, item_key(): "item-1", never "item-01" (which
+# int() reads as the same observation) nor "item-²" (which str.isdigit() takes for a digit).
+FIELD = re.compile(r"item-([1-9][0-9]{0,2})")
+
+
+def _uploads(request: HttpRequest) -> tuple[dict[int, list[UploadInput]], list[str]]:
+    """The files by observation, and the names of the file fields that are not an
+    observation's: the action refuses those rather than drop their files unseen."""
     files: dict[int, list[UploadInput]] = {}
+    strays: list[str] = []
     for name in request.FILES:
-        prefix, _dash, number = name.partition("-")
-        # ASCII digits only: str.isdigit() is also true for "²" or "٣", which int() refuses.
-        if prefix != "item" or not re.fullmatch(r"[0-9]{1,3}", number):
+        match = FIELD.fullmatch(name)
+        if match is None:
+            strays.append(name)
             continue
-        files[int(number)] = [
+        files[int(match.group(1))] = [
             UploadInput(upload.name or "", upload.size or 0, upload.read)
             for upload in request.FILES.getlist(name)
         ]
-    return files
+    return files, strays
 
 
 def _errors(exc: ValidationError, note: str) -> dict[str, Any]:
@@ -91,11 +100,12 @@ def answer(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     assert isinstance(user, User)
     note = request.POST.get("note", "")
     meta = RequestMeta(client_ip(request), request.META.get("HTTP_USER_AGENT", ""))
+    files, strays = _uploads(request)
     try:
         file_answer(
             notification,
             user=user,
-            data=AnswerInput(_uploads(request), note),
+            data=AnswerInput(files, note, strays=strays),
             meta=meta,
             received_at=received_at,
         )
@@ -125,6 +135,35 @@ def answer(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
         _("Su respuesta fue presentada. Descargue y guarde su cargo de presentación."),
     )
     return _back(notification)
+
+
+def too_many_files(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase | None:
+    """More files than DATA_UPLOAD_MAX_NUMBER_FILES: Django stops reading the form (in the CSRF
+    check, before the view) and calls the 400 handler, which asks this hook (ui.views). The
+    person's own request gets the page's per-observation limit, as for any answer refused; what
+    was typed is lost with the rest of the form. None: not the person's, the plain 400 page."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_person:
+        return None
+    try:
+        notification = _own(request, public_id)
+    except Http404:
+        return None
+    limit = settings.BUZON_ANSWER_FILES_PER_ITEM
+    stash_errors(
+        request,
+        notification,
+        {
+            "form": [
+                _("No se presentó su respuesta: envió demasiados archivos a la vez."),
+                _("Puede adjuntar como máximo %(n)d archivos por observación.") % {"n": limit},
+            ]
+        },
+    )
+    return _back(notification)
+
+
+answer.too_many_files = too_many_files  # type: ignore[attr-defined]
 
 
 @never_cache

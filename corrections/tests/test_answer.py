@@ -292,10 +292,12 @@ def test_an_answer_sent_just_before_midnight_on_the_deadline_day_is_filed_on_tha
 
 
 @pytest.mark.parametrize("field", ["item-²", "item-٣"])
-def test_a_crafted_field_name_is_ignored_instead_of_failing(field):
+def test_a_crafted_field_name_is_refused_instead_of_failing(field):
     notification = correction(items=None)
     client = person_client(notification)
     response = post_answer(client, notification, {field: upload("a.pdf", factories.pdf_bytes())})
     assert response.status_code == 302
-    assert "Adjunte al menos un archivo." in detail(client, notification)
+    page = detail(client, notification)
+    assert "El formulario no corresponde a esta subsanación." in page
+    assert "Adjunte al menos un archivo." in page
     assert not Answer.objects.exists()
