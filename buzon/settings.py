@@ -448,6 +448,12 @@ BUZON_CLAMD_URL = env_str("BUZON_CLAMD_URL", "")
 # Installment plans: reminder this many days before each due date; lapse after N missed.
 BUZON_INSTALLMENT_REMINDER_DAYS = env_int("BUZON_INSTALLMENT_REMINDER_DAYS", 3, minimum=1)
 BUZON_INSTALLMENT_MISSED_TO_LAPSE = env_int("BUZON_INSTALLMENT_MISSED_TO_LAPSE", 2, minimum=1)
+# Business days a payment system has to confirm a payment after the last day an installment
+# could be paid, before that installment counts as missed (flagged overdue, counted for the
+# lapse): a payment at 21:00 on the due day is confirmed the next morning (payments/due.py).
+BUZON_PAYMENT_CONFIRMATION_GRACE_BUSINESS_DAYS = env_int(
+    "BUZON_PAYMENT_CONFIRMATION_GRACE_BUSINESS_DAYS", 2, minimum=0
+)
 # Where and how to pay, printed with every payment code.
 BUZON_PAYMENT_INSTRUCTIONS = env_str(
     "BUZON_PAYMENT_INSTRUCTIONS",

@@ -33,7 +33,7 @@ from mailboxes.actions import deposit_notification
 from mailboxes.inputs import AttachmentInput, NotificationInput
 from mailboxes.models import Kind
 from payments import codes
-from payments.due import overdue_before
+from payments.due import missed_before, payable_until
 from payments.models import SOURCE_PATTERN, Debt, Flag, Payment, Plan
 from payments.pdf import LapseContent, ReceiptContent, render_lapse_letter, render_receipt
 from payments.schedule import (
@@ -341,11 +341,11 @@ def _lock_debt(**lookup: Any) -> Debt | None:
 
 
 def _refresh_plan(plan: Plan, today: date, cutoff: date | None = None) -> None:
-    """A plan's missed count, and whether it is now paid in full. `cutoff`: overdue_before(today),
+    """A plan's missed count, and whether it is now paid in full. `cutoff`: missed_before(today),
     when the caller has it."""
     installments = Debt.objects.filter(plan=plan, kind=Debt.Kind.INSTALLMENT)
     plan.missed = installments.filter(
-        status__in=Debt.OPEN, due_date__lt=cutoff or overdue_before(today)
+        status__in=Debt.OPEN, due_date__lt=cutoff or missed_before(today)
     ).count()
     fields = ["missed"]
     if plan.status == Plan.Status.ACTIVE and not installments.filter(status__in=Debt.OPEN).exists():
@@ -442,6 +442,12 @@ def apply_payment(
                     "installment": used.number,
                     "amount": canonical(payment.amount),
                     "paid_at": chain.timestamp(payment.paid_at),
+                    # An installment paid by the last day it could be paid, however late the
+                    # confirmation: it was never missed, whatever overdue entry came before.
+                    "paid_on_time": timezone.localdate(payment.paid_at)
+                    <= payable_until(used.due_date)
+                    if used.kind == Debt.Kind.INSTALLMENT
+                    else None,
                     "outcome": outcome,
                     "flag": flag,
                     # What follows is about the debt credited: `used`, or the lapsed balance.
@@ -534,11 +540,12 @@ class Tally:
 
 def flag_overdue(now: datetime | None = None) -> Tally:
     """Flag, once each, the installments of active plans past their due date and not paid in
-    full (the day it could be paid on time counts whole: overdue from the next day, Lima time;
-    payments.due)."""
+    full, once they count as missed: past the day they could be paid on time (which counts
+    whole, Lima time) and the grace for the payment's confirmation (payments.due), so that
+    no `installment_overdue` entry says "sin pagar" of one paid on its last day at night."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    cutoff = overdue_before(today)  # one calendar read for the whole run
+    cutoff = missed_before(today)  # one calendar read for the whole run
     due = Debt.objects.filter(
         kind=Debt.Kind.INSTALLMENT,
         status__in=Debt.OPEN,
@@ -664,7 +671,7 @@ def lapse_plan(plan_id: int, now: datetime | None = None) -> Plan | None:
             .filter(plan=plan, kind=Debt.Kind.INSTALLMENT, status__in=Debt.OPEN)
             .order_by("number")
         )
-        cutoff = overdue_before(today)
+        cutoff = missed_before(today)
         missed = [d for d in open_debts if d.due_date < cutoff]
         if len(missed) < threshold:
             return None
@@ -735,7 +742,7 @@ def lapse_due_plans(now: datetime | None = None) -> Tally:
                 filter=Q(
                     debts__kind=Debt.Kind.INSTALLMENT,
                     debts__status__in=Debt.OPEN,
-                    debts__due_date__lt=overdue_before(today),
+                    debts__due_date__lt=missed_before(today),
                 ),
             )
         )

@@ -152,10 +152,16 @@ class Debt(models.Model):
     def is_overdue(self, today: date, *, cutoff: date | None = None) -> bool:
         """Open and past the day it could be paid on time (payments.due: a due date on a
         non-working day is carried over to the next business day). `cutoff`:
-        `overdue_before(today)`, computed once by a caller that tests many debts."""
+        `overdue_before(today)`, computed once by a caller that tests many debts. A lapsed
+        plan's balance is never overdue: its date is the day it became payable ("exigible
+        desde"), not a deadline."""
         from payments.due import overdue_before
 
-        return self.is_open() and self.due_date < (cutoff or overdue_before(today))
+        return (
+            self.kind != self.Kind.LAPSED_BALANCE
+            and self.is_open()
+            and self.due_date < (cutoff or overdue_before(today))
+        )
 
 
 def receipt_path(instance: Payment, filename: str) -> str:

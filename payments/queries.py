@@ -33,7 +33,7 @@ class Due:
     payment_code: str | None
     due_date: date | None
     payable_until: date | None  # the due date, carried over past a non-working day
-    overdue: bool
+    overdue: bool  # never for a lapsed balance: its date is when it became payable
     url: str
 
 

@@ -18,7 +18,8 @@ from payments.reminders import queue_reminders
 from payments.tests.helpers import lima, pay, plan
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+# The overdue and lapse rules on exact days, without the grace for confirmations (conftest).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_confirmation_grace")]
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from payments.reminders import deliver, queue_reminders
 from payments.tests.helpers import BASIS, fine, lima, open_it, pay, person_client, plan
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+# The overdue and lapse rules on exact days, without the grace for confirmations (conftest).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_confirmation_grace")]
 
 TOO_LARGE = "El monto no puede ser mayor que S/ 9,999,999.99."
 PAYMENT_RANGE = "El monto debe ser mayor que cero y como máximo S/ 9,999,999.99."

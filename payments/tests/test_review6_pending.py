@@ -1,5 +1,7 @@
 """Review 6: the casilla's Pendientes on a lapsed plan's balance."""
 
+from datetime import timedelta
+
 import pytest
 
 from payments.actions import flag_overdue, lapse_due_plans
@@ -13,22 +15,31 @@ def test_pendientes_does_not_call_a_lapsed_balance_overdue_the_day_after_it_beco
     clock,
 ):
     """The balance's due date is when it becomes payable ("exigible desde", docs/payments.md);
-    the notification page says "Exigible desde el 18/01/2027". The casilla's Pendientes must
-    not turn that into a payment deadline ("Pagar hasta el 18/01/2027") and then show the
-    balance as "Vencida" on 19/01."""
+    the notification page says "Exigible desde el …". The casilla's Pendientes must not turn
+    that into a payment deadline ("Pagar hasta el …") and then show the balance as "Vencida"
+    the day after."""
     approved = plan()  # 1000.00 in 3, due 15/12/2026, 15/01/2027, 15/02/2027
     open_it(approved)
-    clock.move_to(lima(2027, 1, 16, 8, 0))
+    # Installment 2 (payable until Friday 15/01) is missed once the grace for a payment's
+    # confirmation (2 business days) has passed: from Wednesday 20/01.
+    clock.move_to(lima(2027, 1, 20, 8, 0))
     flag_overdue()
     assert lapse_due_plans().done == 1
     letter = Plan.objects.get().lapse_notification
     assert letter is not None
     open_it(letter)
     balance = Debt.objects.get(notification=letter)
-    assert balance.due_date.isoformat() == "2027-01-18"
-    clock.move_to(lima(2027, 1, 19, 9, 0))
+    payable = balance.due_date.strftime("%d/%m/%Y")
+    after = balance.due_date + timedelta(days=1)
+    clock.move_to(lima(after.year, after.month, after.day, 9, 0))
     client = person_client(letter)
     page = client.get("/buzon/pendientes/").content.decode()
     assert balance.payment_code in page
-    assert "Pagar hasta el 18/01/2027" not in page
+    assert f"Exigible desde el {payable}" in page
+    assert f"Pagar hasta el {payable}" not in page
     assert "Vencida" not in page
+    # Nor on the lapse notification's own page.
+    detail = client.get(f"/buzon/notificaciones/{letter.public_id}/").content.decode()
+    assert f"Exigible desde el <strong>{payable}</strong>" in detail
+    assert "Vencida" not in detail
+    assert "cuota vencida" not in detail

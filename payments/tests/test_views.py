@@ -10,7 +10,8 @@ from payments.queries import due_for
 from payments.tests.helpers import fine, lima, open_it, pay, person_client, plan
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+# The overdue and lapse rules on exact days, without the grace for confirmations (conftest).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_confirmation_grace")]
 
 
 def page(client, url):
