@@ -582,9 +582,9 @@ def test_hostile_input_reaches_the_slow_parsers_only_in_bounded_shapes(raw: byte
                 in_headers = False
             elif in_headers:
                 assert len(line) <= MAX_HEADER_BYTES
-    for data in fed:
-        assert len(data) <= 4 * html_text.MAX_HTML_CHARS  # a stray "<" is fed as "&lt;"
-        assert re.fullmatch(r"(?:[^<]|</?[a-z][a-z0-9:-]{0,30}>)*", data)
+    for html in fed:
+        assert len(html) <= 4 * html_text.MAX_HTML_CHARS  # a stray "<" is fed as "&lt;"
+        assert re.fullmatch(r"(?:[^<]|</?[a-z][a-z0-9:-]{0,30}>)*", html)
     if b"text/html" in raw:
         assert fed  # the HTML cases did go through html.parser
 
