@@ -5,6 +5,8 @@ is a 404."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from datetime import date
 
 from django import forms
 from django.contrib import messages
@@ -80,25 +82,30 @@ def debt_list(request: HttpRequest) -> HttpResponse:
         chosen = form.cleaned_data["filtro"]
         if chosen == "observadas":
             debts = debts.filter(flagged=True)
-        elif chosen == "vencidas":
-            debts = debts.filter(status__in=Debt.OPEN, due_date__lt=overdue_before(today))
+        elif chosen == "vencidas":  # as Debt.is_overdue(): a lapsed balance never is
+            debts = debts.filter(status__in=Debt.OPEN, due_date__lt=overdue_before(today)).exclude(
+                kind=Debt.Kind.LAPSED_BALANCE
+            )
         elif chosen == "pendientes":
             debts = debts.filter(status__in=Debt.OPEN)
     page = Paginator(debts.order_by("-flagged", "due_date", "id"), PAGE_SIZE).get_page(
         request.GET.get("pagina")
     )
+    _mark_overdue(page.object_list, today)
     query_string = request.GET.copy()
     query_string.pop("pagina", None)
     return render(
         request,
         "payments/office/list.html",
-        {
-            "form": form,
-            "page": page,
-            "overdue_before": overdue_before(today),
-            "query_string": query_string.urlencode(),
-        },
+        {"form": form, "page": page, "query_string": query_string.urlencode()},
     )
+
+
+def _mark_overdue(debts: Iterable[Debt], today: date) -> None:
+    """Set `overdue` on each debt the page shows, by the one rule (`Debt.is_overdue()`)."""
+    cutoff = overdue_before(today)
+    for debt in debts:
+        debt.overdue = debt.is_overdue(today, cutoff=cutoff)  # type: ignore[attr-defined]
 
 
 def _my_debt(request: HttpRequest, code: str) -> Debt:
@@ -134,6 +141,7 @@ def _detail_page(
     plan_debts = (
         list(debt.plan.debts.order_by("kind", "number", "id")) if debt.plan is not None else []
     )
+    _mark_overdue([debt, *plan_debts], timezone.localdate())
     payments = list(debt.payments.all())
     forms_by_payment = {
         p.public_id: (
@@ -152,7 +160,6 @@ def _detail_page(
             "plan_debts": plan_debts,
             "payments": [(p, forms_by_payment.get(p.public_id)) for p in payments],
             "reminders": debt.reminders.all(),
-            "overdue_before": overdue_before(timezone.localdate()),
         },
         status=status,
     )

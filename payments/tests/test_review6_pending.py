@@ -43,3 +43,39 @@ def test_pendientes_does_not_call_a_lapsed_balance_overdue_the_day_after_it_beco
     assert f"Exigible desde el <strong>{payable}</strong>" in detail
     assert "Vencida" not in detail
     assert "cuota vencida" not in detail
+
+
+def test_the_officers_desk_does_not_call_a_lapsed_balance_overdue_either(clock):
+    """The same rule on the officers' side (Debt.is_overdue()): the list, its "Vencidas"
+    filter and the debt's page show the balance as payable since its date, not overdue, while
+    a missed installment of the same plan is."""
+    from django.test import Client
+
+    from backoffice.groups import NOTIFIERS
+    from mailboxes.models import IssuingUnit
+    from tests import factories
+
+    approved = plan()
+    open_it(approved)
+    clock.move_to(lima(2027, 1, 20, 8, 0))
+    flag_overdue()
+    assert lapse_due_plans().done == 1
+    balance = Debt.objects.get(kind=Debt.Kind.LAPSED_BALANCE)
+    after = balance.due_date + timedelta(days=3)
+    clock.move_to(lima(after.year, after.month, after.day, 9, 0))
+    officer = factories.officer("", NOTIFIERS)
+    IssuingUnit.objects.get(code="SFM").members.add(officer)
+    desk = Client()
+    desk.force_login(officer)
+
+    def row(page: str, code: str) -> str:
+        return next(r.split("</tr>")[0] for r in page.split("<tr>") if code in r)
+
+    listed = desk.get("/oficina/pagos/").content.decode()
+    assert "Vencida" not in row(listed, balance.payment_code)
+    overdue = desk.get("/oficina/pagos/?filtro=vencidas").content.decode()
+    assert balance.payment_code not in overdue
+    page = desk.get(f"/oficina/pagos/{balance.payment_code}/").content.decode()
+    assert "Exigible desde" in page
+    assert "Fecha límite de pago" not in page
+    assert 'badge--bad">Vencida' not in page
