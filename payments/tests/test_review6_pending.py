@@ -78,4 +78,6 @@ def test_the_officers_desk_does_not_call_a_lapsed_balance_overdue_either(clock):
     page = desk.get(f"/oficina/pagos/{balance.payment_code}/").content.decode()
     assert "Exigible desde" in page
     assert "Fecha límite de pago" not in page
+    # The plan's table says the same of the balance's date: payable from, not a due date.
+    assert f"exigible desde el {balance.due_date:%d/%m/%Y}" in page
     assert 'badge--bad">Vencida' not in page
