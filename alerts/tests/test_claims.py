@@ -1,6 +1,8 @@
 """One alert, one email: however many jobs were queued for it, and whatever happened to them."""
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -34,13 +36,23 @@ class SlowInbox:
         return "250 OK"
 
 
-def test_two_jobs_for_one_alert_send_one_email(reference_data, settings):
+@contextmanager
+def slow_smtp(settings: Any) -> Iterator[SlowInbox]:
+    """Django's SMTP backend pointed at a SlowInbox on loopback; on leaving, the server first
+    finishes what it accepted, so the inbox then holds every message delivered."""
     inbox = SlowInbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
     try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def test_two_jobs_for_one_alert_send_one_email(reference_data, settings):
+    with slow_smtp(settings) as inbox:
         registration = factories.register()
         factories.verified(registration, email="ana@example.org")
         with queued:
@@ -52,8 +64,6 @@ def test_two_jobs_for_one_alert_send_one_email(reference_data, settings):
         assert task.enqueue.call_count == 2
         # Two workers take the jobs at the same moment.
         outcomes = at_once(lambda: deliver(alert.pk), 2)
-    finally:
-        controller.stop()  # waits for the server to finish what it accepted
     assert inbox.recipients == [["ana@example.org"]]
     assert sorted(outcomes) == [Status.SENDING, Status.SENT]  # the other job left it alone
     alert.refresh_from_db()

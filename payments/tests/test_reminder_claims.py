@@ -4,11 +4,10 @@ happened to them (the same claim as the alerts app's, alerts/tests/test_claims.p
 from unittest import mock
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from alerts.testing import run_queued_tasks
-from alerts.tests.test_claims import SlowInbox, WorkerDied
+from alerts.tests.test_claims import WorkerDied, slow_smtp
 from evidence.models import EventKind
 from payments.models import Debt, Reminder
 from payments.models import ReminderStatus as Status
@@ -16,7 +15,6 @@ from payments.reminders import deliver, queue_reminders, requeue_stale
 from payments.tests.helpers import lima, pay, plan
 from tests import factories
 from tests.concurrency import at_once
-from tests.sockets import free_port
 
 # The deposit's alert job and the reminder's job never run (as if they sat in the queue).
 alerts_queued = mock.patch("alerts.tasks.send_alert")
@@ -49,12 +47,7 @@ def reminder_entries(notification):
 
 def test_two_jobs_for_one_reminder_send_one_email(reference_data, settings, clock):
     notification, reminder = queued_reminder(clock)
-    inbox = SlowInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    try:
+    with slow_smtp(settings) as inbox:
         # Two clocks, or a queue more than an hour behind, queue the same reminder again, twice.
         clock.move_to(lima(2026, 12, 12, 10, 0))
         with queued as task:
@@ -63,8 +56,6 @@ def test_two_jobs_for_one_reminder_send_one_email(reference_data, settings, cloc
         assert task.enqueue.call_count == 2
         # Two workers take the jobs at the same moment.
         outcomes = at_once(lambda: deliver(reminder.pk), 2)
-    finally:
-        controller.stop()  # waits for the server to finish what it accepted
     assert inbox.recipients == [["maria@example.org"]]
     assert sorted(outcomes) == [Status.SENDING, Status.SENT]  # the other job left it alone
     reminder.refresh_from_db()
